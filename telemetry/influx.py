@@ -1,0 +1,202 @@
+"""InfluxDB transports: write line protocol and run InfluxQL, v1 or v2 API.
+
+This is an I/O edge: it reports every outcome as a :class:`WriteResult` (HTTP status,
+body, Retry-After) and never decides what to do about it; callers own retry policy.
+
+- v1: ``POST /write?db=..&precision=ms`` and ``/query`` (InfluxDB 1.x; 2.x/3.x via their
+  v1 compatibility endpoints), over a keep-alive ``http.client`` connection.
+- v2: the ``influxdb-client`` synchronous write API with pre-built line protocol
+  (InfluxDB 1.8+, 2.x, 3.x); InfluxQL reads still go to ``/query`` with a token header.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from telemetry.endpoints import InfluxEndpoint
+
+#: Status used for a network error (no HTTP response at all).
+NETWORK_ERROR = 0
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    status: int  # HTTP status, or NETWORK_ERROR
+    body: str = ""
+    retry_after_s: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class QueryError(RuntimeError):
+    """An InfluxQL query failed (HTTP error or an error in the result)."""
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class InfluxClient:
+    """Thread-safe (one lock) client for one InfluxDB endpoint."""
+
+    def __init__(self, endpoint: InfluxEndpoint, timeout_s: float = 10.0) -> None:
+        self.endpoint = endpoint
+        self.timeout_s = timeout_s
+        parts = urlsplit(endpoint.url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or "127.0.0.1"
+        self._port = parts.port or (443 if self._https else 80)
+        self._base = parts.path.rstrip("/")
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+        self._v2: Any = None
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        ep = self.endpoint
+        if ep.token:
+            return {"Authorization": f"Token {ep.token}"}
+        if ep.user:
+            raw = f"{ep.user}:{ep.password or ''}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+        return {}
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            if self._https:
+                self._conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self.timeout_s,
+                    context=ssl.create_default_context())
+            else:
+                self._conn = http.client.HTTPConnection(
+                    self._host, self._port, timeout=self.timeout_s)
+        return self._conn
+
+    def _request(self, method: str, path: str, body: bytes | None = None,
+                 headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+        """One HTTP exchange; raises OSError/HTTPException on network failure."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.request(method, self._base + path, body=body,
+                             headers={**self._headers(), **(headers or {})})
+                resp = conn.getresponse()
+                data = resp.read().decode("utf-8", "replace")
+                hdrs = {k.lower(): v for k, v in resp.getheaders()}
+                if resp.getheader("connection", "").lower() == "close":
+                    conn.close()
+                    self._conn = None
+                return resp.status, data, hdrs
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self._conn = None
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if self._v2 is not None:
+                self._v2.close()
+                self._v2 = None
+
+    # -- writes -----------------------------------------------------------------------
+    def write(self, body: bytes, precision: str = "ms") -> WriteResult:
+        """Write newline-separated line protocol; never raises for I/O or HTTP errors."""
+        if self.endpoint.api == "v2":
+            return self._write_v2(body, precision)
+        q = urlencode({"db": self.endpoint.db, "precision": precision})
+        try:
+            status, text, hdrs = self._request(
+                "POST", f"/write?{q}", body, {"Content-Type": "text/plain; charset=utf-8"})
+        except (OSError, http.client.HTTPException) as exc:
+            return WriteResult(NETWORK_ERROR, f"{type(exc).__name__}: {exc}")
+        return WriteResult(status, text, _retry_after(hdrs.get("retry-after")))
+
+    def _write_v2(self, body: bytes, precision: str) -> WriteResult:
+        from influxdb_client.client.influxdb_client import InfluxDBClient  # noqa: PLC0415
+        from influxdb_client.client.write_api import SYNCHRONOUS  # noqa: PLC0415
+        from influxdb_client.rest import ApiException  # noqa: PLC0415
+
+        ep = self.endpoint
+        if self._v2 is None:
+            client = InfluxDBClient(url=ep.url, token=ep.token or "", org=ep.org or "-",
+                                    timeout=int(self.timeout_s * 1000), enable_gzip=False)
+            self._v2 = client
+            self._v2_write = client.write_api(write_options=SYNCHRONOUS)
+        try:
+            self._v2_write.write(bucket=ep.bucket or ep.db, org=ep.org or "-", record=body,
+                                 write_precision=precision)  # type: ignore[arg-type]
+        except ApiException as exc:
+            headers: dict[str, str] = dict(exc.headers or {})
+            return WriteResult(int(exc.status or NETWORK_ERROR), str(exc.body or exc.reason),
+                               _retry_after(headers.get("Retry-After")))
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:
+            return WriteResult(NETWORK_ERROR, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # urllib3 wraps network errors in its own types
+            if type(exc).__module__.startswith("urllib3"):
+                return WriteResult(NETWORK_ERROR, f"{type(exc).__name__}: {exc}")
+            raise
+        return WriteResult(204)
+
+    # -- reads ------------------------------------------------------------------------
+    def query(self, influxql: str, db: str | None = None,
+              epoch: str = "ms") -> list[dict[str, Any]]:
+        """Run InfluxQL via /query; return the list of statement results.
+
+        Each result is a dict with an optional ``series`` list of
+        ``{"name", "tags", "columns", "values"}``. Raises QueryError on failure.
+        """
+        params = {"db": db or self.endpoint.target, "q": influxql, "epoch": epoch}
+        try:
+            status, text, _ = self._request(
+                "POST", "/query", urlencode(params).encode(),
+                {"Content-Type": "application/x-www-form-urlencoded"})
+        except (OSError, http.client.HTTPException) as exc:
+            raise QueryError(f"query to {self.endpoint.url} failed: {exc}") from exc
+        if status != 200:
+            raise QueryError(f"query failed with HTTP {status}: {text.strip()[:300]}")
+        data = json.loads(text)
+        if "error" in data:
+            raise QueryError(str(data["error"]))
+        results: list[dict[str, Any]] = data.get("results", [])
+        for r in results:
+            if "error" in r:
+                raise QueryError(f"{r['error']} (in {influxql[:200]!r})")
+        return results
+
+    def ping(self) -> bool:
+        try:
+            status, _, _ = self._request("GET", "/ping")
+        except (OSError, http.client.HTTPException):
+            return False
+        return status == 204
+
+    def create_database(self, name: str | None = None) -> None:
+        """v1 only: CREATE DATABASE (idempotent)."""
+        self.query(f'CREATE DATABASE "{name or self.endpoint.db}"', db="")
+
+
+def series_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Flatten one statement result into row dicts (tags merged in)."""
+    rows: list[dict[str, Any]] = []
+    for s in result.get("series", []) or []:
+        tags = s.get("tags") or {}
+        for values in s.get("values", []):
+            rows.append({**tags, **dict(zip(s["columns"], values, strict=True))})
+    return rows

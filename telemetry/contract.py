@@ -168,8 +168,20 @@ KINDS: dict[str, Kind] = {
     )
 }
 
-#: The measurement the collector writes about itself.
+#: The measurements the collector writes about itself (tag `collector` = its client id).
+#: collector_stats fields: msgs_in, points_written, dead_letters, retries, reconnects (int
+#: totals since start), spool_depth, spool_bytes (int), spool_oldest_age_s, msgs_per_s,
+#: points_per_s, write_latency_p50_ms, write_latency_p99_ms, lag_p50_ms, lag_p99_ms (float),
+#: paused (int 0/1: intake paused because the spool is full), write_blocked (int 0/1: 401/403).
 COLLECTOR_STATS = "collector_stats"
+#: One point per dead-letter reason: tags collector, reason; field count (int total).
+COLLECTOR_DEADLETTERS = "collector_deadletters"
+
+#: Default plant identity (simulator/data/plant.yaml); dashboards default to these.
+DEFAULT_ENTERPRISE = "hearth"
+DEFAULT_SITE = "shengzhou"
+#: The hardware (sheet-metal) workshop area id: the 五金车间 of the equipment-status screen.
+HARDWARE_AREA = "hardware"
 
 
 class ContractError(ValueError):

@@ -1,0 +1,134 @@
+"""``factory-collector run|check``: the MQTT -> InfluxDB collector's command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from collections.abc import Sequence
+
+from collector import config as collector_config
+from collector.config import CollectorConfig
+from collector.spool import SpoolError
+from telemetry.endpoints import ConfigError, add_endpoint_args
+from telemetry.influx import InfluxClient, QueryError
+from telemetry.mqtt import connect_kwargs, make_client
+
+log = logging.getLogger("collector")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="factory-collector",
+        description="MQTT -> InfluxDB collector: ack after durable spooling, dead letters "
+                    "with reasons, Prometheus metrics. See docs/collector.md.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, text in (("run", "run the collector until SIGTERM/SIGINT"),
+                       ("check", "validate the configuration and test both connections")):
+        sp = sub.add_parser(name, help=text, description=text)
+        sp.add_argument("--config", metavar="FILE",
+                        help="YAML config file (sections mqtt, influx, collector, mapping); "
+                             "env FACTORY_COLLECTOR_CONFIG")
+        sp.add_argument("--spool-dir", metavar="DIR",
+                        help="durable spool directory (default ./collector-spool)")
+        sp.add_argument("--metrics-port", type=int, metavar="N",
+                        help="port of /metrics and /healthz (default 9108, 0 = off)")
+        sp.add_argument("--share-group", metavar="NAME",
+                        help="MQTT 5 shared subscription group ($share/NAME/<filter>)")
+        sp.add_argument("--client-id", metavar="ID",
+                        help="stable MQTT client id (default derived from host and spool dir)")
+        sp.add_argument("--topic", action="append", metavar="FILTER",
+                        help="topic filter, repeatable (default '+/#')")
+        sp.add_argument("--log-level", default="INFO",
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+        add_endpoint_args(sp)
+    return p
+
+
+def _check_mqtt(cfg: CollectorConfig, timeout_s: float = 10.0) -> str | None:
+    ep = cfg.endpoints.mqtt
+    client = make_client(ep, f"{cfg.client_id}-check"[:64])
+    done = threading.Event()
+    result: list[str | None] = []
+
+    def on_connect(_c: object, _u: object, _f: object, reason: object, _p: object) -> None:
+        failed = getattr(reason, "is_failure", False)
+        result.append(f"broker refused the connection: {reason}" if failed else None)
+        done.set()
+
+    client.on_connect = on_connect
+    try:
+        client.connect(**connect_kwargs(client, ep))
+    except (OSError, ValueError) as exc:
+        return f"cannot reach broker {ep.display()}: {exc}"
+    client.loop_start()
+    try:
+        if not done.wait(timeout_s):
+            return f"broker {ep.display()} did not answer CONNECT within {timeout_s:.0f} s"
+        return result[0] if result else None
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _check_influx(cfg: CollectorConfig) -> str | None:
+    ep = cfg.endpoints.influx
+    client = InfluxClient(ep, timeout_s=10)
+    try:
+        if not client.ping():
+            return f"InfluxDB {ep.display()} does not answer /ping"
+        if ep.api == "v1":
+            try:
+                rows = client.query("SHOW DATABASES", db="")
+            except QueryError as exc:
+                return f"InfluxDB {ep.display()}: {exc}"
+            names = {v[0] for s in rows[0].get("series", []) for v in s.get("values", [])}
+            if ep.db not in names and not cfg.create_database:
+                return f"InfluxDB {ep.display()}: database {ep.db!r} does not exist"
+        else:
+            res = client.write(b"")
+            if res.status in (401, 403):
+                return f"InfluxDB {ep.display()} refused the token (HTTP {res.status})"
+            if res.status >= 400 and res.status != 400:
+                return f"InfluxDB {ep.display()}: test write answered HTTP {res.status}"
+        return None
+    finally:
+        client.close()
+
+
+def check(cfg: CollectorConfig) -> int:
+    errors = [e for e in (_check_mqtt(cfg), _check_influx(cfg)) if e]
+    for e in errors:
+        print(f"factory-collector: error: {e}", file=sys.stderr)
+    if errors:
+        return 1
+    print(f"ok: config valid; MQTT {cfg.endpoints.mqtt.display()} accepts "
+          f"{cfg.client_id}; InfluxDB {cfg.endpoints.influx.display()} reachable; "
+          f"subscribing to {', '.join(cfg.subscriptions)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = collector_config.load(args)
+    except ConfigError as exc:
+        print(f"factory-collector: config error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        return check(cfg)
+    from collector.service import Collector, run_until_signalled  # noqa: PLC0415
+
+    try:
+        collector = Collector(cfg)
+    except (SpoolError, OSError) as exc:
+        print(f"factory-collector: error: {exc}", file=sys.stderr)
+        return 1
+    return run_until_signalled(collector)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

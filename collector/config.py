@@ -1,0 +1,269 @@
+"""Collector settings: flag > environment > YAML (`collector:` section) > default.
+
+The endpoints (`mqtt:`, `influx:`) are resolved by :mod:`telemetry.endpoints` exactly as
+the other services do; this module adds the collector's own options and the mapping.
+Every option, its default and the reason for the default is in :data:`OPTIONS` (and
+docs/collector.md is written from the same table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from collector.mapping import MappingConfig, MappingConfigError, mapping_from_dict
+from telemetry.endpoints import ConfigError, Endpoints, load_yaml, resolve
+from telemetry.topics import subscription
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    default: Any
+    parse: Callable[[Any], Any]
+    help: str
+
+
+def _positive_int(v: Any) -> int:
+    n = int(v)
+    if n <= 0:
+        raise ValueError("must be > 0")
+    return n
+
+
+def _non_negative_int(v: Any) -> int:
+    n = int(v)
+    if n < 0:
+        raise ValueError("must be >= 0")
+    return n
+
+
+def _positive_float(v: Any) -> float:
+    f = float(v)
+    if not f > 0:
+        raise ValueError("must be > 0")
+    return f
+
+
+def _non_negative_float(v: Any) -> float:
+    f = float(v)
+    if not f >= 0:
+        raise ValueError("must be >= 0")
+    return f
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v in (None, "") else str(v)
+
+
+def _topics(v: Any) -> tuple[str, ...]:
+    items = [v] if isinstance(v, str) else list(v)
+    out = tuple(str(t) for t in items)
+    if not out or any(not t for t in out):
+        raise ValueError("give at least one non-empty topic filter")
+    return out
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("1", "true", "yes", "on"):
+        return True
+    if s in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _sync(v: Any) -> str:
+    s = str(v).lower()
+    if s not in ("full", "normal"):
+        raise ValueError("allowed: full, normal")
+    return s
+
+
+def _qos(v: Any) -> int:
+    n = int(v)
+    if n not in (1, 2):
+        raise ValueError("allowed: 1, 2 (QoS 0 cannot be acknowledged after storage)")
+    return n
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("client_id", None, _opt_str,
+           "MQTT client id; default factory-collector-<host>-<hash of spool dir>, stable "
+           "across restarts so the broker keeps the session, distinct per spool"),
+    Option("topics", (subscription(),), _topics,
+           "topic filters to subscribe to; the default '+/#' receives every contract topic"),
+    Option("share_group", None, _opt_str,
+           "MQTT 5 shared-subscription group: subscribe to $share/<group>/<filter> so several "
+           "collectors split one stream"),
+    Option("qos", 1, _qos, "subscription QoS (1: at-least-once, idempotent points make it "
+           "exactly-once in the database)"),
+    Option("session_expiry_s", 604_800, _positive_int,
+           "how long the broker keeps our session (and queues for us) while we are away: "
+           "7 days covers a long weekend"),
+    Option("receive_maximum", 10_000, _positive_int,
+           "most unacknowledged messages the broker may send us at once (MQTT 5); bounds "
+           "memory while keeping the pipe full"),
+    Option("spool_dir", "./collector-spool", str,
+           "directory holding the durable spool (SQLite, WAL mode) and, by default, the "
+           "dead-letter file"),
+    Option("spool_max_mb", 1024, _positive_float,
+           "spool size limit; when reached intake pauses (stops acking, the broker queues)"),
+    Option("spool_sync", "full", _sync,
+           "SQLite synchronous mode: full survives power loss, normal only process crashes"),
+    Option("batch_max_points", 5000, _positive_int,
+           "most points per InfluxDB write (InfluxData recommends 5,000)"),
+    Option("batch_max_wait_s", 0.25, _positive_float,
+           "longest a point waits for a batch to fill; bounds publish->queryable latency"),
+    Option("write_timeout_s", 10.0, _positive_float, "HTTP timeout of one write"),
+    Option("retry_max_s", 30.0, _positive_float,
+           "cap of the exponential backoff after network errors and 5xx; retries never stop"),
+    Option("blocked_retry_s", 60.0, _positive_float,
+           "after 401/403 writing stops; probe again this often (credentials may be fixed)"),
+    Option("shutdown_timeout_s", 10.0, _non_negative_float,
+           "on SIGTERM, how long to keep flushing the spool before exiting (the rest stays "
+           "spooled for next start)"),
+    Option("deadletter_file", None, _opt_str,
+           "dead-letter JSONL file; default <spool_dir>/deadletters.jsonl"),
+    Option("deadletter_topic", None, _opt_str,
+           "also publish each dead letter (QoS 1) to this MQTT topic; it is never consumed "
+           "by the collector itself"),
+    Option("metrics_bind", "127.0.0.1", str,
+           "address of the /metrics and /healthz HTTP server (loopback: not exposed by "
+           "default)"),
+    Option("metrics_port", 9108, _non_negative_int,
+           "port of the /metrics and /healthz server; 0 disables it"),
+    Option("stats_interval_s", 10.0, _non_negative_float,
+           "how often collector_stats/collector_deadletters points go to InfluxDB; 0 "
+           "disables"),
+    Option("create_database", True, _bool,
+           "v1 API: CREATE DATABASE at start (idempotent) so a fresh influxd just works"),
+)
+_BY_KEY = {o.key: o for o in OPTIONS}
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    endpoints: Endpoints
+    client_id: str
+    topics: tuple[str, ...]
+    share_group: str | None
+    qos: int
+    session_expiry_s: int
+    receive_maximum: int
+    spool_dir: Path
+    spool_max_mb: float
+    spool_sync: str
+    batch_max_points: int
+    batch_max_wait_s: float
+    write_timeout_s: float
+    retry_max_s: float
+    blocked_retry_s: float
+    shutdown_timeout_s: float
+    deadletter_file: Path
+    deadletter_topic: str | None
+    metrics_bind: str
+    metrics_port: int
+    stats_interval_s: float
+    create_database: bool
+    mapping: MappingConfig
+
+    def __post_init__(self) -> None:
+        if self.share_group and any(c in self.share_group for c in "/+#"):
+            raise ConfigError(f"collector.share_group = {self.share_group!r}: must not "
+                              "contain / + #")
+        if self.deadletter_topic and any(c in self.deadletter_topic for c in "+#"):
+            raise ConfigError(f"collector.deadletter_topic = {self.deadletter_topic!r}: "
+                              "no wildcards")
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        if self.share_group:
+            return tuple(f"$share/{self.share_group}/{t}" for t in self.topics)
+        return self.topics
+
+    @property
+    def spool_max_bytes(self) -> int:
+        return int(self.spool_max_mb * 1024 * 1024)
+
+
+def default_client_id(spool_dir: Path) -> str:
+    digest = hashlib.sha1(str(spool_dir.resolve()).encode(), usedforsecurity=False)
+    host = "".join(c if c.isalnum() or c in "-_." else "-" for c in socket.gethostname())
+    return f"factory-collector-{host[:40]}-{digest.hexdigest()[:8]}"
+
+
+def load(ns: argparse.Namespace | None = None, env: Mapping[str, str] | None = None,
+         config_path: str | None = None) -> CollectorConfig:
+    """Resolve the full collector configuration; raise ConfigError (one line) if bad."""
+    env = os.environ if env is None else env
+    path = config_path or (getattr(ns, "config", None) if ns is not None else None) \
+        or env.get("FACTORY_COLLECTOR_CONFIG")
+    raw: dict[str, Any] = load_yaml(path) if path else {}
+    source = str(path) if path else "config"
+    allowed_top = {"mqtt", "influx", "collector", "mapping"}
+    for key in raw:
+        if key not in allowed_top:
+            raise ConfigError(f"{source}: unknown section {key!r} "
+                              f"(allowed: {', '.join(sorted(allowed_top))})")
+    section = raw.get("collector") or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{source}: 'collector' must be a mapping")
+    for key in section:
+        if key not in _BY_KEY:
+            raise ConfigError(f"{source}: unknown key collector.{key} "
+                              f"(allowed: {', '.join(sorted(_BY_KEY))})")
+    flags = {
+        "spool_dir": getattr(ns, "spool_dir", None),
+        "metrics_port": getattr(ns, "metrics_port", None),
+        "share_group": getattr(ns, "share_group", None),
+        "client_id": getattr(ns, "client_id", None),
+        "topics": getattr(ns, "topic", None) or None,
+    }
+    values: dict[str, Any] = {}
+    for opt in OPTIONS:
+        env_key = f"FACTORY_COLLECTOR_{opt.key.upper()}"
+        if flags.get(opt.key) is not None:
+            value, where = flags[opt.key], f"--{opt.key.replace('_', '-')}"
+        elif env.get(env_key):
+            value, where = env[env_key], env_key
+            if opt.key == "topics":
+                value = value.split(",")
+        elif opt.key in section:
+            value, where = section[opt.key], f"{source}: collector.{opt.key}"
+        else:
+            values[opt.key] = opt.default
+            continue
+        try:
+            values[opt.key] = opt.parse(value)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{where} = {value!r}: {exc}") from exc
+    try:
+        mapping = mapping_from_dict(raw.get("mapping"))
+    except (MappingConfigError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    spool_dir = Path(values.pop("spool_dir"))
+    client_id = values.pop("client_id") or default_client_id(spool_dir)
+    endpoints = resolve(ns, raw, env, source, client_id=client_id)
+    if endpoints.mqtt.client_id and not getattr(ns, "client_id", None) \
+            and not section.get("client_id"):
+        client_id = endpoints.mqtt.client_id
+    dl_file = values.pop("deadletter_file")
+    if mapping.max_payload_bytes <= 0:
+        raise ConfigError("mapping.max_payload_bytes must be > 0")
+    return CollectorConfig(
+        endpoints=endpoints,
+        client_id=client_id,
+        spool_dir=spool_dir,
+        deadletter_file=Path(dl_file) if dl_file else spool_dir / "deadletters.jsonl",
+        mapping=mapping,
+        **values,
+    )

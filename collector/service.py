@@ -1,0 +1,118 @@
+"""Wiring: intake -> spool -> writer, metrics, and graceful shutdown."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+from collector.config import CollectorConfig
+from collector.deadletter import DeadLetterLog
+from collector.intake import Intake
+from collector.mapping import Mapper
+from collector.metrics import Metrics, MetricsServer
+from collector.spool import Spool
+from collector.writer import Writer
+from telemetry.influx import InfluxClient, QueryError
+
+log = logging.getLogger(__name__)
+
+
+class Collector:
+    """One collector process's worth of pipeline; `start()`, then `stop()`."""
+
+    def __init__(self, cfg: CollectorConfig) -> None:
+        self.cfg = cfg
+        self.metrics = Metrics(cfg.client_id)
+        self.spool = Spool(cfg.spool_dir, cfg.spool_max_bytes,
+                           sync="full" if cfg.spool_sync == "full" else "normal")
+        self.influx = InfluxClient(cfg.endpoints.influx, timeout_s=cfg.write_timeout_s)
+        self.deadletters = DeadLetterLog(cfg.deadletter_file, cfg.client_id,
+                                         cfg.deadletter_topic, self._publish_deadletter)
+        self.mapper = Mapper(cfg.mapping)
+        self.intake = Intake(cfg, self.mapper, self.spool, self.deadletters, self.metrics)
+        self.writer = Writer(cfg, self.spool, self.influx, self.deadletters, self.metrics)
+        self.server: MetricsServer | None = None
+        if cfg.metrics_port:
+            self.server = MetricsServer(self.metrics, cfg.metrics_bind, cfg.metrics_port,
+                                        self.health)
+        self._stopped = False
+
+    def _publish_deadletter(self, topic: str, payload: bytes) -> None:
+        self.intake.client.publish(topic, payload, qos=1)
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        st = self.spool.stats()
+        detail = {
+            "mqtt_connected": self.intake.connected.is_set(),
+            "write_blocked": self.metrics.is_blocked,
+            "intake_paused": self.metrics.is_paused,
+            "spool_depth": st.depth,
+            "spool_oldest_age_s": round(st.oldest_age_s, 3),
+            "last_write_status": self.writer.last_status,
+        }
+        ok = (detail["mqtt_connected"] and not detail["write_blocked"]
+              and not detail["intake_paused"])
+        return bool(ok), detail
+
+    def start(self) -> None:
+        st = self.spool.stats()
+        log.info("collector %s: %s -> %s, spool %s (%d messages waiting)", self.cfg.client_id,
+                 self.cfg.endpoints.mqtt.display(), self.cfg.endpoints.influx.display(),
+                 self.spool.path, st.depth)
+        if self.cfg.create_database and self.cfg.endpoints.influx.api == "v1":
+            try:
+                self.influx.create_database()
+            except QueryError as exc:
+                log.warning("could not create database %s yet (%s); will retry on write",
+                            self.cfg.endpoints.influx.db, exc)
+        if self.server is not None:
+            self.server.start()
+            log.info("metrics on http://%s:%d/metrics and /healthz", self.cfg.metrics_bind,
+                     self.server.port)
+        self.writer.start()
+        self.intake.start()
+
+    def stop(self) -> bool:
+        """Graceful: stop intake, flush within shutdown_timeout_s. True if the spool
+        emptied (what did not stays spooled, and nothing unspooled was acked)."""
+        if self._stopped:
+            return True
+        self._stopped = True
+        t0 = time.monotonic()
+        self.intake.stop()
+        emptied = self.writer.drain(self.cfg.shutdown_timeout_s)
+        st = self.spool.stats()
+        if emptied:
+            log.info("stopped after a full flush in %.1f s", time.monotonic() - t0)
+        else:
+            log.warning("stopped with %d messages still spooled; they are written on next "
+                        "start", st.depth)
+        self.deadletters.close()
+        self.influx.close()
+        if self.server is not None:
+            self.server.stop()
+        return emptied
+
+
+def run_until_signalled(collector: Collector) -> int:
+    """Run until SIGTERM/SIGINT, then stop gracefully; the exit code (0)."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received: stopping intake and flushing", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        collector.start()
+        while not stop.wait(1.0):
+            pass
+    finally:
+        collector.stop()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    return 0

@@ -1,0 +1,223 @@
+"""The writer: batches from the spool to InfluxDB, with an answer for every outcome.
+
+- 2xx: delete the rows from the spool.
+- 400 / 422: bisect the batch; a single line still rejected is dead-lettered
+  (``influx_rejected``) and the rest is written.
+- 413: split in halves; a single line still too large is dead-lettered (``too_large``).
+- 429 / 503 (and other 5xx): wait ``Retry-After`` (or the backoff), retry.
+- 401 / 403: stop writing, keep the spool, log an error and raise
+  ``collector_write_blocked``; probe again every ``blocked_retry_s``.
+- network error (status 0) and any other status: capped exponential backoff, forever.
+
+Only one writer runs per spool, always oldest rows first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from collector.config import CollectorConfig
+from collector.deadletter import DeadLetter, DeadLetterLog
+from collector.metrics import Metrics
+from collector.spool import Row, Spool
+from telemetry.influx import NETWORK_ERROR, InfluxClient, QueryError, WriteResult
+
+log = logging.getLogger(__name__)
+
+_LAG_SAMPLES = 64
+
+
+class Writer:
+    def __init__(self, cfg: CollectorConfig, spool: Spool, client: InfluxClient,
+                 deadletters: DeadLetterLog, metrics: Metrics) -> None:
+        self.cfg = cfg
+        self.spool = spool
+        self.client = client
+        self.deadletters = deadletters
+        self.metrics = metrics
+        self._draining = threading.Event()
+        self._halt = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="collector-writer",
+                                        daemon=True)
+        self._next_stats = time.monotonic() + cfg.stats_interval_s
+        self._failing_since: float | None = None
+        self._blocked = False
+        self._db_created = False
+        self.last_ok_s: float | None = None
+        self.last_status: int | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def drain(self, timeout_s: float) -> bool:
+        """Flush the spool for at most `timeout_s`, then stop. True if it emptied."""
+        self._draining.set()
+        self.spool.wake()
+        self._thread.join(timeout=timeout_s)
+        if self._thread.is_alive():
+            self._halt.set()
+            self.spool.wake()
+            self._thread.join(timeout=self.cfg.write_timeout_s + 5)
+        return self.spool.stats().depth == 0
+
+    def _sleep(self, seconds: float) -> bool:
+        """Interruptible sleep; False when the writer must stop now."""
+        return not self._halt.wait(seconds)
+
+    def _run(self) -> None:
+        try:
+            while not self._halt.is_set():
+                if self._draining.is_set():
+                    if self.spool.stats().depth == 0:
+                        break
+                else:
+                    self.spool.wait(self.cfg.batch_max_points, self.cfg.batch_max_wait_s)
+                self._update_gauges()
+                self._maybe_stats()
+                try:
+                    rows = self.spool.oldest(self.cfg.batch_max_points)
+                    if rows:
+                        self._write(rows)
+                except Exception:  # e.g. disk trouble: keep going, the spool keeps all
+                    log.exception("writer error; retrying in 1 s")
+                    self._sleep(1.0)
+            self._maybe_stats(force=True)
+        finally:
+            self._update_gauges()
+            self.spool.close()
+
+    def _update_gauges(self) -> None:
+        st = self.spool.stats()
+        self.metrics.spool_depth.set(st.depth)
+        self.metrics.spool_bytes.set(st.bytes)
+        self.metrics.spool_oldest.set(st.oldest_age_s)
+
+    # -- writing ----------------------------------------------------------------------
+    def _post(self, lines: Sequence[str]) -> WriteResult:
+        body = "\n".join(lines).encode("utf-8")
+        t0 = time.monotonic()
+        res = self.client.write(body)
+        self.metrics.write_done(res.status, len(lines), time.monotonic() - t0)
+        self.last_status = res.status
+        return res
+
+    def _write(self, rows: Sequence[Row]) -> bool:
+        """Write rows until they are stored or dead-lettered; False if halted first."""
+        backoff_s = 0.5
+        while not self._halt.is_set():
+            res = self._post([r.line for r in rows])
+            if res.ok:
+                self._written(rows)
+                return True
+            status = res.status
+            if status in (400, 422, 413):
+                self._recovered()
+                return self._split(rows, res)
+            if status in (401, 403):
+                self._set_blocked(res)
+                self.metrics.retried()
+                if not self._sleep(self.cfg.blocked_retry_s):
+                    return False
+                continue
+            if status == 404 and self._create_database(res):
+                continue
+            wait_s = res.retry_after_s if status in (429, 503) and res.retry_after_s \
+                else backoff_s
+            self._failing(res, wait_s)
+            self.metrics.retried()
+            if not self._sleep(min(wait_s, max(self.cfg.retry_max_s, 0.1))):
+                return False
+            backoff_s = min(backoff_s * 2, self.cfg.retry_max_s)
+        return False
+
+    def _split(self, rows: Sequence[Row], res: WriteResult) -> bool:
+        if len(rows) == 1:
+            reason = "too_large" if res.status == 413 else "influx_rejected"
+            entry = self.spool.entry(rows[0].id)
+            topic, payload = (entry.topic, entry.payload) if entry else ("", b"")
+            detail = f"HTTP {res.status}: {res.body.strip()[:500]}"
+            self.deadletters.write([DeadLetter(topic, payload, reason, detail,
+                                               int(time.time() * 1000))])
+            self.metrics.dead_lettered(reason)
+            log.warning("InfluxDB rejected a point (%s), dead-lettered: %s", reason,
+                        rows[0].line[:200])
+            self.spool.delete([rows[0].id])
+            return True
+        mid = len(rows) // 2
+        return self._write(rows[:mid]) and self._write(rows[mid:])
+
+    def _written(self, rows: Sequence[Row]) -> None:
+        self.spool.delete([r.id for r in rows])
+        now_ms = time.time() * 1000
+        step = max(1, len(rows) // _LAG_SAMPLES)
+        lags = []
+        for r in rows[::step]:
+            try:
+                lags.append(now_ms - int(r.line.rsplit(" ", 1)[1]))
+            except (ValueError, IndexError):
+                continue
+        self.metrics.written(len(rows), lags)
+        self.last_ok_s = time.monotonic()
+        self._recovered()
+
+    def _recovered(self) -> None:
+        if self._blocked:
+            log.warning("InfluxDB accepts our credentials again: writing resumed")
+            self._blocked = False
+            self.metrics.set_blocked(False)
+        if self._failing_since is not None:
+            log.warning("InfluxDB reachable again after %.0f s; resumed writing",
+                        time.monotonic() - self._failing_since)
+            self._failing_since = None
+
+    def _set_blocked(self, res: WriteResult) -> None:
+        if not self._blocked:
+            self._blocked = True
+            self.metrics.set_blocked(True)
+            log.error("InfluxDB %s refused our credentials (HTTP %d: %s): writing STOPPED, "
+                      "the spool keeps everything; fix the token/user and it resumes within "
+                      "%.0f s", self.cfg.endpoints.influx.display(), res.status,
+                      res.body.strip()[:200], self.cfg.blocked_retry_s)
+
+    def _failing(self, res: WriteResult, wait_s: float) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            what = "unreachable" if res.status == NETWORK_ERROR else f"HTTP {res.status}"
+            log.warning("InfluxDB %s %s (%s): retrying with backoff, spool depth %d",
+                        self.cfg.endpoints.influx.display(), what, res.body.strip()[:200],
+                        self.spool.stats().depth)
+        else:
+            log.debug("write failed again (HTTP %d), next try in %.1f s", res.status, wait_s)
+
+    def _create_database(self, res: WriteResult) -> bool:
+        """v1: a 404 'database not found' is fixed by creating it, once, if allowed."""
+        if (self._db_created or not self.cfg.create_database
+                or self.cfg.endpoints.influx.api != "v1" or "database" not in res.body):
+            return False
+        self._db_created = True
+        try:
+            self.client.create_database()
+        except QueryError as exc:
+            log.error("cannot create database %s: %s", self.cfg.endpoints.influx.db, exc)
+            return False
+        log.warning("created missing database %s", self.cfg.endpoints.influx.db)
+        return True
+
+    # -- self-metrics in InfluxDB -----------------------------------------------------
+    def _maybe_stats(self, force: bool = False) -> None:
+        if self.cfg.stats_interval_s <= 0 or self._blocked or self._failing_since is not None:
+            return
+        now = time.monotonic()
+        if not force and now < self._next_stats:
+            return
+        self._next_stats = now + self.cfg.stats_interval_s
+        st = self.spool.stats()
+        lines = self.metrics.stats_lines(int(time.time() * 1000),
+                                         (st.depth, st.bytes, st.oldest_age_s))
+        res = self.client.write("\n".join(lines).encode())
+        if not res.ok:
+            log.debug("collector_stats not written (HTTP %d)", res.status)

@@ -1,0 +1,394 @@
+"""Static checks of the Docker deployment (no Docker engine runs here).
+
+docker-compose.yml, docker-compose.scale.yml, docker-compose.tls.yml, the Dockerfile,
+.dockerignore, .env.example and the Mosquitto/InfluxDB/Grafana files under deploy/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from telemetry import topics
+from telemetry.contract import DEFAULT_ENTERPRISE, KINDS
+
+ROOT = Path(__file__).resolve().parents[3]
+COMPOSE_FILES = ("docker-compose.yml", "docker-compose.scale.yml", "docker-compose.tls.yml")
+LONG_RUNNING = {"mosquitto", "influxdb", "grafana", "simulator", "collector"}
+ONE_SHOT = {"backfill", "fault"}
+SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
+
+
+def load(name: str = "docker-compose.yml") -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / name).read_text())
+    return data
+
+
+def services(name: str = "docker-compose.yml") -> dict[str, dict[str, Any]]:
+    svcs: dict[str, dict[str, Any]] = load(name)["services"]
+    return svcs
+
+
+def env_example() -> dict[str, str]:
+    out = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        m = re.match(r"^([A-Z][A-Z0-9_]*)=(.*)$", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def env_of(svc: dict[str, Any]) -> dict[str, str]:
+    env = svc.get("environment") or {}
+    assert isinstance(env, dict), "use the mapping form of environment"
+    return {str(k): str(v) for k, v in env.items()}
+
+
+# -- services, health, restarts, volumes ------------------------------------------------
+def test_the_stack_has_every_service() -> None:
+    assert set(services()) == LONG_RUNNING | ONE_SHOT
+
+
+@pytest.mark.parametrize("name", sorted(LONG_RUNNING))
+def test_long_running_services_have_healthcheck_and_restart_policy(name: str) -> None:
+    svc = services()[name]
+    check = svc.get("healthcheck")
+    assert check and check.get("test"), f"{name} has no healthcheck"
+    assert check["test"][0] in ("CMD", "CMD-SHELL")
+    for key in ("interval", "timeout", "retries"):
+        assert key in check, f"{name} healthcheck lacks {key}"
+    assert svc.get("restart") in ("unless-stopped", "always", "on-failure")
+
+
+def test_one_shot_services_do_not_restart() -> None:
+    for name in ONE_SHOT:
+        assert services()[name]["restart"] == "no"
+    assert services()["fault"]["profiles"] == ["tools"]  # only on demand
+
+
+def test_dependencies_wait_for_health_or_completion() -> None:
+    for file in COMPOSE_FILES:
+        for name, svc in services(file).items():
+            deps = svc.get("depends_on") or {}
+            assert isinstance(deps, dict), f"{file}:{name}: depends_on needs conditions"
+            for dep, spec in deps.items():
+                want = ("service_completed_successfully" if dep in ONE_SHOT
+                        else "service_healthy")
+                assert spec.get("condition") == want, f"{file}:{name} -> {dep}"
+    deps = services()
+    assert set(deps["simulator"]["depends_on"]) == {"mosquitto", "backfill"}
+    assert set(deps["collector"]["depends_on"]) == {"mosquitto", "influxdb"}
+    assert set(deps["backfill"]["depends_on"]) == {"influxdb"}
+    assert set(deps["grafana"]["depends_on"]) == {"influxdb"}
+
+
+def test_data_lives_in_named_volumes() -> None:
+    declared = set(load()["volumes"])
+    wanted = {"mosquitto": "/mosquitto/data", "influxdb": "/var/lib/influxdb2",
+              "grafana": "/var/lib/grafana", "collector": "/data", "backfill": "/state"}
+    for file in COMPOSE_FILES:
+        doc = load(file)
+        declared_here = declared | set(doc.get("volumes") or {})
+        for name, svc in doc["services"].items():
+            for vol in svc.get("volumes") or []:
+                source = vol.split(":", 1)[0]
+                if not source.startswith((".", "/", "$")):
+                    assert source in declared_here, f"{file}:{name}: volume {source} undeclared"
+    for name, target in wanted.items():
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in services()[name]["volumes"]}
+        assert target in mounts and not mounts[target].startswith((".", "/")), \
+            f"{name}: {target} is not on a named volume"
+
+
+def test_images_are_pinned() -> None:
+    for name, svc in services().items():
+        image = svc["image"]
+        if "build" in svc:
+            continue
+        assert ":" in image and not image.endswith(":latest"), f"{name}: {image} unpinned"
+        assert re.search(r":\d+\.\d+\.\d+", image), f"{name}: pin a full version, not {image}"
+    assert services()["mosquitto"]["image"].startswith("eclipse-mosquitto:2.")
+    assert services()["influxdb"]["image"].startswith("influxdb:2.7.")
+    assert services()["grafana"]["image"].startswith("grafana/grafana-oss:")
+
+
+def test_simulator_and_collector_share_one_image_built_from_the_dockerfile() -> None:
+    svcs = services()
+    built = {n: s for n, s in svcs.items() if "build" in s}
+    assert set(built) == {"backfill", "simulator", "collector", "fault"}
+    assert len({s["image"] for s in built.values()}) == 1
+    assert all(s["build"]["dockerfile"] == "Dockerfile" for s in built.values())
+    assert svcs["simulator"]["command"][:2] == ["factory-sim", "run"]
+    assert svcs["collector"]["command"][:2] == ["factory-collector", "run"]
+    assert "factory-sim backfill" in " ".join(svcs["backfill"]["command"])
+
+
+def test_backfill_runs_once_then_the_simulator_runs_in_real_time() -> None:
+    svcs = services()
+    script = svcs["backfill"]["command"][-1]
+    assert "/state/backfill.done" in script and "--days" in script
+    assert env_example()["BACKFILL_DAYS"] == "1"  # the last 24 h
+    cmd = svcs["simulator"]["command"]
+    assert cmd[cmd.index("--speed") + 1] == "${SIM_SPEED:-1}"
+
+
+# -- environment variables ----------------------------------------------------------------
+VAR = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+def test_every_variable_has_a_default_or_is_documented() -> None:
+    documented = env_example()
+    for file in COMPOSE_FILES:
+        text = (ROOT / file).read_text()
+        for m in VAR.finditer(text):
+            name, op = m.group(1), m.group(2)
+            has_default = op in (":-", "-")
+            assert has_default or name in documented, \
+                f"{file}: ${{{name}}} has no default and is not in .env.example"
+            if has_default and name in documented and documented[name]:
+                assert m.group(3) == documented[name], \
+                    f"{file}: default of {name} differs from .env.example"
+    # ... and .env.example documents nothing that is not used.
+    used = {m.group(1) for f in COMPOSE_FILES for m in VAR.finditer((ROOT / f).read_text())}
+    assert set(documented) - {"COMPOSE_PROJECT_NAME"} <= used
+
+
+def test_secrets_have_no_default_anywhere() -> None:
+    documented = env_example()
+    for name, value in documented.items():
+        if any(w in name for w in SECRET_WORDS):
+            assert value == "", f".env.example must leave {name} empty"
+    for file in COMPOSE_FILES:
+        for m in VAR.finditer((ROOT / file).read_text()):
+            if any(w in m.group(1) for w in SECRET_WORDS):
+                assert m.group(2) == ":?", f"{file}: ${{{m.group(1)}}} must be required (:?)"
+
+
+def test_no_literal_secret_in_service_environment() -> None:
+    for file in COMPOSE_FILES:
+        for name, svc in services(file).items():
+            for key, value in env_of(svc).items() if isinstance(
+                    svc.get("environment"), dict) else ():
+                if any(w in key for w in SECRET_WORDS) and not key.endswith("_FILE"):
+                    assert value.startswith("${") and value.endswith("}"), \
+                        f"{file}:{name}: {key} must come from .env"
+
+
+# -- least privilege -------------------------------------------------------------------------
+def test_admin_credentials_only_in_the_influxdb_init() -> None:
+    text_by_service = {n: yaml.safe_dump(s) for n, s in services().items()}
+    for name, text in text_by_service.items():
+        if name != "influxdb":
+            assert "INFLUX_ADMIN" not in text and "DOCKER_INFLUXDB_INIT" not in text, name
+    assert env_of(services()["influxdb"])["DOCKER_INFLUXDB_INIT_MODE"] == "setup"
+
+
+def test_tokens_reach_only_the_services_that_need_them() -> None:
+    svcs = services()
+
+    def mounts(name: str) -> set[str]:
+        return {v.split(":")[0] for v in svcs[name].get("volumes") or []}
+
+    for name in ("collector", "backfill"):
+        env = env_of(svcs[name])
+        assert env["FACTORY_INFLUX_API"] == "v2"
+        assert env["FACTORY_INFLUX_TOKEN_FILE"] == "/run/factory/influx-write.token"
+        assert "influx-writer-token" in mounts(name)
+        assert "influx-reader-token" not in mounts(name)
+        assert any(v.endswith(":ro") for v in svcs[name]["volumes"]
+                   if v.startswith("influx-writer-token"))
+    assert "influx-reader-token" in mounts("grafana")
+    assert "influx-writer-token" not in mounts("grafana")
+    for name in ("simulator", "fault", "mosquitto"):
+        assert not mounts(name) & {"influx-writer-token", "influx-reader-token"}
+
+
+def test_each_mqtt_client_logs_in_as_its_own_role() -> None:
+    svcs = services()
+    roles = {"simulator": "simulator", "collector": "collector", "fault": "operator"}
+    for name, user in roles.items():
+        url = env_of(svcs[name])["FACTORY_MQTT_URL"]
+        assert url.startswith(f"mqtt://{user}:${{MQTT_{user.upper()}_PASSWORD:?")
+
+
+def test_collector_has_a_fixed_client_id_and_spool_volume() -> None:
+    env = env_of(services()["collector"])
+    assert env["FACTORY_COLLECTOR_CLIENT_ID"]  # a container id would lose the session
+    assert "--spool-dir" in services()["collector"]["command"]
+
+
+def test_only_grafana_is_published_beyond_localhost() -> None:
+    for name, svc in services().items():
+        for port in svc.get("ports") or []:
+            if name == "grafana":
+                continue
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} on all interfaces"
+    assert "ports" not in services()["collector"]  # metrics stay inside the container
+
+
+def test_grafana_is_locked_down() -> None:
+    env = env_of(services()["grafana"])
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+    assert env["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    assert env["GF_SECURITY_SECRET_KEY"].startswith("${GRAFANA_SECRET_KEY:?")
+    assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    assert env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].endswith(".json")
+    vols = services()["grafana"]["volumes"]
+    assert any(v.startswith("./dashboards/provisioning:") and v.endswith(":ro") for v in vols)
+
+
+# -- Dockerfile and build context -----------------------------------------------------------
+def test_dockerfile_is_multi_stage_slim_and_non_root() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    froms = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.M)
+    assert len(froms) >= 2
+    assert "slim" in re.search(r"ARG PYTHON_IMAGE=(\S+)", text).group(1)  # type: ignore[union-attr]
+    users = re.findall(r"^USER\s+(\S+)", text, re.M)
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert text.rfind("USER") > text.rfind("FROM")  # the last stage runs unprivileged
+    assert not re.search(r"^(ENV|ARG)\s+\S*(PASSWORD|TOKEN|SECRET)", text, re.M)
+    assert "COPY --from=build" in text
+
+
+def test_dockerignore_keeps_secrets_and_junk_out_of_the_image() -> None:
+    lines = set((ROOT / ".dockerignore").read_text().split())
+    for must in (".env", ".git", ".venv", ".run", "deploy/certs"):
+        assert must in lines
+
+
+# -- scale and TLS overrides ---------------------------------------------------------------
+def test_scale_example_splits_the_plant_and_shares_one_subscription() -> None:
+    scale = services("docker-compose.scale.yml")
+    assert scale["simulator"]["profiles"] == ["single"]  # replaced by the shards
+    shards = sorted(s["command"][s["command"].index("--shard") + 1]
+                    for n, s in scale.items() if n.startswith("sim-shard-"))
+    n = len(shards)
+    assert n >= 2 and shards == [f"{i}/{n}" for i in range(1, n + 1)]
+    collectors = {"collector": services()["collector"],
+                  **{k: v for k, v in scale.items() if k.startswith("collector-")}}
+    assert len(collectors) >= 2
+    groups = {env_of(c)["FACTORY_COLLECTOR_SHARE_GROUP"] for c in collectors.values()}
+    assert groups == {"collectors"}
+    ids = [env_of(c)["FACTORY_COLLECTOR_CLIENT_ID"] for c in collectors.values()]
+    assert len(set(ids)) == len(ids)
+    spools = [v.split(":")[0] for c in collectors.values() for v in c["volumes"]
+              if v.split(":")[1] == "/data"]
+    assert len(set(spools)) == len(spools) == len(collectors)
+    for name, svc in scale.items():
+        if name != "simulator":
+            assert "healthcheck" in svc and svc["restart"] == "unless-stopped", name
+
+
+def test_tls_override_adds_the_tls_listener() -> None:
+    mq = services("docker-compose.tls.yml")["mosquitto"]
+    assert any(v.startswith("./deploy/mosquitto/tls.conf:/mosquitto/conf.d/") for v in
+               mq["volumes"])
+    assert "listener 8883" in (ROOT / "deploy/mosquitto/tls.conf").read_text()
+
+
+# -- Mosquitto configuration and ACL ----------------------------------------------------------
+def conf_lines(path: Path) -> list[str]:
+    return [ln.strip() for ln in path.read_text().splitlines()
+            if ln.strip() and not ln.strip().startswith("#")]
+
+
+def test_mosquitto_config_requires_authentication_and_persists() -> None:
+    lines = conf_lines(ROOT / "deploy/mosquitto/mosquitto.conf")
+    assert "allow_anonymous false" in lines
+    assert "per_listener_settings false" in lines
+    assert any(ln.startswith("password_file ") for ln in lines)
+    assert any(ln.startswith("acl_file ") for ln in lines)
+    assert "persistence true" in lines
+    for path in (ROOT / "deploy").rglob("*.conf"):
+        assert "allow_anonymous true" not in conf_lines(path), path
+
+
+def parse_acl() -> dict[str, list[tuple[str, str]]]:
+    rules: dict[str, list[tuple[str, str]]] = {}
+    user = ""
+    for ln in conf_lines(ROOT / "deploy/mosquitto/acl"):
+        parts = ln.split()
+        if parts[0] == "user":
+            user = parts[1]
+            rules[user] = []
+        elif parts[0] == "topic":
+            assert user, "no global topic rules: every grant belongs to a user"
+            access, topic = (parts[1], parts[2]) if len(parts) == 3 else ("readwrite",
+                                                                         parts[1])
+            rules[user].append((access, topic))
+        else:
+            pytest.fail(f"unexpected ACL line {ln!r} (no patterns: grants are per user)")
+    return rules
+
+
+def expected_simulator_topics(e: str) -> set[str]:
+    out = set()
+    for kind in KINDS.values():
+        if kind.scope == "machine":
+            out.add(topics.machine_topic(e, "+", "+", "+", "+", kind.name))
+        elif kind.scope == "area":
+            out.add(topics.area_topic(e, "+", "+", kind.name))
+        else:
+            out.add(topics.site_topic(e, "+", kind.name))
+    return out
+
+
+def test_acl_matches_the_contract_topics() -> None:
+    acl = parse_acl()
+    e = DEFAULT_ENTERPRISE
+    assert set(acl) == {"simulator", "collector", "operator", "health"}
+    control = topics.control_topic(e, "+", "+")
+    assert {t for a, t in acl["simulator"] if a == "write"} == expected_simulator_topics(e)
+    assert {t for a, t in acl["simulator"] if a == "read"} == {control}
+    assert acl["collector"] == [("read", topics.subscription(e))]
+    assert acl["operator"] == [("write", control)]
+    assert acl["health"] == [("read", "$SYS/broker/uptime")]
+    for user, grants in acl.items():
+        assert all(a != "readwrite" for a, _ in grants), f"{user}: readwrite is too wide"
+        assert all(t.split("/")[0] in (e, "$SYS") for _, t in grants), \
+            f"{user}: a grant outside the {e} prefix"
+
+
+def test_every_contract_topic_is_writable_by_the_simulator() -> None:
+    """Each concrete topic the contract builds matches exactly one simulator grant."""
+    grants = [t for a, t in parse_acl()["simulator"] if a == "write"]
+    e, s = DEFAULT_ENTERPRISE, "shengzhou"
+
+    def matches(pattern: str, topic: str) -> bool:
+        p, t = pattern.split("/"), topic.split("/")
+        return len(p) == len(t) and all(a in ("+", b) for a, b in zip(p, t, strict=True))
+
+    for kind in KINDS.values():
+        if kind.scope == "machine":
+            topic = topics.machine_topic(e, s, "hardware", "cutting", "laser-01", kind.name)
+        elif kind.scope == "area":
+            topic = topics.area_topic(e, s, "coating", kind.name)
+        else:
+            topic = topics.site_topic(e, s, kind.name)
+        topics.parse(topic)  # it is a contract topic
+        assert sum(matches(g, topic) for g in grants) == 1, topic
+    assert not any(matches(g, topics.control_topic(e, s, "fault")) for g in grants)
+
+
+def test_mosquitto_password_file_is_generated_not_committed() -> None:
+    conf = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
+    assert "password_file /mosquitto/run/passwd" in conf
+    assert "/mosquitto/run:mode=0700" in services()["mosquitto"]["tmpfs"]
+    assert not list((ROOT / "deploy").rglob("passwd"))
+
+
+# -- InfluxDB init ---------------------------------------------------------------------------
+def test_influxdb_init_creates_scoped_tokens() -> None:
+    script = (ROOT / "deploy/influxdb/init/10-factory-tokens.sh")
+    text = script.read_text()
+    assert script.stat().st_mode & 0o111, "the image runs only executable init scripts"
+    assert "--write-bucket" in text and "--read-bucket" in text
+    assert "--all-access" not in text and "--operator" not in text
+    assert "v1 dbrp create" in text
+    check = " ".join(services()["influxdb"]["healthcheck"]["test"])
+    assert "influx-write.token" in check and "influx-read.token" in check

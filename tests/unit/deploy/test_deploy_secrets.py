@@ -1,0 +1,111 @@
+"""No token, password or private key is committed.
+
+Scans every file `git ls-files` lists. A file under a `fixtures/` directory, or a line
+carrying the marker ``test-fixture: not a secret``, is a clearly marked test fixture and
+is exempt. The scanner itself is tested on samples so this test can fail.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+MARKER = "test-fixture: not a secret"
+
+#: (name, pattern) of things that must never be committed.
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
+    ("InfluxDB token", re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{86}==")),
+    ("Mosquitto password hash", re.compile(r":\$[67]\$\d+\$[A-Za-z0-9+/=]{8,}")),
+    ("Grafana API key / service account token",
+     re.compile(r"\b(?:glsa_[A-Za-z0-9]{32}_[0-9a-f]{8}|eyJrIjoi[A-Za-z0-9=]{20,})")),
+    ("AWS access key", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36}\b")),
+    # KEY=value / KEY: value where KEY names a secret and the value is a literal: a
+    # reference (${VAR}, $VAR, <placeholder>) or an empty value is fine.
+    ("secret assignment", re.compile(
+        r"""(?x)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|TOKEN|SECRET(?:_KEY)?)\b(?!_FILE)\s*[=:]\s*
+        ["']?(?![$<{]|\s|$|["'])([^\s"'#]{6,})""")),
+)
+#: Files whose whole purpose is to hold secrets.
+FORBIDDEN_NAMES = re.compile(r"(^|/)(\.env|passwd|.*\.(key|pem|p12|pfx)|id_(rsa|ed25519))$")
+
+
+def is_fixture(path: str) -> bool:
+    return "/fixtures/" in f"/{path}"
+
+
+def scan_text(path: str, text: str) -> list[str]:
+    """Findings ``path:line: what`` in one file's text."""
+    found = []
+    for no, line in enumerate(text.splitlines(), 1):
+        if MARKER in line:
+            continue
+        for what, pattern in PATTERNS:
+            if pattern.search(line):
+                found.append(f"{path}:{no}: {what}")
+    return found
+
+
+def scan_repo() -> list[str]:
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    findings = []
+    for rel in filter(None, files):
+        if is_fixture(rel):
+            continue
+        if FORBIDDEN_NAMES.search(rel) and rel != ".env.example":
+            findings.append(f"{rel}: a secrets file is committed")
+            continue
+        path = ROOT / rel
+        try:
+            raw = path.read_bytes()
+        except OSError:  # deleted in the working tree
+            continue
+        if b"\0" in raw[:8192]:
+            continue  # binary
+        findings += scan_text(rel, raw.decode("utf-8", "replace"))
+    return findings
+
+
+def test_no_secret_is_committed() -> None:
+    assert scan_repo() == []
+
+
+@pytest.mark.parametrize("line", [
+    "-----BEGIN EC PRIVATE KEY-----",  # test-fixture: not a secret
+    "-----BEGIN PRIVATE KEY-----",  # test-fixture: not a secret
+    "token = " + "A" * 86 + "==",  # test-fixture: not a secret
+    "simulator:$7$101$abcdefghABCDEFGH$abcdefghijklmnop",  # test-fixture: not a secret
+    "GF_SECURITY_ADMIN_PASSWORD=hunter2hunter2",  # test-fixture: not a secret
+    "MQTT_SIMULATOR_PASSWORD: s3cr3tvalue",  # test-fixture: not a secret
+    'INFLUX_TOKEN="q9w8e7r6t5y4"',  # test-fixture: not a secret
+    "GRAFANA_SECRET_KEY=SW2YcwTIb9zpOOhoPsMm",  # test-fixture: not a secret
+])
+def test_scanner_finds_secrets(line: str) -> None:
+    assert scan_text("sample", line), line
+
+
+@pytest.mark.parametrize("line", [
+    "MQTT_SIMULATOR_PASSWORD=",
+    "GF_SECURITY_ADMIN_PASSWORD: ${GRAFANA_ADMIN_PASSWORD:?run scripts/init-env}",
+    "FACTORY_INFLUX_TOKEN_FILE: /run/factory/influx-write.token",
+    'password = "$MQTT_PASSWORD"',
+    "INFLUX_ADMIN_PASSWORD=<generated>",
+    "TOKEN=short",
+    "MQTT_HEALTH_PASSWORD=topsecretvalue  # test-fixture: not a secret",
+])
+def test_scanner_ignores_references_placeholders_and_marked_fixtures(line: str) -> None:
+    assert scan_text("sample", line) == [], line
+
+
+@pytest.mark.parametrize("name,forbidden", [
+    (".env", True), ("deploy/certs/server.key", True), ("deploy/mosquitto/passwd", True),
+    ("a/b/ca.pem", True), (".env.example", False), ("deploy/mosquitto/acl", False),
+])
+def test_secret_file_names(name: str, forbidden: bool) -> None:
+    assert bool(FORBIDDEN_NAMES.search(name)) is forbidden

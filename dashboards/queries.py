@@ -42,14 +42,18 @@ VAR_AREA = "area"
 VAR_LINE = "line"
 VAR_MACHINE = "machine"
 VAR_OUTPUT_AREA = "output_area"
+VAR_OUTPUT_MACHINE = "output_machine"
 VAR_DAILY_TARGET = "daily_target"
 VAR_COLLECTOR = "collector"
 
-#: The area whose good units count as the plant's output (finished goods leave final
-#: assembly); a dashboard variable so another plant can point it elsewhere.
+#: The machines whose good units count as the plant's output: finished goods leave the
+#: packaging machines of final assembly (``s1-pack``, ``h2-pack`` in the default plant).
+#: Dashboard constants (a regex), so another plant can point them elsewhere.
 DEFAULT_OUTPUT_AREA = "assembly"
-#: Daily output target in units (a dashboard constant the plant manager edits).
-DEFAULT_DAILY_TARGET = 1200
+DEFAULT_OUTPUT_MACHINE = ".+-pack"
+#: Daily output target in units (4 packing lines x ~15 h / 30 s x ~80 %); a dashboard
+#: text box the plant manager edits.
+DEFAULT_DAILY_TARGET = 5000
 
 #: Values the terminal overview and tests use when no dashboard picks them: the default
 #: plant, "All" (``.*``) for the rest.
@@ -60,6 +64,7 @@ DEFAULT_VARIABLES: dict[str, str] = {
     VAR_LINE: ".*",
     VAR_MACHINE: ".*",
     VAR_OUTPUT_AREA: DEFAULT_OUTPUT_AREA,
+    VAR_OUTPUT_MACHINE: DEFAULT_OUTPUT_MACHINE,
     VAR_DAILY_TARGET: str(DEFAULT_DAILY_TARGET),
     VAR_COLLECTOR: ".*",
 }
@@ -102,7 +107,8 @@ def tag_match(tag: str, var: str) -> str:
 SITE_WHERE = f"{tag_match('enterprise', VAR_ENTERPRISE)} AND {tag_match('site', VAR_SITE)}"
 AREA_WHERE = f"{SITE_WHERE} AND {tag_match('area', VAR_AREA)}"
 MACHINE_WHERE = f"{AREA_WHERE} AND {tag_match('machine', VAR_MACHINE)}"
-OUTPUT_WHERE = f"{SITE_WHERE} AND {tag_match('area', VAR_OUTPUT_AREA)}"
+OUTPUT_WHERE = (f"{SITE_WHERE} AND {tag_match('area', VAR_OUTPUT_AREA)} AND "
+                f"{tag_match('machine', VAR_OUTPUT_MACHINE)}")
 COLLECTOR_WHERE = tag_match("collector", VAR_COLLECTOR)
 
 
@@ -123,7 +129,7 @@ def _q(key: str, influxql: str, result_format: ResultFormat = "time_series", ali
 OUTPUT_TODAY = _q(
     "overview.output_today",
     f'SELECT sum("good") AS "output" FROM "counts" WHERE {OUTPUT_WHERE} AND {TIME_FILTER}',
-    description="Good units from the output area in the window (panel window: today).")
+    description="Good units from the output machines in the window (panel window: today).")
 OUTPUT_VS_TARGET_PCT = _q(
     "overview.output_vs_target_pct",
     f'SELECT sum("good") / ${VAR_DAILY_TARGET} * 100 AS "of_target" FROM "counts" '
@@ -200,18 +206,6 @@ MACHINE_SIGNALS = _q(
     f'FROM "telemetry" WHERE {MACHINE_WHERE} AND {TIME_FILTER} GROUP BY "machine"',
     result_format="table",
     description="Current load, temperature, vibration and power per machine.")
-TEMPERATURE_TREND = _q(
-    "equipment.temperature",
-    f'SELECT mean("temp_c") AS "temp_c" FROM "telemetry" WHERE {MACHINE_WHERE} AND '
-    f'{TIME_FILTER} {GROUP_BY_TIME}, "machine" fill(none)',
-    alias="$tag_machine",
-    description="Mean temperature per machine per interval.")
-VIBRATION_TREND = _q(
-    "equipment.vibration",
-    f'SELECT mean("vibration_mm_s") AS "vibration_mm_s" FROM "telemetry" WHERE '
-    f'{MACHINE_WHERE} AND {TIME_FILTER} {GROUP_BY_TIME}, "machine" fill(none)',
-    alias="$tag_machine",
-    description="Mean vibration velocity (RMS) per machine per interval.")
 
 
 # -- 3. maintenance progress ----------------------------------------------------------------
@@ -301,12 +295,6 @@ def downtime_samples(state: MachineState) -> PanelQuery:
 DOWNTIME_STATES = (MachineState.FAULT, MachineState.MAINTENANCE, MachineState.SETUP,
                    MachineState.IDLE, MachineState.OFF)
 DOWNTIME_BY_STATE = tuple(downtime_samples(s) for s in DOWNTIME_STATES)
-DOWNTIME_BY_MACHINE = _q(
-    "oee.downtime_by_machine",
-    f'SELECT count("state_code") AS "samples" FROM "state" WHERE {SITE_WHERE} AND '
-    f'{TIME_FILTER} AND "planned" = 1 AND "running" = 0 GROUP BY "machine"',
-    result_format="table",
-    description="Planned-but-not-running state samples per machine (worst first in Grafana).")
 
 # -- 5. sales & energy / alarms -------------------------------------------------------------
 SALES_BY_CHANNEL = _q(
@@ -326,12 +314,6 @@ POWER_BY_AREA = _q(
     f'{TIME_FILTER} {GROUP_BY_TIME}, "area" fill(none)',
     alias="$tag_area",
     description="Mean power per area per interval.")
-ENERGY_BY_AREA = _q(
-    "energy.kwh_by_area",
-    f'SELECT sum("kwh") AS "kwh" FROM "energy" WHERE {SITE_WHERE} AND {TIME_FILTER} '
-    'GROUP BY "area"',
-    alias="$tag_area",
-    description="kWh per area in the window.")
 ALARMS_BY_SEVERITY = _q(
     "alarms.by_severity",
     f'SELECT count("code") AS "alarms" FROM "alarm" WHERE {SITE_WHERE} AND {TIME_FILTER} '
@@ -395,6 +377,18 @@ PIPELINE_NOW = _q(
 OVERVIEW: dict[str, PanelQuery] = {q.key.split(".", 1)[1]: q for q in (
     OUTPUT_TODAY, OUTPUT_VS_TARGET_PCT, OEE_PLANT, MACHINES_RUNNING, ACTIVE_ALARMS,
     ENERGY_TODAY, SALES_BY_REGION, HOURLY_OUTPUT, WORK_ORDERS, FLOOR_PLAN_STATES)}
+
+
+# -- template variable queries (no time filter: SHOW TAG VALUES) ---------------------------
+VARIABLE_QUERIES: dict[str, str] = {
+    VAR_ENTERPRISE: 'SHOW TAG VALUES FROM "state" WITH KEY = "enterprise"',
+    VAR_SITE: f'SHOW TAG VALUES FROM "state" WITH KEY = "site" WHERE '
+              f'{tag_match("enterprise", VAR_ENTERPRISE)}',
+    VAR_AREA: f'SHOW TAG VALUES FROM "state" WITH KEY = "area" WHERE {SITE_WHERE}',
+    VAR_LINE: f'SHOW TAG VALUES FROM "state" WITH KEY = "line" WHERE {AREA_WHERE}',
+    VAR_MACHINE: f'SHOW TAG VALUES FROM "state" WITH KEY = "machine" WHERE {AREA_WHERE}',
+    VAR_COLLECTOR: f'SHOW TAG VALUES FROM "{COLLECTOR_STATS}" WITH KEY = "collector"',
+}
 
 
 # -- Grafana's macro and variable expansion -------------------------------------------------

@@ -1,0 +1,63 @@
+"""English and Chinese (zh-CN) from the same code: every label is written as a pair."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from telemetry.contract import MachineState, WorkOrderStatus
+
+LangCode = Literal["en", "zh"]
+LANGS: tuple[LangCode, ...] = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class Lang:
+    """The language a dashboard set is built in; ``lang.t(en, zh)`` picks the label."""
+
+    code: LangCode
+
+    def __post_init__(self) -> None:
+        if self.code not in LANGS:
+            raise ValueError(f"language {self.code!r}: allowed {', '.join(LANGS)}")
+
+    def t(self, en: str, zh: str) -> str:
+        return en if self.code == "en" else zh
+
+    @property
+    def grafana_locale(self) -> str:
+        return "en-US" if self.code == "en" else "zh-Hans"
+
+
+STATE_NAMES: dict[MachineState, tuple[str, str]] = {
+    MachineState.OFF: ("Off", "停机"),
+    MachineState.IDLE: ("Idle", "待机"),
+    MachineState.RUNNING: ("Running", "运行"),
+    MachineState.SETUP: ("Setup", "换型调试"),
+    MachineState.FAULT: ("Fault", "故障"),
+    MachineState.MAINTENANCE: ("Maintenance", "检修"),
+}
+
+WORK_ORDER_NAMES: dict[WorkOrderStatus, tuple[str, str]] = {
+    WorkOrderStatus.OPEN: ("Open", "待处理"),
+    WorkOrderStatus.IN_PROGRESS: ("In progress", "进行中"),
+    WorkOrderStatus.DONE: ("Done", "已完成"),
+}
+
+REGION_NAMES: dict[str, str] = {
+    "East China": "华东", "South China": "华南", "North China": "华北",
+    "Central China": "华中", "Southwest China": "西南", "Northwest China": "西北",
+    "Northeast China": "东北", "Overseas": "海外",
+}
+
+CHANNEL_NAMES: dict[str, str] = {
+    "dealer": "经销商", "online": "电商", "live-stream": "直播", "cross-border": "跨境电商",
+}
+
+
+def state_name(state: MachineState, lang: Lang) -> str:
+    return lang.t(*STATE_NAMES[state])
+
+
+def work_order_name(status: WorkOrderStatus, lang: Lang) -> str:
+    return lang.t(*WORK_ORDER_NAMES[status])

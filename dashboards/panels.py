@@ -1,0 +1,210 @@
+"""Building blocks the six screens share: grid positions, targets, mappings, panel kinds.
+
+Grafana's grid is 24 columns wide; one row unit is 30 px plus an 8 px gap, so a 1080 px
+kiosk screen holds :data:`SCREEN_ROWS` rows without scrolling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from grafana_foundation_sdk.builders import bargauge, common, gauge, piechart, stat, table
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import timeseries as ts
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import piechart as pm
+
+from dashboards.i18n import CHANNEL_NAMES, REGION_NAMES, Lang, state_name, work_order_name
+from dashboards.influxql import InfluxQLTarget, datasource_ref
+from dashboards.queries import PanelQuery
+from telemetry.contract import STATE_COLOURS, MachineState, WorkOrderStatus
+
+GRID_COLUMNS = 24
+
+Override = cogbuilder.Builder[dm.DashboardFieldConfigSourceOverrides]
+#: Rows of the grid that fit a 1920x1080 kiosk screen: (1080 px) / (30 px + 8 px) = 28.
+SCREEN_ROWS = 28
+
+GREEN = "#56a64b"
+YELLOW = "#f2cc0c"
+ORANGE = "#ff780a"
+RED = "#e02f44"
+BLUE = "#3274d9"
+GREY = "#5a5a5a"
+WO_COLOURS = {WorkOrderStatus.OPEN: RED, WorkOrderStatus.IN_PROGRESS: ORANGE,
+              WorkOrderStatus.DONE: GREEN}
+
+
+def at(x: int, y: int, w: int, h: int) -> dm.GridPos:
+    """A grid position; checked to lie inside the 24 columns and one screen."""
+    if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > GRID_COLUMNS or y + h > SCREEN_ROWS:
+        raise ValueError(f"gridPos x={x} y={y} w={w} h={h} leaves the 24x{SCREEN_ROWS} screen")
+    return dm.GridPos(x=x, y=y, w=w, h=h)
+
+
+def targets(*queries: PanelQuery, alias: str | None = None) -> list[InfluxQLTarget]:
+    """One InfluxQL target per query, refIds A, B, C..."""
+    out = []
+    for i, q in enumerate(queries):
+        t = InfluxQLTarget(q).ref_id(chr(ord("A") + i))
+        if alias is not None:
+            t.alias(alias)
+        out.append(t)
+    return out
+
+
+def steps(*pairs: tuple[float | None, str]) -> dash.ThresholdsConfig:
+    return dash.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE).steps(
+        [dm.Threshold(value=v, color=c) for v, c in pairs])
+
+
+#: OEE world-class targets: red below 60 %, yellow below 85 %, green above.
+OEE_STEPS = ((None, RED), (60.0, YELLOW), (85.0, GREEN))
+
+
+def state_mappings(lang: Lang) -> list[dm.ValueMapping]:
+    """Every machine state code -> its name and the contract's colour."""
+    return [dm.ValueMap(options={
+        str(int(s)): dm.ValueMappingResult(text=state_name(s, lang), color=STATE_COLOURS[s],
+                                           index=int(s))
+        for s in MachineState})]
+
+
+def work_order_mappings(lang: Lang) -> list[dm.ValueMapping]:
+    return [dm.ValueMap(options={
+        str(int(s)): dm.ValueMappingResult(text=work_order_name(s, lang), color=WO_COLOURS[s],
+                                           index=int(s))
+        for s in WorkOrderStatus})]
+
+
+def rename(name: str, display: str) -> Override:
+    return (dash.DashboardFieldConfigSourceOverrides()
+            .matcher(dm.MatcherConfig(id_val="byName", options=name))
+            .properties([dm.DynamicConfigValue(id_val="displayName", value=display)]))
+
+
+def field_props(name: str, **props: object) -> Override:
+    return (dash.DashboardFieldConfigSourceOverrides()
+            .matcher(dm.MatcherConfig(id_val="byName", options=name))
+            .properties([dm.DynamicConfigValue(id_val=k.replace("__", "."), value=v)
+                         for k, v in props.items()]))
+
+
+def region_overrides(lang: Lang) -> list[Override]:
+    if lang.code == "en":
+        return []
+    return [rename(en, zh) for en, zh in REGION_NAMES.items()]
+
+
+def channel_overrides(lang: Lang) -> list[Override]:
+    if lang.code == "en":
+        return []
+    return [rename(en, zh) for en, zh in CHANNEL_NAMES.items()]
+
+
+def reduce_last() -> common.ReduceDataOptions:
+    return common.ReduceDataOptions().calcs(["lastNotNull"]).values(False)
+
+
+def reduce_all_values() -> common.ReduceDataOptions:
+    return common.ReduceDataOptions().calcs(["lastNotNull"]).values(False).fields("")
+
+
+def stat_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarget],
+               unit: str, *, thresholds: dash.ThresholdsConfig | None = None,
+               decimals: int | None = None, time_from: str | None = None,
+               color_mode: cm.BigValueColorMode = cm.BigValueColorMode.VALUE,
+               mappings: list[dm.ValueMapping] | None = None) -> stat.Panel:
+    p = (stat.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
+         .targets(list(tgts)).unit(unit).reduce_options(reduce_last())
+         .graph_mode(cm.BigValueGraphMode.NONE).color_mode(color_mode)
+         .text_mode(cm.BigValueTextMode.AUTO)
+         .thresholds(thresholds or steps((None, BLUE))))
+    if decimals is not None:
+        p.decimals(decimals)
+    if time_from:
+        p.time_from(time_from)
+    if mappings:
+        p.mappings(mappings)
+    return p
+
+
+def gauge_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarget],
+                unit: str = "percent", *, min_val: float = 0, max_val: float = 100,
+                thresholds: dash.ThresholdsConfig | None = None,
+                time_from: str | None = None) -> gauge.Panel:
+    p = (gauge.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
+         .targets(list(tgts)).unit(unit).min(min_val).max(max_val).decimals(1)
+         .reduce_options(reduce_last()).show_threshold_markers(True)
+         .thresholds(thresholds or steps(*OEE_STEPS)))
+    if time_from:
+        p.time_from(time_from)
+    return p
+
+
+def bargauge_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarget],
+                   unit: str, *, min_val: float = 0, max_val: float | None = None,
+                   thresholds: dash.ThresholdsConfig | None = None) -> bargauge.Panel:
+    p = (bargauge.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
+         .targets(list(tgts)).unit(unit).min(min_val)
+         .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
+         .orientation(cm.VizOrientation.HORIZONTAL)
+         .reduce_options(reduce_last()).thresholds(thresholds or steps(*OEE_STEPS)))
+    if max_val is not None:
+        p.max(max_val)
+    return p
+
+
+def pie_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarget],
+              unit: str, overrides: list[Override],
+              *, time_from: str | None = None) -> piechart.Panel:
+    p = (piechart.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
+         .targets(list(tgts)).unit(unit).pie_type(pm.PieChartType.DONUT)
+         .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
+         .display_labels([pm.PieChartLabels.PERCENT])
+         .legend(piechart.PieChartLegendOptions().display_mode(cm.LegendDisplayMode.TABLE)
+                 .placement(cm.LegendPlacement.RIGHT).show_legend(True)
+                 .values([pm.PieChartLegendValues.PERCENT]))
+         .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.PALETTE_CLASSIC))
+         .overrides(overrides))
+    if time_from:
+        p.time_from(time_from)
+    return p
+
+
+def timeseries_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarget],
+                     unit: str, *, bars: bool = False, stacked: bool = False,
+                     interval: str | None = None, min_val: float | None = None,
+                     max_val: float | None = None,
+                     thresholds: dash.ThresholdsConfig | None = None) -> ts.Panel:
+    p = (ts.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
+         .targets(list(tgts)).unit(unit)
+         .legend(common.VizLegendOptions().display_mode(cm.LegendDisplayMode.LIST)
+                 .placement(cm.LegendPlacement.BOTTOM).show_legend(True))
+         .tooltip(common.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI)
+                  .sort(cm.SortOrder.DESCENDING))
+         .line_width(2).fill_opacity(60 if bars else 15)
+         .draw_style(cm.GraphDrawStyle.BARS if bars else cm.GraphDrawStyle.LINE)
+         .thresholds(thresholds or steps((None, GREEN))))
+    if stacked:
+        p.stacking(common.StackingConfig().mode(cm.StackingMode.NORMAL))
+    if interval:
+        p.interval(interval)
+    if min_val is not None:
+        p.min(min_val)
+    if max_val is not None:
+        p.max(max_val)
+    return p
+
+
+def table_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarget],
+                unit: str = "none") -> table.Panel:
+    return (table.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
+            .targets(list(tgts)).unit(unit).cell_height(cm.TableCellHeight.SM)
+            .thresholds(steps((None, BLUE))))
+
+
+def transformation(id_val: str, options: object) -> dm.DataTransformerConfig:
+    return dm.DataTransformerConfig(id_val=id_val, options=options)

@@ -1,0 +1,169 @@
+"""Push the data source, dashboards, playlist and home dashboard to a running Grafana.
+
+An I/O edge over ``grafana-client`` (Grafana's HTTP API). The request bodies are built by
+pure functions (:func:`datasource_payload`, :func:`dashboard_payload`,
+:func:`playlist_payload`, :func:`home_payload`) so tests can hold them against Grafana's
+documented shapes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from grafana_client.api import GrafanaApi
+from grafana_client.client import GrafanaClientError, GrafanaException
+
+from dashboards.build import HOME, Built
+from dashboards.influxql import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID
+from telemetry.endpoints import InfluxEndpoint
+
+log = logging.getLogger(__name__)
+
+FOLDER_TITLES = {"en": "Factory", "zh": "工厂大屏"}
+PLAYLIST_INTERVAL = "1m"
+
+
+class PushError(RuntimeError):
+    """Grafana refused or could not be reached; the message is one line."""
+
+
+@dataclass(frozen=True)
+class PushReport:
+    grafana_version: str
+    datasource: str  # "created" or "updated"
+    dashboards: tuple[str, ...]
+    playlists: tuple[str, ...]
+    home_uid: str
+    datasource_health: str  # "OK" or Grafana's error message
+
+
+def datasource_payload(influx: InfluxEndpoint) -> dict[str, Any]:
+    """Grafana's data source model for InfluxQL (v2: token header, v1: user/password)."""
+    json_data: dict[str, Any] = {"version": "InfluxQL", "dbName": influx.db,
+                                 "httpMode": "POST", "timeInterval": "10s"}
+    secure: dict[str, str] = {}
+    payload: dict[str, Any] = {
+        "name": DATASOURCE_NAME, "uid": DATASOURCE_UID, "type": DATASOURCE_TYPE,
+        "access": "proxy", "url": influx.url, "isDefault": True, "basicAuth": False,
+        "database": influx.db,
+    }
+    if influx.token:
+        json_data["httpHeaderName1"] = "Authorization"
+        secure["httpHeaderValue1"] = f"Token {influx.token}"
+    elif influx.user:
+        payload["user"] = influx.user
+        secure["password"] = influx.password or ""
+    payload["jsonData"] = json_data
+    if secure:
+        payload["secureJsonData"] = secure
+    return payload
+
+
+def dashboard_payload(built: Built, folder_uid: str) -> dict[str, Any]:
+    """``POST /api/dashboards/db`` body: create or overwrite by uid."""
+    model = {**built.model, "id": None}
+    return {"dashboard": model, "folderUid": folder_uid, "overwrite": True,
+            "message": "factory-dashboards push"}
+
+
+def playlist_payload(name: str, uids: Sequence[str],
+                     interval: str = PLAYLIST_INTERVAL) -> dict[str, Any]:
+    return {"name": name, "interval": interval,
+            "items": [{"type": "dashboard_by_uid", "value": u} for u in uids]}
+
+
+def home_payload(uid: str) -> dict[str, Any]:
+    return {"homeDashboardUID": uid}
+
+
+def _call(what: str, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except GrafanaException as exc:
+        raise PushError(f"grafana: {what} failed with HTTP {exc.status_code}: "
+                        f"{str(exc.response)[:200]}") from exc
+    except Exception as exc:  # niquests connection errors and timeouts
+        raise PushError(f"grafana: {what} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _exists(fn: Callable[[], Any]) -> bool:
+    try:
+        fn()
+    except GrafanaClientError as exc:
+        if exc.status_code == 404:
+            return False
+        raise PushError(f"grafana: lookup failed with HTTP {exc.status_code}") from exc
+    except GrafanaException as exc:
+        raise PushError(f"grafana: lookup failed with HTTP {exc.status_code}") from exc
+    except Exception as exc:
+        raise PushError(f"grafana: unreachable: {type(exc).__name__}: {exc}") from exc
+    return True
+
+
+def connect(url: str, token: str | None = None, user: str | None = None,
+            password: str | None = None, timeout_s: float = 10.0) -> GrafanaApi:
+    credential: str | tuple[str, str] | None = token or ((user, password or "") if user else None)
+    api: GrafanaApi = GrafanaApi.from_url(url, credential=credential, timeout=timeout_s)
+    return api
+
+
+def push(api: GrafanaApi, influx: InfluxEndpoint, built: Sequence[Built],
+         home_lang: str = "en") -> PushReport:
+    """Create or update everything; raise PushError on the first refusal."""
+    health = _call("health check", lambda: api.client.GET("/health"))
+    if not isinstance(health, dict) or health.get("database") != "ok":
+        raise PushError(f"grafana: unhealthy: {health!r}")
+    version = str(health.get("version", "?"))
+    log.info("grafana %s is healthy", version)
+
+    ds = datasource_payload(influx)
+    ds_path = f"/datasources/uid/{DATASOURCE_UID}"
+    if _exists(partial(api.client.GET, ds_path)):
+        _call("update data source", partial(api.client.PUT, ds_path, json=ds))
+        ds_action = "updated"
+    else:
+        _call("create data source", partial(api.client.POST, "/datasources", json=ds))
+        ds_action = "created"
+    log.info("data source %s %s (%s)", DATASOURCE_UID, ds_action, influx.display())
+
+    langs = sorted({b.lang for b in built})
+    for lang in langs:
+        folder_uid = f"factory-{lang}"
+        if not _exists(partial(api.folder.get_folder, folder_uid)):
+            _call(f"create folder {folder_uid}", partial(
+                api.folder.create_folder, FOLDER_TITLES.get(lang, "Factory"), uid=folder_uid))
+    pushed = []
+    for b in built:
+        body = dashboard_payload(b, f"factory-{b.lang}")
+        _call(f"save dashboard {b.uid}", partial(api.dashboard.update_dashboard, body))
+        pushed.append(b.uid)
+        log.info("dashboard %s saved", b.uid)
+
+    playlists = []
+    existing = _call("list playlists", lambda: api.client.GET("/playlists"))
+    by_name = {p.get("name"): p.get("uid") for p in existing or []}
+    for lang in langs:
+        name = f"Factory big screen ({lang})"
+        body = playlist_payload(name, [b.uid for b in built if b.lang == lang])
+        uid = by_name.get(name)
+        if uid:
+            _call(f"update playlist {name}", partial(api.client.PUT, f"/playlists/{uid}",
+                                                     json=body))
+        else:
+            _call(f"create playlist {name}", partial(api.client.POST, "/playlists", json=body))
+        playlists.append(name)
+
+    home = next((b.uid for b in built if b.slug == HOME and b.lang == home_lang),
+                next(b.uid for b in built if b.slug == HOME))
+    _call("set home dashboard", lambda: api.client.PATCH("/org/preferences",
+                                                         json=home_payload(home)))
+    try:
+        result = api.client.GET(f"/datasources/uid/{DATASOURCE_UID}/health")
+        ds_health = "OK" if result.get("status") == "OK" else str(result.get("message"))
+    except GrafanaException as exc:
+        ds_health = f"HTTP {exc.status_code}: {str(exc.response)[:200]}"
+    return PushReport(version, ds_action, tuple(pushed), tuple(playlists), home, ds_health)

@@ -1,0 +1,70 @@
+"""3. Maintenance progress (设备检修进度): open / in-progress / done, the work-order table
+with status colours and progress gauges, MTTR and MTBF by machine."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.models import common as cm
+
+from dashboards import panels as p
+from dashboards import queries as q
+from dashboards.i18n import Lang, work_order_name
+from dashboards.screens.base import frame, plant_variables
+from dashboards.screens.tables import work_order_table
+from telemetry.contract import WorkOrderStatus
+
+SLUG = "maintenance"
+
+
+def build(lang: Lang) -> dash.Dashboard:
+    t = lang.t
+    d = frame(SLUG, lang, t("Maintenance progress", "设备检修进度"), time_from="now-24h",
+              description=t("Maintenance work orders from open to done, and repair figures.",
+                            "设备检修工单从开单到完工的进度与维修指标。"),
+              variables=plant_variables(lang))
+    for i, (status, query) in enumerate(((WorkOrderStatus.OPEN, q.WO_OPEN),
+                                         (WorkOrderStatus.IN_PROGRESS, q.WO_IN_PROGRESS),
+                                         (WorkOrderStatus.DONE, q.WO_DONE))):
+        colour = p.WO_COLOURS[status]
+        d.with_panel(p.stat_panel(1 + i, work_order_name(status, lang), p.at(8 * i, 0, 8, 4),
+                                  p.targets(query), "short", decimals=0,
+                                  color_mode=cm.BigValueColorMode.BACKGROUND,
+                                  thresholds=p.steps((None, colour))).no_value("0"))
+    d.with_panel(work_order_table(4, t("Work orders", "检修工单"), p.at(0, 4, 24, 14),
+                                  q.WORK_ORDER_TABLE, lang))
+    d.with_panel(
+        p.table_panel(5, t("MTBF and MTTR by machine", "各设备 MTBF / MTTR"),
+                      p.at(0, 18, 12, 9),
+                      p.targets(q.RUN_HOURS_BY_MACHINE, q.FAILURES_BY_MACHINE,
+                                q.MTTR_BY_MACHINE))
+        .transformations([
+            p.transformation("merge", {}),
+            p.transformation("organize", {"excludeByName": {"Time": True}}),
+            p.transformation("calculateField", {
+                "mode": "binary", "alias": "mtbf_h", "replaceFields": False,
+                "binary": {"left": "run_h", "operator": "/", "right": "failures"}}),
+            p.transformation("filterByValue", {
+                "type": "include", "match": "any",
+                "filters": [{"fieldName": "failures",
+                             "config": {"id": "greater", "options": {"value": 0}}}]}),
+            p.transformation("sortBy", {"sort": [{"field": "mtbf_h"}]}),
+        ])
+        .overrides([
+            p.field_props("machine", displayName=t("Machine", "设备")),
+            p.field_props("run_h", displayName=t("Run time", "运行时间"), unit="h", decimals=1),
+            p.field_props("failures", displayName=t("Failures", "故障次数"), unit="short",
+                          decimals=0),
+            p.field_props("mttr_min", displayName="MTTR", unit="m", decimals=0),
+            p.field_props("mtbf_h", displayName="MTBF", unit="h", decimals=1,
+                          custom__cellOptions={"type": "color-text"},
+                          thresholds={"mode": "absolute", "steps": [
+                              {"value": None, "color": p.RED}, {"value": 8, "color": p.ORANGE},
+                              {"value": 24, "color": p.GREEN}]}),
+        ]))
+    d.with_panel(p.bargauge_panel(6, t("Mean time to repair by machine", "各设备平均修复时间"),
+                                  p.at(12, 18, 12, 9),
+                                  p.targets(q.MTTR_BY_MACHINE, alias="$tag_machine"), "m",
+                                  thresholds=p.steps((None, p.GREEN), (30.0, p.ORANGE),
+                                                     (60.0, p.RED)))
+                 .reduce_options(p.reduce_last().values(True)))
+    return d

@@ -97,8 +97,8 @@ def test_floor_plan_matches_the_simulator_plant_and_fits_the_panel(built: list[B
     assert all(e["background"]["color"]["field"] == e["name"] for e in boxes)
     for e in canvas_elements(load_placed_machines(), 1100, 450):
         pl = e["placement"]
-        assert 0 <= pl["left"] and pl["left"] + pl["width"] <= 1100
-        assert 0 <= pl["top"] and pl["top"] + pl["height"] <= 450
+        assert pl["left"] >= 0 and pl["left"] + pl["width"] <= 1100
+        assert pl["top"] >= 0 and pl["top"] + pl["height"] <= 450
 
 
 def test_state_timeline_has_one_row_per_machine_and_every_state(built: list[Built]) -> None:

@@ -18,8 +18,8 @@ TAG = "factory"
 
 
 def uid(slug: str, lang: Lang) -> str:
-    """``factory-overview-en``: stable, <= 40 characters."""
-    value = f"factory-{slug}-{lang.code}"
+    """``plant-overview`` (English) / ``plant-overview-zh``: stable, <= 40 characters."""
+    value = slug if lang.code == "en" else f"{slug}-{lang.code}"
     if len(value) > 40:
         raise ValueError(f"dashboard uid {value!r} is longer than 40 characters")
     return value

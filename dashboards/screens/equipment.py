@@ -14,7 +14,7 @@ from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
 from dashboards.screens.base import frame, plant_variables
 
-SLUG = "equipment"
+SLUG = "equipment-status"
 #: Tiles per row of the repeated machine tile (24 columns / 2).
 TILES_PER_ROW = 12
 TILE_W = 2

@@ -13,7 +13,7 @@ from dashboards.screens.base import frame, plant_variables
 from dashboards.screens.tables import work_order_table
 from telemetry.contract import WorkOrderStatus
 
-SLUG = "maintenance"
+SLUG = "maintenance-progress"
 
 
 def build(lang: Lang) -> dash.Dashboard:

@@ -18,7 +18,7 @@ from dashboards.influxql import datasource_ref
 from dashboards.screens.base import frame, plant_variables
 from dashboards.screens.tables import work_order_table
 
-SLUG = "overview"
+SLUG = "plant-overview"
 #: Pixel size of the floor-plan panel body (14 columns x 13 rows on a 1920 px screen).
 FLOOR_W_PX = 1100
 FLOOR_H_PX = 450

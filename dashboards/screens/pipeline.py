@@ -11,7 +11,7 @@ from dashboards import queries as q
 from dashboards.i18n import Lang
 from dashboards.screens.base import frame, tag_variable
 
-SLUG = "pipeline"
+SLUG = "pipeline-health"
 
 
 def build(lang: Lang) -> dash.Dashboard:

@@ -14,7 +14,7 @@ from dashboards.i18n import Lang, state_name
 from dashboards.influxql import InfluxQLTarget, datasource_ref
 from dashboards.screens.base import frame, plant_variables
 
-SLUG = "production"
+SLUG = "oee-production"
 #: Shift length for "output by shift" (the default plant's three 8-hour shifts).
 SHIFT = "8h"
 

@@ -59,7 +59,7 @@ def test_english_and_chinese_share_structure_but_not_words(built: list[Built]) -
                      tuple(t["query"] for t in p["targets"])) for p in m["panels"]]
 
         assert shape(en) == shape(zh)
-        assert en["uid"].endswith("-en") and zh["uid"].endswith("-zh")
+        assert en["uid"] == slug and zh["uid"] == f"{slug}-zh"
         assert re.search(r"[\u4e00-\u9fff]", zh["title"]) and not re.search(
             r"[\u4e00-\u9fff]", en["title"])
         for pe, pz in zip(en["panels"], zh["panels"], strict=True):
@@ -90,7 +90,7 @@ def test_floor_plan_matches_the_simulator_plant_and_fits_the_panel(built: list[B
            for m in ln.machines}
     mine = {m.machine: (m.x_m, m.y_m) for m in load_placed_machines()}
     assert mine == sim and len(mine) >= 20
-    canvas = next(p for p in _by(built, "en", "overview")["panels"] if p["type"] == "canvas")
+    canvas = next(p for p in _by(built, "en", "plant-overview")["panels"] if p["type"] == "canvas")
     elements = canvas["options"]["root"]["elements"]
     boxes = [e for e in elements if e["type"] == "metric-value"]
     assert {e["config"]["text"]["field"] for e in boxes} == set(mine)
@@ -102,7 +102,7 @@ def test_floor_plan_matches_the_simulator_plant_and_fits_the_panel(built: list[B
 
 
 def test_state_timeline_has_one_row_per_machine_and_every_state(built: list[Built]) -> None:
-    eq = _by(built, "en", "equipment")
+    eq = _by(built, "en", "equipment-status")
     timeline = next(p for p in eq["panels"] if p["type"] == "state-timeline")
     assert 'GROUP BY time($__interval), "machine"' in timeline["targets"][0]["query"]
     assert timeline["targets"][0]["alias"] == "$tag_machine"
@@ -135,7 +135,7 @@ def _first(model: dict[str, Any], ptype: str) -> dict[str, Any]:
 ])
 def test_static_checks_catch_broken_dashboards(built: list[Built], mutate: Any,
                                                expected: str) -> None:
-    model = copy.deepcopy(_by(built, "en", "overview"))
+    model = copy.deepcopy(_by(built, "en", "plant-overview"))
     assert check_dashboard(model) == []
     mutate(model)
     problems = check_dashboard(model)
@@ -143,7 +143,7 @@ def test_static_checks_catch_broken_dashboards(built: list[Built], mutate: Any,
 
 
 def test_repeat_that_overflows_the_screen_is_caught(built: list[Built]) -> None:
-    eq = _by(built, "en", "equipment")
+    eq = _by(built, "en", "equipment-status")
     assert check_dashboard(eq, {"machine": 30}) == []
     assert any("1080p" in p or "overlaps" in p for p in check_dashboard(eq, {"machine": 80}))
 
@@ -152,19 +152,23 @@ def test_provisioning_files() -> None:
     import yaml
 
     root = Path(__file__).resolve().parents[3] / "dashboards" / "provisioning"
-    v2 = yaml.safe_load((root / "datasources-available" / "influxdb-v2.yaml").read_text())
-    v1 = yaml.safe_load((root / "datasources-available" / "influxdb-v1.yaml").read_text())
+    v2 = yaml.safe_load((root / "datasources" / "influxdb.yaml").read_text())
+    v1 = yaml.safe_load((root / "alternatives" / "influxdb-v1.yaml").read_text())
     for doc in (v1, v2):
         (ds,) = doc["datasources"]
         assert ds["uid"] == DATASOURCE_UID and ds["type"] == "influxdb"
         assert ds["jsonData"]["version"] == "InfluxQL"
-        assert ds["url"] == "${INFLUX_URL}" and ds["jsonData"]["dbName"] == "${INFLUX_DB}"
+        assert ds["url"] == "${FACTORY_INFLUX_URL}"
+        assert ds["jsonData"]["dbName"] == "${FACTORY_INFLUX_DB}"
     (ds2,) = v2["datasources"]
     assert ds2["jsonData"]["httpHeaderName1"] == "Authorization"
     assert ds2["secureJsonData"]["httpHeaderValue1"] == "Token ${INFLUX_READ_TOKEN}"
     (ds1,) = v1["datasources"]
-    assert ds1["user"] == "${INFLUX_READ_USER}"
-    assert ds1["secureJsonData"]["password"] == "${INFLUX_READ_PASSWORD}"
+    assert ds1["user"] == "${FACTORY_INFLUX_READ_USER}"
+    assert ds1["secureJsonData"]["password"] == "${FACTORY_INFLUX_READ_PASSWORD}"
     prov = yaml.safe_load((root / "dashboards" / "factory.yaml").read_text())
     paths = {p["options"]["path"] for p in prov["providers"]}
     assert paths == {"/var/lib/grafana/dashboards/en", "/var/lib/grafana/dashboards/zh"}
+    # Only Grafana's own provisioning folders are read when the whole tree is mounted.
+    assert {p.name for p in root.iterdir() if p.is_dir()} == {
+        "datasources", "dashboards", "alternatives"}

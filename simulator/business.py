@@ -1,0 +1,96 @@
+"""Business streams: sales orders by region and channel.
+
+Orders arrive as a Poisson process whose rate follows the hour of day (a daytime dealer
+peak and an evening live-stream peak). Each order gets a unique millisecond timestamp
+inside its tick, so no two orders of one (region, channel) series ever share a `ts`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from telemetry.contract import SALES_REGIONS
+
+if TYPE_CHECKING:
+    from simulator.plant import Plant
+
+#: Share of orders per region (East China is the home market), same order as SALES_REGIONS.
+REGION_WEIGHTS = np.array([0.34, 0.17, 0.12, 0.11, 0.09, 0.05, 0.04, 0.08])
+DOMESTIC_CHANNELS = ("dealer", "online", "live-stream")
+#: (product, list price CNY)
+PRODUCTS = (
+    ("Integrated stove X7", 8999.0),
+    ("Integrated stove S5", 6499.0),
+    ("Steam-oven integrated stove Z9", 12999.0),
+    ("Range hood H3", 2599.0),
+    ("Gas hob G2", 1899.0),
+)
+PRODUCT_WEIGHTS = np.array([0.3, 0.25, 0.1, 0.25, 0.1])
+#: Relative order rate by local hour (mean 1.0).
+HOURLY = np.array([0.25, 0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.6, 1.0, 1.4, 1.6, 1.5,
+                   1.2, 1.3, 1.5, 1.4, 1.3, 1.2, 1.2, 1.6, 2.2, 2.3, 1.7, 0.8])
+HOURLY = HOURLY / HOURLY.mean()
+
+
+@dataclass(frozen=True)
+class SalesOrder:
+    ts_ms: int
+    order_id: str
+    region: str
+    channel: str
+    product: str
+    units: int
+    amount_cny: float
+
+
+class SalesModel:
+    def __init__(self, plant: Plant, rng: np.random.Generator) -> None:
+        self.rate_per_s = plant.sales_orders_per_h / 3600.0
+        self.rng = rng
+        self.seq = 0
+        self.region_amount = np.zeros(len(SALES_REGIONS))
+
+    def orders(self, prev_ts: int, ts: int, utc_offset_h: float) -> list[SalesOrder]:
+        """Orders placed in (prev_ts, ts]."""
+        span_ms = ts - prev_ts
+        local = prev_ts / 1000 + utc_offset_h * 3600
+        hour = int(local // 3600 % 24)
+        lam = self.rate_per_s * HOURLY[hour] * span_ms / 1000
+        rng = self.rng
+        n = min(int(rng.poisson(lam)), span_ms)
+        if n == 0:
+            return []
+        offsets = np.sort(rng.choice(span_ms, n, replace=False)) + 1
+        regions = rng.choice(len(SALES_REGIONS), n, p=REGION_WEIGHTS)
+        evening = 19 <= hour <= 23
+        ch_p = [0.35, 0.3, 0.35] if evening else [0.55, 0.33, 0.12]
+        channels = rng.choice(3, n, p=ch_p)
+        products = rng.choice(len(PRODUCTS), n, p=PRODUCT_WEIGHTS)
+        u = rng.random(n)
+        dealer_units = rng.integers(5, 41, n)
+        export_units = rng.integers(20, 121, n)
+        discount = rng.uniform(0.82, 1.0, n)
+        day = dt.datetime.fromtimestamp(local, dt.UTC).strftime("%Y%m%d")
+        out = []
+        for j in range(n):
+            region = int(regions[j])
+            if SALES_REGIONS[region] == "Overseas":
+                channel, units = "cross-border", int(export_units[j])
+            else:
+                channel = DOMESTIC_CHANNELS[int(channels[j])]
+                units = int(dealer_units[j]) if channel == "dealer" else 1 + int(u[j] < 0.1)
+            name, price = PRODUCTS[int(products[j])]
+            amount = round(units * price * float(discount[j]), 2)
+            self.seq += 1
+            self.region_amount[region] += amount
+            out.append(SalesOrder(prev_ts + int(offsets[j]), f"SO-{day}-{self.seq:06d}",
+                                  SALES_REGIONS[region], channel, name, units, amount))
+        return out
+
+    def truth(self) -> dict[str, float]:
+        return {r: round(float(a), 2) for r, a in zip(SALES_REGIONS, self.region_amount,
+                                                      strict=True)}

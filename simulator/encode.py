@@ -1,0 +1,170 @@
+"""Model frames -> contract messages ``(kind, topic, payload)``.
+
+Topics come from :mod:`telemetry.topics`; payload fields and types follow
+:mod:`telemetry.contract` (floats stay floats, counters are ints, ``ts`` is epoch ms).
+A shard (``i/n``) encodes only what it owns: machine messages of every n-th line,
+area energy of every n-th area, and (shard 0) the site's sales orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulator.model import FAULT, R_FAULT, REASONS, Frame, PlantModel
+from telemetry.contract import MachineState
+from telemetry.topics import area_topic, machine_topic, site_topic
+
+Message = tuple[str, str, dict[str, Any]]  # kind, topic, payload
+
+_STATE_NAMES = [s.name for s in MachineState]
+#: Decimals kept per telemetry field (sensor resolution).
+_DECIMALS = {"temp_c": 2, "vibration_mm_s": 3, "power_kw": 3, "current_a": 2, "load_pct": 1,
+             "spindle_rpm": 0, "tonnage_t": 2, "oven_temp_c": 2, "pressure_bar": 3,
+             "speed_m_min": 2, "battery_pct": 2, "flow_m3_min": 4}
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if not (self.count >= 1 and 0 <= self.index < self.count):
+            raise ValueError(f"shard must be i/n with 0 <= i < n, got {self.index}/{self.count}")
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            i, n = (int(p) for p in text.split("/"))
+        except ValueError as exc:
+            raise ValueError(f"--shard {text!r}: use i/n, e.g. 0/4") from exc
+        return cls(i, n)
+
+
+class Encoder:
+    def __init__(self, model: PlantModel, shard: Shard | None = None) -> None:
+        self.model = model
+        self.shard = shard or Shard()
+        plant = model.plant
+        e, s = plant.enterprise, plant.site
+        line_owner = {(a.id, ln.id): k % self.shard.count == self.shard.index
+                      for k, (a, ln) in enumerate(plant.lines)}
+        self.owned = np.array([i for i, m in enumerate(model.machines)
+                               if line_owner[(m.area, m.line)]], np.int64)
+        owned_mask = np.zeros(model.n, bool)
+        owned_mask[self.owned] = True
+        self.owned_mask = owned_mask
+        self.topics: dict[str, list[str]] = {
+            kind: [machine_topic(e, s, m.area, m.line, m.id, kind) for m in model.machines]
+            for kind in ("state", "telemetry", "counts", "alarm", "workorder", "meta")}
+        self.producing = self.owned[model.producing[self.owned]]
+        self.areas = [k for k in range(len(model.area_ids))
+                      if k % self.shard.count == self.shard.index]
+        self.energy_topics = [area_topic(e, s, a, "energy") for a in model.area_ids]
+        self.sales_topic = site_topic(e, s, "sales") if self.shard.index == 0 else None
+        # Telemetry: machines grouped by type, each with its field list.
+        self.tele_groups: list[tuple[np.ndarray, list[str]]] = []
+        for ti, tid in enumerate(model.type_ids):
+            idx = self.owned[model.type_idx[self.owned] == ti]
+            if idx.size:
+                sig = [g.name for g in plant.types[tid].signals]
+                self.tele_groups.append((idx, ["temp_c", "vibration_mm_s", "power_kw",
+                                               "current_a", "load_pct", *sig]))
+
+    # -- per kind ----------------------------------------------------------------------------
+    def meta(self, ts: int, online: bool = True) -> Iterator[Message]:
+        m = self.model
+        topics = self.topics["meta"]
+        for i in self.owned.tolist():
+            t = m.plant.types[m.machines[i].type]
+            yield "meta", topics[i], {"ts": ts, "type": t.id, "type_name": t.name,
+                                      "ideal_cycle_s": float(t.ideal_cycle_s),
+                                      "online": online}
+
+    def _states(self, frame: Frame) -> Iterator[Message]:
+        m = self.model
+        mask = self.owned_mask if frame.state_all else (frame.state_changed & self.owned_mask)
+        topics = self.topics["state"]
+        ts = frame.ts_ms
+        for i in np.flatnonzero(mask).tolist():
+            st = int(m.state[i])
+            r = int(m.reason[i])
+            reason = (m.fault_codes[m.fault_code[i]][0] if st == FAULT and r == R_FAULT
+                      else REASONS[r])
+            yield "state", topics[i], {
+                "ts": ts, "state": _STATE_NAMES[st], "state_code": st,
+                "running": int(st == MachineState.RUNNING),
+                "planned": int(m.planned_now[i]), "reason": reason}
+
+    def _telemetry(self, frame: Frame) -> Iterator[Message]:
+        m = self.model
+        topics = self.topics["telemetry"]
+        ts = frame.ts_ms
+        source = {"temp_c": m.temp_out, "vibration_mm_s": m.vibration, "power_kw": m.power_kw,
+                  "current_a": m.current_a, "load_pct": m.load_pct, **m.signal_values}
+        for idx, names in self.tele_groups:
+            cols = [np.round(source[f][idx], _DECIMALS[f]).tolist() for f in names]
+            keys = ("ts", *names)
+            for i, *vals in zip(idx.tolist(), *cols, strict=True):
+                yield "telemetry", topics[i], dict(zip(keys, (ts, *vals), strict=True))
+
+    def _counts(self, frame: Frame) -> Iterator[Message]:
+        m = self.model
+        idx = self.producing
+        topics = self.topics["counts"]
+        ts = frame.ts_ms
+        cols = (m.acc_good[idx].tolist(), m.acc_scrap[idx].tolist(),
+                m.good_total[idx].tolist(), m.scrap_total[idx].tolist(),
+                np.round(m.acc_run_s[idx], 3).tolist(), np.round(m.acc_planned_s[idx], 3).tolist(),
+                np.round(m.acc_ideal_s[idx], 3).tolist(), np.round(m.last_cycle_s[idx], 3).tolist())
+        for i, g, s, gt, st, run, plan, ideal, cyc in zip(idx.tolist(), *cols, strict=True):
+            yield "counts", topics[i], {
+                "ts": ts, "good": g, "scrap": s, "good_total": gt, "scrap_total": st,
+                "run_s": run, "planned_s": plan, "ideal_s": ideal, "cycle_time_s": cyc}
+
+    def _energy(self, frame: Frame) -> Iterator[Message]:
+        m = self.model
+        for a in self.areas:
+            yield "energy", self.energy_topics[a], {
+                "ts": frame.ts_ms, "kwh_total": round(float(m.kwh_total[a]), 3),
+                "kwh": round(float(m.kwh_acc[a]), 4),
+                "power_kw": round(float(m.area_power_kw[a]), 3)}
+
+    def events(self, frame: Frame) -> Iterator[Message]:
+        """Alarms, work orders and sales orders of a frame (never skipped when pacing)."""
+        ts = frame.ts_ms
+        for a in frame.alarms:
+            if self.owned_mask[a.machine]:
+                yield "alarm", self.topics["alarm"][a.machine], {
+                    "ts": ts, "code": a.code, "active": a.active, "severity": a.severity,
+                    "message": a.message, "wo_id": a.wo_id}
+        for w in frame.workorders:
+            if self.owned_mask[w.machine]:
+                yield "workorder", self.topics["workorder"][w.machine], {
+                    "ts": ts, "wo_id": w.wo_id, "status": w.status,
+                    "status_code": w.status_code, "progress_pct": w.progress_pct,
+                    "technician": w.technician, "fault_code": w.fault_code,
+                    "opened_ts": w.opened_ts}
+        if self.sales_topic is not None:
+            for o in frame.sales:
+                yield "sales", self.sales_topic, {
+                    "ts": o.ts_ms, "order_id": o.order_id, "region": o.region,
+                    "channel": o.channel, "units": o.units, "amount_cny": o.amount_cny,
+                    "product": o.product}
+
+    def messages(self, frame: Frame) -> Iterator[Message]:
+        """Every message of a frame, in a fixed order."""
+        if frame.meta:
+            yield from self.meta(frame.ts_ms)
+        yield from self._states(frame)
+        yield from self.events(frame)
+        if frame.telemetry:
+            yield from self._telemetry(frame)
+        if frame.counts:
+            yield from self._counts(frame)
+        if frame.energy:
+            yield from self._energy(frame)

@@ -1,0 +1,670 @@
+"""The plant model: every machine steps together as numpy arrays, one tick at a time.
+
+Time is discrete: tick ``k`` is at ``start_ms + k * step_s``. A tick
+
+1. accumulates the interval that just ended with the state decided at the previous tick
+   (production, run/planned time, heat, wear, energy, sales orders);
+2. decides the state for the next interval (shift calendar, hazards for faults,
+   changeovers and starved/blocked stops, timers, demo commands) and raises alarm and
+   work-order events;
+3. computes the signals a sensor would read now.
+
+The model owns its ``numpy.random.Generator`` and never reads the wall clock, so the
+same plant, seed and start give the same run. Encoding to messages is separate
+(:mod:`simulator.encode`) so the model can run without producing any text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simulator.business import SalesModel, SalesOrder
+from simulator.plant import (
+    CAL_BREAK,
+    CAL_DOWNTIME,
+    CAL_OFF,
+    CAL_ON,
+    Plant,
+    calendar_status,
+)
+from telemetry.contract import MachineState
+
+log = logging.getLogger(__name__)
+
+OFF, IDLE, RUNNING, SETUP, FAULT, MAINT = (int(s) for s in MachineState)
+N_STATES = len(MachineState)
+AMBIENT_C = 24.0
+#: Phase-to-phase 400 V, power factor 0.85: I = P / (sqrt(3) * U * pf).
+AMPS_PER_KW = 1000.0 / (math.sqrt(3) * 400.0 * 0.85)
+
+# Reasons (the `reason` field of `state`); a FAULT's reason is its fault code.
+REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "break",
+           "no shift", "preventive", "repair", "charging", "fault")
+(R_NONE, R_PRODUCING, R_STARVED, R_BLOCKED, R_CHANGEOVER, R_WARMUP, R_BREAK, R_NOSHIFT,
+ R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(len(REASONS))
+
+TECHNICIANS = ("Zhang Wei", "Wang Fang", "Li Qiang", "Chen Jing", "Liu Yang", "Zhao Lei",
+               "Huang Min", "Zhou Tao")
+
+# Signal models (numbered for speed).
+_LEVEL, _THERMAL, _CHARGE = 0, 1, 2
+_MODELS = {"level": _LEVEL, "thermal": _THERMAL, "charge": _CHARGE}
+
+
+@dataclass
+class AlarmEvent:
+    machine: int
+    code: str
+    active: bool
+    severity: str
+    message: str
+    wo_id: str
+
+
+@dataclass
+class WorkOrderEvent:
+    machine: int
+    wo_id: str
+    status: str
+    status_code: int
+    progress_pct: float
+    technician: str
+    fault_code: str
+    opened_ts: int
+
+
+@dataclass
+class Frame:
+    """What one tick produced, for the encoder. Arrays are views: read before the next step."""
+
+    ts_ms: int
+    tick: int
+    telemetry: bool = True
+    state_all: bool = False
+    state_changed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    counts: bool = False
+    energy: bool = False
+    alarms: list[AlarmEvent] = field(default_factory=list)
+    workorders: list[WorkOrderEvent] = field(default_factory=list)
+    sales: list[SalesOrder] = field(default_factory=list)
+    meta: bool = False
+
+
+@dataclass
+class Episode:
+    """Ground-truth label of one fault: when it started and when the machine was back."""
+
+    machine: str
+    code: str
+    source: str  # random | control | scenario
+    start_ms: int
+    wo_id: str
+    end_ms: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"machine": self.machine, "event": "fault", "code": self.code,
+                "source": self.source, "start_ms": self.start_ms, "end_ms": self.end_ms,
+                "wo_id": self.wo_id}
+
+
+@dataclass
+class _SignalGroup:
+    name: str
+    model: int
+    idx: np.ndarray  # machine indices
+    by_state: np.ndarray  # (len(idx), N_STATES)
+    noise: np.ndarray
+    alpha: np.ndarray  # thermal: 1 - exp(-dt / tau)
+    lo: np.ndarray
+    hi: np.ndarray
+    value: np.ndarray  # current internal value (thermal / charge)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Message cadences in ticks of ``step_s``."""
+
+    step_s: float = 5.0
+    counts_every: int = 6
+    state_every: int = 12
+    energy_every: int = 12
+    wo_every: int = 12
+
+    @classmethod
+    def from_seconds(cls, step_s: float, counts_s: float = 30.0, state_s: float = 60.0,
+                     energy_s: float = 60.0, wo_s: float = 60.0) -> Intervals:
+        if not (0.1 <= step_s <= 3600):
+            raise ValueError(f"telemetry interval must be 0.1-3600 s, got {step_s:g}")
+
+        def ticks(v: float) -> int:
+            return max(1, round(v / step_s))
+
+        return cls(step_s, ticks(counts_s), ticks(state_s), ticks(energy_s), ticks(wo_s))
+
+
+class PlantModel:
+    """All machines of a plant as arrays; :meth:`step` advances one tick."""
+
+    def __init__(self, plant: Plant, seed: int, start_ms: int,
+                 intervals: Intervals | None = None) -> None:
+        self.plant = plant
+        self.iv = intervals or Intervals()
+        self.dt = float(self.iv.step_s)
+        self.dt_ms = round(self.dt * 1000)
+        if self.dt_ms < 1:
+            raise ValueError("telemetry interval must be at least 1 ms")
+        self.start_ms = int(start_ms)
+        self.rng = np.random.default_rng(seed)
+        self.tick = 0
+        self.machines = plant.machines
+        self.ids = [m.id for m in self.machines]
+        self.index = {m: i for i, m in enumerate(self.ids)}
+        n = self.n = len(self.machines)
+        types = plant.types
+        self.type_ids = list(dict.fromkeys(m.type for m in self.machines))
+        self.type_idx = np.array([self.type_ids.index(m.type) for m in self.machines], np.int64)
+        tl = [types[t] for t in self.type_ids]
+
+        def per(attr: str, scale: float = 1.0) -> np.ndarray:
+            return np.array([float(getattr(t, attr)) * scale for t in tl])[self.type_idx]
+
+        self.ideal_s = per("ideal_cycle_s")
+        self.producing = self.ideal_s > 0
+        self.safe_ideal = np.where(self.producing, self.ideal_s, 1.0)
+        self.cycle_cv = per("cycle_cv")
+        self.scrap_rate = per("scrap_rate")
+        self.mtbf_s = per("mtbf_h", 3600)
+        self.mttr_s = per("mttr_min", 60)
+        self.response_s = per("response_min", 60)
+        self.setup_s = per("setup_min", 60)
+        self.changeover_s = per("changeover_h", 3600)
+        self.starve_between_s = per("starve_h", 3600)
+        self.starve_s = per("starve_min", 60)
+        self.micro_rate = per("microstops_per_h", 1 / 3600)
+        self.micro_s = per("microstop_s")
+        self.power_by_state = np.array([t.power_kw for t in tl])[self.type_idx]
+        self.rise_by_state = np.array([t.temp_rise_c for t in tl])[self.type_idx]
+        self.temp_alpha = 1 - np.exp(-self.dt / per("temp_tau_s"))
+        self.vib_base = per("vibration_mm_s")
+        self.wear_gain = per("wear_gain")
+        self.wear_life_s = per("wear_life_h", 3600)
+        # Faults: a global code table and, per machine, the codes of its type with weights.
+        self.fault_codes: list[tuple[str, str, str, float]] = []  # code, message, severity, mttr_s
+        code_index: dict[str, int] = {}
+        width = max(len(t.faults) for t in tl)
+        table = np.zeros((len(tl), width), np.int64)
+        cum = np.ones((len(tl), width))
+        for ti, t in enumerate(tl):
+            weights = np.array([f.weight for f in t.faults])
+            cw = np.cumsum(weights) / weights.sum()
+            for fi, f in enumerate(t.faults):
+                key = f"{t.id}/{f.code}"
+                if key not in code_index:
+                    code_index[key] = len(self.fault_codes)
+                    mttr = (f.mttr_min if f.mttr_min is not None else t.mttr_min) * 60
+                    self.fault_codes.append((f.code, f.message, f.severity, mttr))
+                table[ti, fi] = code_index[key]
+                cum[ti, fi] = cw[fi]
+            table[ti, len(t.faults):] = table[ti, len(t.faults) - 1]
+        self._code_index = code_index
+        self.fault_table = table[self.type_idx]
+        self.fault_cum = cum[self.type_idx]
+        # Calendars and areas.
+        cal_ids = list(plant.calendars)
+        self.calendars = [plant.calendars[c] for c in cal_ids]
+        area_cal = {a.id: cal_ids.index(a.calendar) for a in plant.areas}
+        self.cal_idx = np.array([area_cal[m.area] for m in self.machines], np.int64)
+        self.area_ids = [a.id for a in plant.areas]
+        self.area_idx = np.array([self.area_ids.index(m.area) for m in self.machines], np.int64)
+        self.base_load_kw = np.array([a.base_load_kw for a in plant.areas])
+        self._cal_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int8))
+        # Type-specific signals, grouped by (signal, model).
+        groups: dict[tuple[str, str], list[tuple[int, Any]]] = {}
+        for i, m in enumerate(self.machines):
+            for s in types[m.type].signals:
+                groups.setdefault((s.name, s.model), []).append((i, s))
+        self.signal_groups: list[_SignalGroup] = []
+        for (name, model), members in groups.items():
+            idx = np.array([i for i, _ in members], np.int64)
+            specs = [s for _, s in members]
+            by_state = np.array([s.by_state for s in specs])
+            self.signal_groups.append(_SignalGroup(
+                name=name, model=_MODELS[model], idx=idx, by_state=by_state,
+                noise=np.array([s.noise for s in specs]),
+                alpha=1 - np.exp(-self.dt / np.array([s.tau_s for s in specs])),
+                lo=np.array([s.lo for s in specs]), hi=np.array([s.hi for s in specs]),
+                value=np.zeros(len(idx))))
+        self.signal_values: dict[str, np.ndarray] = {
+            g.name: np.full(n, np.nan) for g in self.signal_groups}
+        self.sales = SalesModel(plant, self.rng)
+        self.episodes: list[Episode] = []
+        self._open_episode: dict[int, Episode] = {}
+        self._commands: list[tuple[str, int, dict[str, Any]]] = []
+        self._wo_seq = 0
+        self.force_full_state = False
+        self._init_state()
+
+    # -- set-up ----------------------------------------------------------------------------
+    def _init_state(self) -> None:
+        n, rng = self.n, self.rng
+        cal = self.calendar_now(self.start_ms)
+        self.state = np.select(
+            [cal == CAL_ON, cal == CAL_BREAK, cal == CAL_DOWNTIME],
+            [RUNNING, IDLE, MAINT], OFF).astype(np.int64)
+        self.reason = np.select(
+            [cal == CAL_ON, cal == CAL_BREAK, cal == CAL_DOWNTIME],
+            [R_PRODUCING, R_BREAK, R_PREVENTIVE], R_NOSHIFT).astype(np.int64)
+        self.planned_now = self._planned(cal)
+        self.timer = np.zeros(n)
+        self.timer_total = np.ones(n)
+        self.repair_s = np.zeros(n)
+        self.fault_code = np.full(n, -1, np.int64)
+        self.wo_id: list[str] = [""] * n
+        self.wo_opened = np.zeros(n, np.int64)
+        self.technician: list[str] = [""] * n
+        self.wear = rng.uniform(0.05, 0.6, n)
+        self.load = rng.uniform(60, 90, n)
+        ar = np.arange(n)
+        self.temp_c = AMBIENT_C + self.rise_by_state[ar, self.state] * 0.9
+        self.progress = rng.uniform(0, 1, n)
+        for g in self.signal_groups:
+            st = self.state[g.idx]
+            g.value = g.by_state[np.arange(len(g.idx)), st].copy()
+            if g.model == _CHARGE:
+                g.value = rng.uniform(40, 95, len(g.idx))
+        # Counters: totals start from a plausible, time-derived base so live runs continue
+        # roughly where a backfill left off.
+        hours = max(0.0, (self.start_ms - 1_735_689_600_000) / 3_600_000)  # since 2025-01-01
+        self.good_total = np.where(self.producing, (hours * 3600 * 0.45 / self.safe_ideal),
+                                   0).astype(np.int64)
+        self.scrap_total = (self.good_total * self.scrap_rate).astype(np.int64)
+        self.kwh_total = (self.base_load_kw + np.bincount(
+            self.area_idx, self.power_by_state[:, RUNNING] * 0.5,
+            minlength=len(self.area_ids))) * hours
+        self._zero_counts()
+        self.kwh_acc = np.zeros(len(self.area_ids))
+        self.last_cycle_s = np.where(self.producing, self.ideal_s * 1.05, 0.0)
+        self.power_kw = self.power_by_state[ar, self.state].copy()
+        self.area_power_kw = self.base_load_kw.copy()
+        # Ground truth over the whole run.
+        self.truth_run_s = np.zeros(n)
+        self.truth_planned_s = np.zeros(n)
+        self.truth_ideal_s = np.zeros(n)
+        self.truth_good = np.zeros(n, np.int64)
+        self.truth_scrap = np.zeros(n, np.int64)
+        self.state_seconds = np.zeros((n, N_STATES))
+        self.truth_kwh = np.zeros(len(self.area_ids))
+        self._compute_signals(rng.standard_normal((8, n)))
+        self.prev_state = self.state.copy()
+
+    def _zero_counts(self) -> None:
+        n = self.n
+        self.acc_good = np.zeros(n, np.int64)
+        self.acc_scrap = np.zeros(n, np.int64)
+        self.acc_run_s = np.zeros(n)
+        self.acc_planned_s = np.zeros(n)
+        self.acc_ideal_s = np.zeros(n)
+        self.acc_eff_s = np.zeros(n)
+
+    # -- calendar ----------------------------------------------------------------------------
+    def calendar_now(self, ts_ms: int) -> np.ndarray:
+        """Calendar status (CAL_*) of every machine at ``ts_ms``."""
+        local_s = ts_ms // 1000 + int(self.plant.utc_offset_h * 3600)
+        minute_key = local_s // 60
+        if self._cal_cache[0] == minute_key:
+            return self._cal_cache[1]
+        minute = int(minute_key % 1440)
+        weekday = int((local_s // 86400 + 3) % 7)  # 1970-01-01 was a Thursday
+        per_cal = np.array([calendar_status(c, minute, weekday) for c in self.calendars],
+                           np.int8)
+        status = per_cal[self.cal_idx]
+        self._cal_cache = (minute_key, status)
+        return status
+
+    def ts_of(self, tick: int) -> int:
+        return self.start_ms + tick * self.dt_ms
+
+    @property
+    def now_ms(self) -> int:
+        return self.ts_of(self.tick)
+
+    # -- demo commands -----------------------------------------------------------------------
+    def command(self, action: str, machine: str, **params: Any) -> None:
+        """Queue a demo command applied at the next tick: fault, starve or wear."""
+        if machine not in self.index:
+            raise KeyError(machine)
+        if action not in ("fault", "starve", "wear"):
+            raise ValueError(f"unknown action {action!r}")
+        self._commands.append((action, self.index[machine], params))
+
+    # -- stepping ----------------------------------------------------------------------------
+    def initial_frame(self) -> Frame:
+        """Frame for tick 0: meta and the state of every machine."""
+        return Frame(ts_ms=self.start_ms, tick=0, telemetry=True, state_all=True,
+                     state_changed=np.ones(self.n, bool), meta=True)
+
+    def step(self, *, force_counts: bool = False) -> Frame:
+        n, dt, rng = self.n, self.dt, self.rng
+        self.tick += 1
+        ts = self.now_ms
+        prev_ts = ts - self.dt_ms
+        ar = np.arange(n)
+        s = self.state
+        noise = rng.standard_normal((8, n))
+        # 1. the interval (prev_ts, ts] in state s ------------------------------------------
+        running = s == RUNNING
+        planned = self.planned_now
+        run_s = np.where(running, dt, 0.0)
+        micro = rng.poisson(self.micro_rate * dt)
+        eff = np.where(running, dt - np.minimum(micro * self.micro_s, 0.8 * dt), 0.0)
+        cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0]))
+        self.progress += np.where(running & self.producing, eff / cycle, 0.0)
+        units = np.floor(self.progress).astype(np.int64)
+        self.progress -= units
+        p_scrap = np.minimum(self.scrap_rate * (1 + 2 * self.wear * self.wear), 0.5)
+        scrap = rng.binomial(units, p_scrap)
+        good = units - scrap
+        ideal = units * self.ideal_s
+        planned_s = planned * dt
+        self.acc_good += good
+        self.acc_scrap += scrap
+        self.acc_run_s += run_s
+        self.acc_planned_s += planned_s
+        self.acc_ideal_s += ideal
+        self.acc_eff_s += eff
+        self.good_total += good
+        self.scrap_total += scrap
+        self.truth_good += good
+        self.truth_scrap += scrap
+        self.truth_run_s += run_s
+        self.truth_planned_s += planned_s
+        self.truth_ideal_s += ideal
+        self.state_seconds[ar, s] += dt
+        # Heat, wear and load evolve over the interval.
+        self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
+        load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)
+        target = AMBIENT_C + self.rise_by_state[ar, s] * load_f
+        self.temp_c += (target - self.temp_c) * self.temp_alpha
+        self.wear += run_s / self.wear_life_s * (0.7 + 0.6 * self.load / 100)
+        for g in self.signal_groups:
+            st = s[g.idx]
+            level = g.by_state[np.arange(len(g.idx)), st]
+            if g.model == _THERMAL:
+                g.value += (level - g.value) * g.alpha
+            elif g.model == _CHARGE:
+                g.value = np.clip(g.value + level * dt / 60, g.lo, g.hi)
+        energy = self.power_kw * dt / 3600
+        area_kwh = np.bincount(self.area_idx, energy, minlength=len(self.area_ids)) \
+            + self.base_load_kw * dt / 3600
+        self.kwh_acc += area_kwh
+        self.kwh_total += area_kwh
+        self.truth_kwh += area_kwh
+        # 2. decide the next interval -------------------------------------------------------
+        frame = Frame(ts_ms=ts, tick=self.tick)
+        self._transition(ts, frame)
+        changed = (self.state != s) | (self.reason != self.prev_reason)
+        # 3. what sensors read now ----------------------------------------------------------
+        self._compute_signals(noise)
+        # 4. business streams ---------------------------------------------------------------
+        frame.sales = self.sales.orders(prev_ts, ts, self.plant.utc_offset_h)
+        k = self.tick
+        frame.state_changed = changed
+        frame.state_all = k % self.iv.state_every == 0 or self.force_full_state
+        self.force_full_state = False
+        frame.counts = force_counts or k % self.iv.counts_every == 0
+        frame.energy = force_counts or k % self.iv.energy_every == 0
+        if frame.counts:
+            units_acc = self.acc_good + self.acc_scrap
+            self.last_cycle_s = np.where(units_acc > 0,
+                                         self.acc_eff_s / np.maximum(units_acc, 1),
+                                         self.last_cycle_s)
+        return frame
+
+    def after_emit(self, frame: Frame) -> None:
+        """Reset interval accumulators once the encoder has read a frame."""
+        if frame.counts:
+            self._zero_counts()
+        if frame.energy:
+            self.kwh_acc[:] = 0.0
+
+    @staticmethod
+    def _planned(cal: np.ndarray) -> np.ndarray:
+        """1 where the next interval counts as planned production time: on shift.
+
+        Breaks, planned downtime and time off shift are not planned; a repair that runs
+        past the end of a shift stops costing availability when the shift ends.
+        """
+        planned: np.ndarray = (cal == CAL_ON).astype(np.float64)
+        return planned
+
+    def _transition(self, ts: int, frame: Frame) -> None:
+        n, dt, rng = self.n, self.dt, self.rng
+        s, reason = self.state, self.reason
+        self.prev_reason = reason.copy()
+        new, new_reason = s.copy(), reason.copy()
+        cal = self.calendar_now(ts)
+        self.timer -= dt
+        expired = self.timer <= 1e-9
+        u = rng.random(n)
+        is_f = s == FAULT
+        is_rep = (s == MAINT) & (reason == R_REPAIR)
+        is_pm = (s == MAINT) & (reason == R_PREVENTIVE)
+        # Faults wait for a technician, then are repaired; repairs ignore the calendar.
+        to_rep = np.flatnonzero(is_f & expired)
+        back = is_rep & expired
+        free = ~(is_f | is_rep) | back
+        on = free & (cal == CAL_ON)
+        new[free & (cal == CAL_OFF)] = OFF
+        new_reason[free & (cal == CAL_OFF)] = R_NOSHIFT
+        new[free & (cal == CAL_BREAK)] = IDLE
+        new_reason[free & (cal == CAL_BREAK)] = R_BREAK
+        new[free & (cal == CAL_DOWNTIME)] = MAINT
+        new_reason[free & (cal == CAL_DOWNTIME)] = R_PREVENTIVE
+        # On shift.
+        warm = on & ((s == OFF) | is_pm)
+        resume = on & (back | ((s == IDLE) & (reason == R_BREAK)))
+        timed = (s == SETUP) | ((s == IDLE) & (reason != R_BREAK))
+        done = on & ~back & timed & expired
+        run = on & ~back & (s == RUNNING)
+        p_f = dt / self.mtbf_s * (1 + 4 * self.wear * self.wear)
+        p_c = p_f + dt / self.changeover_s
+        p_s = p_c + dt / self.starve_between_s
+        fault = run & (u < p_f)
+        chg = run & (u >= p_f) & (u < p_c)
+        stv = run & (u >= p_c) & (u < p_s)
+        # Battery-type signals at their minimum send the machine to charge.
+        charge_idx = self._needs_charge(run & ~fault)
+        new[resume | done] = RUNNING
+        new_reason[resume | done] = R_PRODUCING
+        wi = np.flatnonzero(warm)
+        if wi.size:
+            new[wi] = SETUP
+            new_reason[wi] = R_WARMUP
+            self.timer[wi] = np.maximum(0.5 * self.setup_s[wi], dt)
+            pm_done = wi[is_pm[wi]]
+            self.wear[pm_done] = rng.uniform(0.02, 0.1, pm_done.size)
+        ci = np.flatnonzero(chg)
+        if ci.size:
+            new[ci] = SETUP
+            new_reason[ci] = R_CHANGEOVER
+            self.timer[ci] = np.maximum(rng.exponential(self.setup_s[ci]), dt)
+        si = np.flatnonzero(stv)
+        if si.size:
+            new[si] = IDLE
+            new_reason[si] = np.where(rng.random(si.size) < 0.5, R_STARVED, R_BLOCKED)
+            self.timer[si] = np.maximum(rng.exponential(self.starve_s[si]), dt)
+        if charge_idx.size:
+            new[charge_idx] = IDLE
+            new_reason[charge_idx] = R_CHARGING
+        # Repairs.
+        for i in to_rep:
+            new[i] = MAINT
+            new_reason[i] = R_REPAIR
+            self.timer[i] = self.repair_s[i]
+            self.timer_total[i] = self.repair_s[i]
+            self.technician[i] = TECHNICIANS[int(rng.integers(len(TECHNICIANS)))]
+            frame.workorders.append(self._wo_event(i, "in_progress", 0.0))
+        for i in np.flatnonzero(back):
+            self.wear[i] = rng.uniform(0.02, 0.1)
+            frame.workorders.append(self._wo_event(i, "done", 100.0))
+            code, message, severity, _ = self.fault_codes[self.fault_code[i]]
+            frame.alarms.append(AlarmEvent(int(i), code, False, severity,
+                                           f"Cleared: {message}", self.wo_id[i]))
+            ep = self._open_episode.pop(int(i), None)
+            if ep is not None:
+                ep.end_ms = ts
+        # Work-order progress while being repaired.
+        if self.tick % self.iv.wo_every == 0:
+            for i in np.flatnonzero(is_rep & ~back):
+                pct = round(100.0 * (1 - self.timer[i] / max(self.timer_total[i], 1e-9)), 1)
+                frame.workorders.append(self._wo_event(i, "in_progress", min(max(pct, 0.0),
+                                                                              99.9)))
+        # Random faults, then demo commands.
+        fi = np.flatnonzero(fault)
+        if fi.size:
+            r = rng.random(fi.size)
+            col = (r[:, None] > self.fault_cum[fi]).sum(axis=1)
+            col = np.minimum(col, self.fault_table.shape[1] - 1)
+            codes = self.fault_table[fi, col]
+            resp = np.maximum(rng.exponential(self.response_s[fi]), dt)
+            mttr = np.array([self.fault_codes[c][3] for c in codes])
+            repair = np.maximum(rng.lognormal(np.log(mttr) - 0.125, 0.5), dt)
+            for j, i in enumerate(fi):
+                self._start_fault(int(i), int(codes[j]), float(resp[j]), float(repair[j]),
+                                  ts, "random", frame, new, new_reason)
+        self._apply_commands(ts, frame, new, new_reason, s, on)
+        self.state, self.reason = new, new_reason
+        self.planned_now = self._planned(cal)
+
+    def _needs_charge(self, candidates: np.ndarray) -> np.ndarray:
+        out: list[np.ndarray] = []
+        for g in self.signal_groups:
+            if g.model != _CHARGE:
+                continue
+            low = g.value <= g.lo + 0.5
+            idx = g.idx[low & candidates[g.idx]]
+            if idx.size:
+                rate = np.maximum(g.by_state[low & candidates[g.idx], IDLE], 1e-3)
+                gap = (g.hi - g.value)[low & candidates[g.idx]]
+                self.timer[idx] = np.maximum(0.9 * gap / rate * 60, self.dt)
+                out.append(idx)
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+    def _start_fault(self, i: int, code: int, response_s: float, repair_s: float, ts: int,
+                     source: str, frame: Frame, new: np.ndarray, new_reason: np.ndarray,
+                     ) -> None:
+        new[i] = FAULT
+        new_reason[i] = R_FAULT
+        self.fault_code[i] = code
+        self.timer[i] = response_s
+        self.repair_s[i] = repair_s
+        self._wo_seq += 1
+        day = dt.datetime.fromtimestamp(ts / 1000 + self.plant.utc_offset_h * 3600,
+                                        dt.UTC).strftime("%Y%m%d")
+        self.wo_id[i] = f"WO-{day}-{self._wo_seq:05d}"
+        self.wo_opened[i] = ts
+        self.technician[i] = ""
+        code_s, message, severity, _ = self.fault_codes[code]
+        frame.alarms.append(AlarmEvent(i, code_s, True, severity, message, self.wo_id[i]))
+        frame.workorders.append(self._wo_event(i, "open", 0.0))
+        ep = Episode(self.ids[i], code_s, source, ts, self.wo_id[i])
+        self.episodes.append(ep)
+        self._open_episode[i] = ep
+
+    def _apply_commands(self, ts: int, frame: Frame, new: np.ndarray, new_reason: np.ndarray,
+                        old: np.ndarray, on: np.ndarray) -> None:
+        commands, self._commands = self._commands, []
+        for action, i, params in commands:
+            busy = new[i] in (FAULT, MAINT) and new_reason[i] in (R_FAULT, R_REPAIR)
+            if action == "wear":
+                self.wear[i] = float(params.get("value", 0.9))
+            elif action == "starve":
+                if on[i] and not busy:
+                    new[i] = IDLE
+                    new_reason[i] = R_STARVED
+                    self.timer[i] = max(float(params.get("duration_s", 600)), self.dt)
+            elif busy:
+                log.warning("machine %s is already down; fault command ignored", self.ids[i])
+            else:
+                code = self._code_for(i, params.get("code"))
+                duration = max(float(params.get("duration_s", 1200)), 2 * self.dt)
+                self._start_fault(i, code, 0.25 * duration, 0.75 * duration, ts,
+                                  str(params.get("source", "control")), frame, new, new_reason)
+
+    def _code_for(self, i: int, code: str | None) -> int:
+        row = self.fault_table[i]
+        if code is None:
+            return int(row[0])
+        for c in row:
+            if self.fault_codes[c][0] == code:
+                return int(c)
+        key = f"adhoc/{code}"
+        if key not in self._code_index:
+            self._code_index[key] = len(self.fault_codes)
+            self.fault_codes.append((code, f"Demo fault {code}", "critical",
+                                     float(self.mttr_s[i])))
+        return self._code_index[key]
+
+    def _wo_event(self, i: int | np.integer[Any], status: str, pct: float) -> WorkOrderEvent:
+        code = {"open": 0, "in_progress": 1, "done": 2}[status]
+        return WorkOrderEvent(int(i), self.wo_id[i], status, code, float(pct),
+                              self.technician[i], self.fault_codes[self.fault_code[i]][0],
+                              int(self.wo_opened[i]))
+
+    def _compute_signals(self, noise: np.ndarray) -> None:
+        ar = np.arange(self.n)
+        st = self.state
+        running = st == RUNNING
+        base = self.power_by_state[ar, st]
+        idle_kw = self.power_by_state[:, IDLE]
+        power = np.where(running, idle_kw + (base - idle_kw) * self.load / 90.0, base)
+        self.power_kw = np.maximum(power * (1 + 0.02 * noise[2]), 0.0)
+        self.current_a = self.power_kw * AMPS_PER_KW
+        self.load_pct = np.where(running, self.load, 0.0)
+        vib_f = np.array([0.03, 0.2, 1.0, 0.35, 0.1, 0.03])[st]
+        vib = self.vib_base * (1 + self.wear_gain * self.wear * self.wear) * vib_f
+        self.vibration = np.maximum(vib * (1 + 0.05 * noise[3]), 0.01)
+        self.temp_out = self.temp_c + 0.15 * noise[4]
+        for gi, g in enumerate(self.signal_groups):
+            z = noise[5 + gi % 3][g.idx]
+            if g.model == _LEVEL:
+                level = g.by_state[np.arange(len(g.idx)), st[g.idx]]
+                v = np.maximum(level * (1 + g.noise * z), 0.0)
+            elif g.model == _THERMAL:
+                v = g.value * (1 + g.noise * z)
+            else:
+                v = g.value.copy()
+            self.signal_values[g.name][g.idx] = v
+        self.area_power_kw = np.bincount(self.area_idx, self.power_kw,
+                                         minlength=len(self.area_ids)) + self.base_load_kw
+
+    # -- ground truth ------------------------------------------------------------------------
+    def oee_truth(self) -> dict[str, Any]:
+        """Ground-truth OEE over everything stepped so far (plant, lines, machines)."""
+        from simulator.oee import oee_from_sums  # noqa: PLC0415  # avoid an import cycle
+
+        prod = np.flatnonzero(self.producing)
+        machines = {self.ids[i]: oee_from_sums(
+            self.truth_run_s[i], self.truth_planned_s[i], self.truth_ideal_s[i],
+            int(self.truth_good[i]), int(self.truth_scrap[i])) for i in prod}
+        lines: dict[str, list[int]] = {}
+        for i in prod:
+            m = self.machines[i]
+            lines.setdefault(f"{m.area}/{m.line}", []).append(int(i))
+
+        def agg(idx: list[int] | np.ndarray) -> dict[str, float]:
+            ix = np.asarray(idx, np.int64)
+            return oee_from_sums(float(self.truth_run_s[ix].sum()),
+                                 float(self.truth_planned_s[ix].sum()),
+                                 float(self.truth_ideal_s[ix].sum()),
+                                 int(self.truth_good[ix].sum()),
+                                 int(self.truth_scrap[ix].sum()))
+
+        return {"plant": agg(prod), "lines": {k: agg(v) for k, v in lines.items()},
+                "machines": machines}

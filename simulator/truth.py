@@ -1,0 +1,31 @@
+"""The simulator's ground truth for a window: what the written data must reproduce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.model import PlantModel
+from telemetry.contract import MachineState
+
+
+def ground_truth(model: PlantModel) -> dict[str, Any]:
+    """Truth for (start_ms, end_ms] of everything the model has stepped.
+
+    `counts` messages are stamped at the end of the interval they cover, so the data
+    reproduces these figures with ``time > start_ms AND time <= end_ms``.
+    """
+    names = [s.name for s in MachineState]
+    producing = model.producing
+    return {
+        "window": {"start_ms": model.start_ms, "end_ms": model.now_ms},
+        "oee": model.oee_truth(),
+        "state_seconds": {
+            mid: {names[k]: round(float(v), 3) for k, v in enumerate(row) if v > 0}
+            for mid, row in zip(model.ids, model.state_seconds.tolist(), strict=True)},
+        "counts": {"good": int(model.truth_good[producing].sum()),
+                   "scrap": int(model.truth_scrap[producing].sum())},
+        "sales": model.sales.truth(),
+        "energy_kwh": {a: round(float(v), 3)
+                       for a, v in zip(model.area_ids, model.truth_kwh, strict=True)},
+        "faults": [e.as_dict() for e in model.episodes],
+    }

@@ -239,7 +239,19 @@ def test_grafana_is_locked_down() -> None:
     assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
     assert env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].endswith(".json")
     vols = services()["grafana"]["volumes"]
-    assert any(v.startswith("./dashboards/provisioning:") and v.endswith(":ro") for v in vols)
+    provisioned = {v.split(":")[1]: v.split(":")[0] for v in vols if v.endswith(":ro")}
+    assert provisioned["/etc/grafana/provisioning"] == "./dashboards/provisioning"
+    assert provisioned["/var/lib/grafana/dashboards"] == "./dashboards/json"
+    for rel in list(provisioned.values()):
+        assert (ROOT / rel).exists(), rel
+    home = env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].replace("${GRAFANA_LANG:-en}", "en")
+    assert (ROOT / "dashboards/json" / home.split("/dashboards/", 1)[1]).exists()
+    # the datasource provisioning gets every variable it expands
+    text = (ROOT / "dashboards/provisioning/datasources/influxdb.yaml").read_text()
+    assert "Token ${INFLUX_READ_TOKEN}" in text
+    wanted = set(re.findall(r"\$\{(\w+)\}", text))
+    assert wanted <= set(env) | {"INFLUX_READ_TOKEN"}
+    assert "INFLUX_READ_TOKEN" in (ROOT / "deploy/grafana/factory-run.sh").read_text()
 
 
 # -- Dockerfile and build context -----------------------------------------------------------
@@ -268,7 +280,7 @@ def test_scale_example_splits_the_plant_and_shares_one_subscription() -> None:
     shards = sorted(s["command"][s["command"].index("--shard") + 1]
                     for n, s in scale.items() if n.startswith("sim-shard-"))
     n = len(shards)
-    assert n >= 2 and shards == [f"{i}/{n}" for i in range(1, n + 1)]
+    assert n >= 2 and shards == [f"{i}/{n}" for i in range(n)]  # 0-based shard index
     collectors = {"collector": services()["collector"],
                   **{k: v for k, v in scale.items() if k.startswith("collector-")}}
     assert len(collectors) >= 2

@@ -242,7 +242,7 @@ def test_grafana_is_locked_down() -> None:
     provisioned = {v.split(":")[1]: v.split(":")[0] for v in vols if v.endswith(":ro")}
     assert provisioned["/etc/grafana/provisioning"] == "./dashboards/provisioning"
     assert provisioned["/var/lib/grafana/dashboards"] == "./dashboards/json"
-    for rel in list(provisioned.values()):
+    for rel in [r for r in provisioned.values() if r.startswith("./")]:
         assert (ROOT / rel).exists(), rel
     home = env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].replace("${GRAFANA_LANG:-en}", "en")
     assert (ROOT / "dashboards/json" / home.split("/dashboards/", 1)[1]).exists()

@@ -292,8 +292,9 @@ def downtime_samples(state: MachineState) -> PanelQuery:
         description=f"Planned time samples spent in {state.name}.")
 
 
+#: Not running while planned (OFF never is: off is outside planned time).
 DOWNTIME_STATES = (MachineState.FAULT, MachineState.MAINTENANCE, MachineState.SETUP,
-                   MachineState.IDLE, MachineState.OFF)
+                   MachineState.IDLE)
 DOWNTIME_BY_STATE = tuple(downtime_samples(s) for s in DOWNTIME_STATES)
 
 # -- 5. sales & energy / alarms -------------------------------------------------------------

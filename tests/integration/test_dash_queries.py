@@ -1,0 +1,222 @@
+"""Query contract: every panel's InfluxQL, expanded as Grafana expands it, runs against
+a real influxd holding a backfilled default plant and returns data of the right shape.
+
+One module-scoped backfill (3 h of the default plant, ~20 s) feeds every test here.
+Panel-relative windows (``now/d``, ``now/M``) are replaced by the backfilled window.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboards import queries as q
+from dashboards.build import build_lang
+from dashboards.floorplan import load_placed_machines
+from stack.services import Influxd
+from telemetry.contract import SALES_REGIONS, MachineState, WorkOrderStatus
+from telemetry.endpoints import InfluxEndpoint
+from telemetry.influx import InfluxClient
+
+pytestmark = pytest.mark.integration
+
+END = "2026-11-26T06:00:00Z"  # a weekday morning: shifts running, sales flowing
+HOURS = 3
+COLLECTOR = "collector-test"
+
+
+class Plant:
+    def __init__(self, client: InfluxClient, truth: dict[str, Any]) -> None:
+        self.client = client
+        self.truth = truth
+        # counts are stamped at the end of their interval: truth is (start, end].
+        self.from_ms = int(truth["window"]["start_ms"]) + 1
+        self.to_ms = int(truth["window"]["end_ms"])
+
+    def run(self, influxql: str, *, min_interval: str | None = None,
+            variables: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        text = q.substitute(influxql, from_ms=self.from_ms, to_ms=self.to_ms,
+                            min_interval=min_interval, variables=variables)
+        assert "$" not in text.replace("$/", ""), text
+        series: list[dict[str, Any]] = self.client.query(text)[0].get("series") or []
+        return series
+
+    def rows(self, pq: q.PanelQuery, **kw: Any) -> list[dict[str, Any]]:
+        out = []
+        for s in self.run(pq.influxql, **kw):
+            for v in s["values"]:
+                out.append({**(s.get("tags") or {}), **dict(zip(s["columns"], v, strict=True))})
+        return out
+
+
+def _write_collector_stats(client: InfluxClient, from_ms: int, to_ms: int) -> None:
+    """What a running collector writes about itself, through the collector's own code."""
+    from collector.metrics import Metrics
+
+    m = Metrics(COLLECTOR)
+    lines: list[str] = []
+    for i, ts in enumerate(range(from_ms + 10_000, to_ms, 60_000)):
+        m.received({"telemetry": 100 + i})
+        m.write_done(204, 100, 0.004 + (i % 5) / 1000)
+        m.written(100, [20.0 + i % 7, 35.0])
+        if i % 20 == 0:
+            m.dead_lettered("wrong_type" if i % 40 else "bad_json")
+        lines += m.stats_lines(ts, (i % 3, 100 * (i % 3), 0.5))
+    result = client.write("\n".join(lines).encode())
+    assert result.ok, result
+
+
+@pytest.fixture(scope="module")
+def plant(influxd: Influxd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Plant]:
+    if not influxd.running():
+        influxd.restart()
+    db = f"dash_{uuid.uuid4().hex[:10]}"
+    truth_path = tmp_path_factory.mktemp("dash") / "truth.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulator", "backfill", "--days", str(HOURS / 24), "--end", END,
+         "--seed", "11", "--truth-out", str(truth_path), "--no-progress",
+         "--influx-url", influxd.url, "--influx-db", db],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    truth = json.loads(Path(truth_path).read_text())
+    client = InfluxClient(InfluxEndpoint(url=influxd.url, db=db))
+    p = Plant(client, truth)
+    _write_collector_stats(client, p.from_ms, p.to_ms)
+    yield p
+    client.query(f'DROP DATABASE "{db}"', db="")
+    client.close()
+
+
+HARDWARE = {m.machine for m in load_placed_machines()}
+#: Queries that may legitimately return nothing for a 3-hour window.
+MAY_BE_EMPTY = {"maintenance.count_open", "maintenance.count_in_progress",
+                "maintenance.count_done", "oee.downtime_fault", "oee.downtime_maintenance",
+                "overview.active_alarms"}
+
+
+def test_every_panel_query_runs_and_returns_data(plant: Plant) -> None:
+    """All panels of all six screens, with each panel's own min interval, as Grafana runs them."""
+    by_text = {pq.influxql: key for key, pq in q.all_queries().items()}
+    ran = set()
+    for b in build_lang("en"):
+        for panel in b.model["panels"]:
+            variables = ({q.VAR_MACHINE: sorted(HARDWARE)[0]} if panel.get("repeat") else None)
+            for t in panel["targets"]:
+                key = by_text[t["query"]]
+                series = plant.run(t["query"], min_interval=panel.get("interval"),
+                                   variables=variables)
+                ran.add(key)
+                if key not in MAY_BE_EMPTY:
+                    assert series, f"{b.uid} panel {panel['id']} ({key}) returned no data"
+                for s in series:
+                    assert s["values"], key
+                    if t["resultFormat"] == "time_series" and "GROUP BY time(" in t["query"]:
+                        times = [v[0] for v in s["values"]]
+                        assert times == sorted(times)
+                        assert plant.from_ms - 86_400_000 <= times[0] <= plant.to_ms
+    assert ran == set(q.all_queries())
+
+
+def test_state_timeline_has_one_series_per_workshop_machine(plant: Plant) -> None:
+    series = plant.run(q.STATE_TIMELINE.influxql)
+    assert {s["tags"]["machine"] for s in series} == HARDWARE
+    codes = {v[1] for s in series for v in s["values"] if v[1] is not None}
+    assert codes <= {int(s) for s in MachineState} and int(MachineState.RUNNING) in codes
+    # $__interval for 3 h at 1000 points is 10 s: 1081 buckets per machine.
+    assert {len(s["values"]) for s in series} == {HOURS * 360 + 1}
+
+
+def test_floor_plan_and_tiles_cover_every_workshop_machine(plant: Plant) -> None:
+    rows = plant.rows(q.FLOOR_PLAN_STATES)
+    assert {r["machine"] for r in rows} == HARDWARE
+    assert all(r["state_code"] in {int(s) for s in MachineState} for r in rows)
+    signals = plant.rows(q.MACHINE_SIGNALS)
+    assert {r["machine"] for r in signals} == HARDWARE
+    assert all(0 <= r["load_pct"] <= 100 and r["temp_c"] > 0 for r in signals)
+    for machine in sorted(HARDWARE)[:3]:
+        (tile,) = plant.rows(q.MACHINE_TILE_STATE, variables={q.VAR_MACHINE: machine})
+        assert tile["state_code"] == next(r["state_code"] for r in rows
+                                          if r["machine"] == machine)
+    util = plant.rows(q.UTILISATION)
+    assert {r["machine"] for r in util} == HARDWARE
+    assert all(0 <= r["utilisation"] <= 100 for r in util)
+
+
+def test_multi_value_machine_variable_narrows_the_query(plant: Plant) -> None:
+    two = sorted(HARDWARE)[:2]
+    series = plant.run(q.STATE_TIMELINE.influxql, variables={q.VAR_MACHINE: two})
+    assert sorted(s["tags"]["machine"] for s in series) == two
+
+
+def test_oee_within_two_points_of_the_simulator_truth(plant: Plant) -> None:
+    (row,) = plant.rows(q.OEE_PLANT)
+    truth = plant.truth["oee"]["plant"]
+    for k in ("availability", "performance", "quality", "oee"):
+        assert abs(row[k] - 100 * truth[k]) <= 2.0, (k, row[k], truth[k])
+    lines = {f"{r['area']}/{r['line']}": r for r in plant.rows(q.OEE_BY_LINE)}
+    assert set(lines) == set(plant.truth["oee"]["lines"])
+    for name, t in plant.truth["oee"]["lines"].items():
+        assert abs(lines[name]["oee"] - 100 * t["oee"]) <= 2.0, name
+
+
+def test_region_shares_sum_to_100_and_match_the_truth(plant: Plant) -> None:
+    rows = plant.rows(q.SALES_BY_REGION)
+    assert {r["region"] for r in rows} == set(SALES_REGIONS)
+    total = sum(r["amount_cny"] for r in rows)
+    shares = {r["region"]: 100 * r["amount_cny"] / total for r in rows}
+    assert abs(sum(shares.values()) - 100) < 1e-6
+    truth = plant.truth["sales"]
+    truth_total = sum(truth.values())
+    for region, share in shares.items():
+        assert abs(share - 100 * truth[region] / truth_total) < 0.5, region
+    channels = plant.rows(q.SALES_BY_CHANNEL)
+    assert abs(sum(r["amount_cny"] for r in channels) - total) < 1.0
+
+
+def test_maintenance_progress_and_status_counts(plant: Plant) -> None:
+    table = plant.rows(q.WORK_ORDER_TABLE)
+    assert table, "a 3-hour window of the default plant has work orders"
+    assert all(0 <= r["progress_pct"] <= 100 for r in table)
+    assert all(r["status_code"] in {int(s) for s in WorkOrderStatus} for r in table)
+    done = [r for r in table if r["status_code"] == WorkOrderStatus.DONE]
+    assert all(r["progress_pct"] == 100 for r in done)
+    for status, pq in ((WorkOrderStatus.OPEN, q.WO_OPEN),
+                       (WorkOrderStatus.IN_PROGRESS, q.WO_IN_PROGRESS),
+                       (WorkOrderStatus.DONE, q.WO_DONE)):
+        rows = plant.rows(pq)
+        counted = rows[0]["work_orders"] if rows else 0
+        assert counted == sum(1 for r in table if r["status_code"] == status), status
+    failures = {r["machine"]: r["failures"] for r in plant.rows(q.FAILURES_BY_MACHINE)}
+    assert sum(failures.values()) == len(table)
+    mttr = plant.rows(q.MTTR_BY_MACHINE)
+    assert all(r["mttr_min"] >= 0 for r in mttr)
+
+
+def test_machines_energy_and_output(plant: Plant) -> None:
+    (running,) = plant.rows(q.MACHINES_RUNNING)
+    assert running["total"] == len(plant.truth["state_seconds"])
+    assert 0 < running["running"] <= running["total"]
+    (energy,) = plant.rows(q.ENERGY_TODAY)
+    truth_kwh = sum(plant.truth["energy_kwh"].values())
+    assert abs(energy["kwh"] - truth_kwh) <= 0.01 * truth_kwh
+    (output,) = plant.rows(q.OUTPUT_TODAY)
+    hourly = plant.rows(q.HOURLY_OUTPUT, min_interval="1h")
+    assert output["output"] > 0 and sum(r["output"] for r in hourly) == output["output"]
+    (pct,) = plant.rows(q.OUTPUT_VS_TARGET_PCT)
+    assert pct["of_target"] == pytest.approx(100 * output["output"] / q.DEFAULT_DAILY_TARGET)
+
+
+def test_pipeline_health_reads_the_collector_self_metrics(plant: Plant) -> None:
+    (now,) = plant.rows(q.PIPELINE_NOW)
+    assert now["collector"] == COLLECTOR and now["points_written"] > 0
+    reasons = {r["reason"]: r["count"] for r in plant.rows(q.PIPELINE_DEADLETTERS)}
+    assert set(reasons) == {"bad_json", "wrong_type"} and sum(reasons.values()) == now[
+        "dead_letters"]
+    assert plant.run(q.PIPELINE_LATENCY.influxql) and plant.run(q.PIPELINE_LAG.influxql)

@@ -156,7 +156,7 @@ def test_metrics_health_and_stats_in_influx(
     assert health["ok"] is True and health["mqtt_connected"] is True
     db = influx(influx_url, influx_db)
 
-    def stats() -> list[object] | None:
+    def stats() -> list[int] | None:
         res = db.query("SELECT last(points_written), last(msgs_in) FROM collector_stats")
         series = res[0].get("series")
         return series[0]["values"][0][1:] if series else None

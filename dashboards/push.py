@@ -164,6 +164,7 @@ def push(api: GrafanaApi, influx: InfluxEndpoint, built: Sequence[Built],
     try:
         result = api.client.GET(f"/datasources/uid/{DATASOURCE_UID}/health")
         ds_health = "OK" if result.get("status") == "OK" else str(result.get("message"))
-    except GrafanaException as exc:
-        ds_health = f"HTTP {exc.status_code}: {str(exc.response)[:200]}"
+    except GrafanaException as exc:  # Grafana answers 400 {"status": "ERROR", "message"}
+        body = exc.response if isinstance(exc.response, dict) else {}
+        ds_health = str(body.get("message") or f"HTTP {exc.status_code}: {exc.response}")[:300]
     return PushReport(version, ds_action, tuple(pushed), tuple(playlists), home, ds_health)

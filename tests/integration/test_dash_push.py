@@ -1,0 +1,249 @@
+"""`factory-dashboards push` against a local stand-in that records every request.
+
+The stand-in answers like Grafana's HTTP API (health, data sources by uid, folders,
+dashboards/db, playlists, org preferences, data source health) and rejects any request
+body that does not have the shape Grafana's API documentation gives. Whether a real
+Grafana accepts and renders the result is verified only in the compose stack
+(docs/dashboards.md).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from dashboards.build import SCREENS
+from dashboards.cli import main
+from dashboards.influxql import DATASOURCE_UID
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "glsa_test_token"
+
+
+def _require(body: Any, spec: dict[str, type | tuple[type, ...]], where: str) -> None:
+    if not isinstance(body, dict):
+        raise ValueError(f"{where}: body must be a JSON object")
+    for key, typ in spec.items():
+        if key not in body:
+            raise ValueError(f"{where}: missing {key!r}")
+        if not isinstance(body[key], typ):
+            raise ValueError(f"{where}: {key!r} has type {type(body[key]).__name__}")
+
+
+# Request shapes from Grafana's HTTP API reference (data source, folder, dashboard,
+# playlist and preferences APIs).
+def check_datasource(body: Any) -> None:
+    _require(body, {"name": str, "type": str, "url": str, "access": str, "uid": str,
+                    "jsonData": dict}, "datasource")
+    if body["access"] not in ("proxy", "direct"):
+        raise ValueError("datasource: access must be proxy or direct")
+
+
+def check_dashboard(body: Any) -> None:
+    _require(body, {"dashboard": dict, "overwrite": bool, "folderUid": str}, "dashboards/db")
+    d = body["dashboard"]
+    _require(d, {"uid": str, "title": str, "panels": list, "schemaVersion": int},
+             "dashboards/db dashboard")
+    if d.get("id") is not None:
+        raise ValueError("dashboards/db: a new or overwritten dashboard must have id null")
+
+
+def check_playlist(body: Any) -> None:
+    _require(body, {"name": str, "interval": str, "items": list}, "playlist")
+    for item in body["items"]:
+        _require(item, {"type": str, "value": str}, "playlist item")
+        if item["type"] not in ("dashboard_by_uid", "dashboard_by_tag", "dashboard_by_id"):
+            raise ValueError(f"playlist: unknown item type {item['type']!r}")
+
+
+def check_preferences(body: Any) -> None:
+    allowed = {"theme", "homeDashboardUID", "homeDashboardId", "timezone", "weekStart",
+               "locale"}
+    if not isinstance(body, dict) or not set(body) <= allowed:
+        raise ValueError(f"preferences: unknown keys {set(body) - allowed}")
+
+
+class StandIn:
+    def __init__(self, healthy: bool = True, ds_health: str = "OK") -> None:
+        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        self.datasources: dict[str, Any] = {}
+        self.folders: dict[str, Any] = {}
+        self.dashboards: dict[str, Any] = {}
+        self.playlists: dict[str, Any] = {}
+        self.preferences: dict[str, Any] = {}
+        self.healthy = healthy
+        self.ds_health = ds_health
+
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if path == "/api/health" and method == "GET":
+            return 200, {"commit": "abc", "database": "ok" if self.healthy else "failing",
+                         "version": "11.4.0"}
+        if path == "/api/datasources" and method == "POST":
+            check_datasource(body)
+            self.datasources[body["uid"]] = body
+            return 200, {"id": 1, "message": "Datasource added", "name": body["name"],
+                         "datasource": body}
+        if path.startswith("/api/datasources/uid/"):
+            uid = path.split("/")[4]
+            if path.endswith("/health"):
+                ok = self.ds_health == "OK"
+                return (200 if ok else 400), {"status": "OK" if ok else "ERROR",
+                                              "message": self.ds_health}
+            if method == "GET":
+                return (200, self.datasources[uid]) if uid in self.datasources else (
+                    404, {"message": "Data source not found"})
+            if method == "PUT":
+                check_datasource(body)
+                if uid not in self.datasources:
+                    return 404, {"message": "Data source not found"}
+                self.datasources[uid] = body
+                return 200, {"id": 1, "message": "Datasource updated", "datasource": body}
+        if path.startswith("/api/folders/") and method == "GET":
+            uid = path.split("/")[3]
+            return (200, self.folders[uid]) if uid in self.folders else (
+                404, {"message": "folder not found"})
+        if path == "/api/folders" and method == "POST":
+            _require(body, {"uid": str, "title": str}, "folder")
+            self.folders[body["uid"]] = body
+            return 200, {"uid": body["uid"], "title": body["title"], "id": len(self.folders)}
+        if path == "/api/dashboards/db" and method == "POST":
+            check_dashboard(body)
+            if body["folderUid"] not in self.folders:
+                return 400, {"message": "folder not found"}
+            uid = body["dashboard"]["uid"]
+            self.dashboards[uid] = body
+            return 200, {"id": len(self.dashboards), "uid": uid, "status": "success",
+                         "url": f"/d/{uid}", "version": 1}
+        if path == "/api/playlists" and method == "GET":
+            return 200, [{"uid": u, "name": p["name"], "interval": p["interval"]}
+                         for u, p in self.playlists.items()]
+        if path == "/api/playlists" and method == "POST":
+            check_playlist(body)
+            uid = f"pl{len(self.playlists)}"
+            self.playlists[uid] = body
+            return 200, {"uid": uid, **body}
+        if path.startswith("/api/playlists/") and method == "PUT":
+            check_playlist(body)
+            self.playlists[path.split("/")[3]] = body
+            return 200, {"uid": path.split("/")[3], **body}
+        if path == "/api/org/preferences" and method == "PATCH":
+            check_preferences(body)
+            self.preferences.update(body)
+            return 200, {"message": "Preferences updated"}
+        return 404, {"message": "Not found"}
+
+
+@pytest.fixture
+def grafana() -> Iterator[tuple[str, StandIn]]:
+    state = StandIn()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _do(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body = json.loads(raw) if raw else None
+            state.requests.append((self.command, self.path, dict(self.headers), body))
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                status, reply = 401, {"message": "Unauthorized"}
+            else:
+                try:
+                    status, reply = state.handle(self.command, self.path, body)
+                except ValueError as exc:
+                    status, reply = 400, {"message": f"bad request: {exc}"}
+            data = json.dumps(reply).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = _do
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", state
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def _push(url: str, *extra: str) -> int:
+    return main(["push", "--grafana", url, "--grafana-token", TOKEN,
+                 "--influx-url", "http://influxdb:8086", "--influx-db", "factory", *extra])
+
+
+def _bad_requests(state: StandIn) -> list[Any]:
+    return [r for r in state.requests if r[0] != "GET" and r[3] is None]
+
+
+def test_push_creates_then_updates_everything(grafana: tuple[str, StandIn],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    url, state = grafana
+    assert _push(url, "--influx-api", "v2", "--influx-token", "read-only-token") == 0
+    out = capsys.readouterr().out
+    assert "data source created" in out and "12 dashboards" in out
+    ds = state.datasources[DATASOURCE_UID]
+    assert ds["jsonData"]["version"] == "InfluxQL" and ds["jsonData"]["dbName"] == "factory"
+    assert ds["jsonData"]["httpHeaderName1"] == "Authorization"
+    assert ds["secureJsonData"]["httpHeaderValue1"] == "Token read-only-token"
+    assert set(state.folders) == {"factory-en", "factory-zh"}
+    assert set(state.dashboards) == set(SCREENS) | {f"{s}-zh" for s in SCREENS}
+    assert all(d["overwrite"] for d in state.dashboards.values())
+    assert sorted(p["name"] for p in state.playlists.values()) == [
+        "Factory big screen (en)", "Factory big screen (zh)"]
+    en = next(p for p in state.playlists.values() if p["name"].endswith("(en)"))
+    assert [i["value"] for i in en["items"]] == list(SCREENS)
+    assert state.preferences == {"homeDashboardUID": "plant-overview"}
+    assert not _bad_requests(state)
+    first = len(state.requests)
+
+    # Second push, now with a 1.x user: updates in place, creates nothing new.
+    assert _push(url, "--influx-user", "grafana", "--influx-password", "pw",
+                 "--home-lang", "zh") == 0
+    assert "data source updated" in capsys.readouterr().out
+    later = state.requests[first:]
+    assert ("PUT", f"/api/datasources/uid/{DATASOURCE_UID}") in {(m, p) for m, p, _, _ in later}
+    assert not [p for m, p, _, _ in later if m == "POST" and p in ("/api/datasources",
+                                                                    "/api/folders",
+                                                                    "/api/playlists")]
+    ds = state.datasources[DATASOURCE_UID]
+    assert ds["user"] == "grafana" and ds["secureJsonData"] == {"password": "pw"}
+    assert "httpHeaderName1" not in ds["jsonData"]
+    assert len(state.playlists) == 2
+    assert state.preferences == {"homeDashboardUID": "plant-overview-zh"}
+    # Every request carried the service-account token.
+    assert {h.get("Authorization") for _, _, h, _ in state.requests} == {f"Bearer {TOKEN}"}
+
+
+def test_push_reports_refusals_in_one_line(grafana: tuple[str, StandIn],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    url, state = grafana
+    rc = main(["push", "--grafana", url, "--grafana-token", "wrong",
+               "--influx-url", "http://influxdb:8086"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "401" in err and len(err.strip().splitlines()) == 1
+    state.healthy = False
+    assert _push(url) == 2
+    assert "unhealthy" in capsys.readouterr().err
+    state.healthy, state.ds_health = True, "error reading InfluxDB: 401 Unauthorized"
+    assert _push(url) == 1
+    assert "health check failed: error reading InfluxDB" in capsys.readouterr().err
+
+
+def test_push_to_nothing_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from stack.services import free_port
+
+    rc = _push(f"http://127.0.0.1:{free_port()}")
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("factory-dashboards: grafana:")
+    assert len(err.strip().splitlines()) == 1

@@ -163,7 +163,17 @@ def grafana() -> Iterator[tuple[str, StandIn]]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = _do
+        def do_GET(self) -> None:  # http.server's naming
+            self._do()
+
+        def do_POST(self) -> None:
+            self._do()
+
+        def do_PUT(self) -> None:
+            self._do()
+
+        def do_PATCH(self) -> None:
+            self._do()
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

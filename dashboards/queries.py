@@ -41,33 +41,22 @@ VAR_SITE = "site"
 VAR_AREA = "area"
 VAR_LINE = "line"
 VAR_MACHINE = "machine"
-VAR_OUTPUT_AREA = "output_area"
-VAR_OUTPUT_MACHINE = "output_machine"
 VAR_DAILY_TARGET = "daily_target"
 VAR_COLLECTOR = "collector"
 
 #: The machines whose good units count as the plant's output: finished goods leave the
-#: packaging machines of final assembly (``s1-pack``, ``h2-pack`` in the default plant).
-#: Dashboard constants (a regex), so another plant can point them elsewhere.
-DEFAULT_OUTPUT_AREA = "assembly"
-DEFAULT_OUTPUT_MACHINE = ".+-pack"
+#: packaging machines of final assembly (``s1-pack`` .. ``h2-pack`` in the default plant).
+#: Written into the queries literally: Grafana regex-escapes a constant variable, so a
+#: pattern cannot come from one.
+OUTPUT_AREA = "assembly"
+OUTPUT_MACHINE_REGEX = "-pack$"
 #: Daily output target in units (4 packing lines x ~15 h / 30 s x ~80 %); a dashboard
 #: text box the plant manager edits.
 DEFAULT_DAILY_TARGET = 5000
 
 #: Values the terminal overview and tests use when no dashboard picks them: the default
 #: plant, "All" (``.*``) for the rest.
-DEFAULT_VARIABLES: dict[str, str] = {
-    VAR_ENTERPRISE: DEFAULT_ENTERPRISE,
-    VAR_SITE: DEFAULT_SITE,
-    VAR_AREA: HARDWARE_AREA,
-    VAR_LINE: ".*",
-    VAR_MACHINE: ".*",
-    VAR_OUTPUT_AREA: DEFAULT_OUTPUT_AREA,
-    VAR_OUTPUT_MACHINE: DEFAULT_OUTPUT_MACHINE,
-    VAR_DAILY_TARGET: str(DEFAULT_DAILY_TARGET),
-    VAR_COLLECTOR: ".*",
-}
+ALL_VALUE = ".*"
 
 
 @dataclass(frozen=True)
@@ -100,15 +89,19 @@ class PanelQuery:
 
 
 def tag_match(tag: str, var: str) -> str:
-    """``"tag" =~ /^$var$/``: matches one value, several (``(a|b)``) or All (``.*``)."""
-    return f'"{tag}" =~ /^${var}$/'
+    """``"tag" =~ /^($var)$/``: one value, several, or All (``.*``).
+
+    The group matters: recent Grafana joins several values as ``a|b`` without
+    parentheses, and ``/^a|b$/`` would match any id starting with ``a``.
+    """
+    return f'"{tag}" =~ /^(${var})$/'
 
 
 SITE_WHERE = f"{tag_match('enterprise', VAR_ENTERPRISE)} AND {tag_match('site', VAR_SITE)}"
 AREA_WHERE = f"{SITE_WHERE} AND {tag_match('area', VAR_AREA)}"
 MACHINE_WHERE = f"{AREA_WHERE} AND {tag_match('machine', VAR_MACHINE)}"
-OUTPUT_WHERE = (f"{SITE_WHERE} AND {tag_match('area', VAR_OUTPUT_AREA)} AND "
-                f"{tag_match('machine', VAR_OUTPUT_MACHINE)}")
+OUTPUT_WHERE = (f"""{SITE_WHERE} AND "area" = '{OUTPUT_AREA}' AND """
+                f'"machine" =~ /{OUTPUT_MACHINE_REGEX}/')
 COLLECTOR_WHERE = tag_match("collector", VAR_COLLECTOR)
 
 
@@ -397,13 +390,15 @@ VARIABLE_QUERIES: dict[str, str] = {
 class Variable:
     """A template variable's current value(s) as Grafana holds them.
 
-    Grafana formats InfluxQL variables like this: a variable that is neither multi-value
-    nor has "Include All" is inserted raw; otherwise each value is regex-escaped and
-    several values become ``(a|b)``. "All" becomes `all_value` (raw) when set, else every
-    option joined the same way.
+    Grafana's InfluxDB data source formats a variable like this: neither multi-value nor
+    "Include All" -> the value regex-escaped (numbers raw); otherwise each value
+    regex-escaped and several joined with ``|`` (no parentheses, hence the group in
+    :func:`tag_match`); "All" with a custom all value -> that value, raw. (For values
+    with regex metacharacters Grafana's multi-value escaping doubles the backslash; our
+    ids have none but ``.``, and ``.`` matches itself either way.)
     """
 
-    values: tuple[str, ...]
+    values: tuple[str, ...] = ()
     multi: bool = False
     include_all: bool = False
     all_value: str | None = None
@@ -413,26 +408,60 @@ class Variable:
     def __post_init__(self) -> None:
         if not self.values and not self.is_all:
             raise ValueError("a variable needs at least one value (or is_all)")
+        if self.is_all and not self.include_all:
+            raise ValueError("only a variable with include_all can be All")
+        if not self.multi and not self.include_all and len(self.values) != 1:
+            raise ValueError(f"a single-value variable has one value, got {self.values}")
 
     def format(self) -> str:
         if self.is_all:
             if self.all_value is not None:
                 return self.all_value
-            return _join([regex_escape(v) for v in self.options or self.values])
+            return "|".join(regex_escape(v) for v in self.options or self.values)
         if not self.multi and not self.include_all:
-            return self.values[0] if len(self.values) == 1 else _join(list(self.values))
-        return _join([regex_escape(v) for v in self.values])
+            value = self.values[0]
+            return value if _is_number(value) else regex_escape(value)
+        return "|".join(regex_escape(v) for v in self.values)
 
 
-def _join(values: list[str]) -> str:
-    return values[0] if len(values) == 1 else "(" + "|".join(values) + ")"
+def single(value: str) -> Variable:
+    """A plain (not multi-value, no All) variable such as ``$site``."""
+    return Variable((value,))
 
 
-_REGEX_SPECIAL = re.compile(r"[\\$^*{}\[\]'+?.()|/]")
+def multi(*values: str) -> Variable:
+    """A multi-value variable with All (``$machine``) holding `values`."""
+    return Variable(tuple(values), multi=True, include_all=True, all_value=ALL_VALUE)
+
+
+ALL = Variable(multi=True, include_all=True, all_value=ALL_VALUE, is_all=True)
+
+#: Values the terminal overview and the tests use when nothing else is chosen: the
+#: default plant (as the dashboards' defaults), "All" for the multi-value variables.
+DEFAULT_VARIABLES: dict[str, Variable] = {
+    VAR_ENTERPRISE: single(DEFAULT_ENTERPRISE),
+    VAR_SITE: single(DEFAULT_SITE),
+    VAR_AREA: single(HARDWARE_AREA),
+    VAR_LINE: ALL,
+    VAR_MACHINE: ALL,
+    VAR_DAILY_TARGET: single(str(DEFAULT_DAILY_TARGET)),
+    VAR_COLLECTOR: ALL,
+}
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+_REGEX_SPECIAL = re.compile(r"[\\^$*+?.()|\[\]{}/]")
 
 
 def regex_escape(value: str) -> str:
-    """Escape regex metacharacters (and ``/``, InfluxQL's regex delimiter)."""
+    """Grafana's ``escapeRegex``: a backslash before each regex metacharacter and ``/``."""
     return _REGEX_SPECIAL.sub(lambda m: "\\" + m.group(0), value)
 
 
@@ -502,8 +531,9 @@ def substitute(query: str, *, from_ms: int, to_ms: int,
     ``$timeFilter`` / ``$__timeFilter`` -> ``time >= {from}ms and time <= {to}ms``;
     ``$__interval`` / ``$interval`` -> e.g. ``10s``; ``$__interval_ms`` -> e.g. ``10000``;
     ``$var``, ``${var}`` and ``[[var]]`` -> the variable's value as :class:`Variable`
-    formats it (a plain string is a single raw value; a sequence is multi-value). Unknown
-    variables are left alone, as Grafana does.
+    formats it: a plain string is a single-value variable, a sequence a multi-value one;
+    variables not given take :data:`DEFAULT_VARIABLES`. Unknown variables are left
+    alone, as Grafana does.
     """
     if interval_ms is None:
         interval_ms = interval_ms_for(from_ms, to_ms, max_data_points, min_interval)
@@ -512,9 +542,9 @@ def substitute(query: str, *, from_ms: int, to_ms: int,
         if isinstance(value, Variable):
             values[name] = value.format()
         elif isinstance(value, str):
-            values[name] = value
+            values[name] = single(value).format()
         else:
-            values[name] = Variable(tuple(value), multi=True).format()
+            values[name] = multi(*value).format()
     macros = {
         "timeFilter": f"time >= {from_ms}ms and time <= {to_ms}ms",
         "__timeFilter": f"time >= {from_ms}ms and time <= {to_ms}ms",
@@ -547,6 +577,7 @@ def all_queries() -> dict[str, PanelQuery]:
 
 
 __all__ = [
+    "ALL",
     "DEFAULT_VARIABLES",
     "GROUP_BY_TIME",
     "INTERVAL",
@@ -557,7 +588,9 @@ __all__ = [
     "all_queries",
     "format_interval",
     "interval_ms_for",
+    "multi",
     "regex_escape",
+    "single",
     "substitute",
     "tag_match",
 ]

@@ -11,6 +11,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 from dashboards import queries as q
 from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
+from telemetry.contract import DEFAULT_ENTERPRISE, DEFAULT_SITE, HARDWARE_AREA
 
 #: Refresh for the wall display (the issue asks for 5-10 s).
 REFRESH = "10s"
@@ -35,32 +36,26 @@ def tag_variable(name: str, label: str, default: str, *, multi: bool = False) ->
          .query(q.VARIABLE_QUERIES[name]).refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD)
          .sort(dm.VariableSort.ALPHABETICAL_ASC))
     if multi:
-        v.multi(True).include_all(True).all_value(".*").current(
+        v.multi(True).include_all(True).all_value(q.ALL_VALUE).current(
             dm.VariableOption(selected=True, text=["All"], value=["$__all"]))
     else:
         v.current(_current(default))
     return v
 
 
-def constant(name: str, value: str) -> dash.ConstantVariable:
-    return dash.ConstantVariable(name).value(value)
-
-
 def plant_variables(lang: Lang, *, area: bool = False, machine: bool = False,
                     output: bool = False) -> list[cogbuilder.Builder[dm.VariableModel]]:
     out: list[cogbuilder.Builder[dm.VariableModel]] = [
         tag_variable(q.VAR_ENTERPRISE, lang.t("Enterprise", "企业"),
-                     q.DEFAULT_VARIABLES[q.VAR_ENTERPRISE]),
-        tag_variable(q.VAR_SITE, lang.t("Site", "工厂"), q.DEFAULT_VARIABLES[q.VAR_SITE]),
+                     DEFAULT_ENTERPRISE),
+        tag_variable(q.VAR_SITE, lang.t("Site", "工厂"), DEFAULT_SITE),
     ]
     if area or machine:
         out.append(tag_variable(q.VAR_AREA, lang.t("Area", "车间"),
-                                q.DEFAULT_VARIABLES[q.VAR_AREA]))
+                                HARDWARE_AREA))
     if machine:
         out.append(tag_variable(q.VAR_MACHINE, lang.t("Machine", "设备"), "", multi=True))
     if output:
-        out.append(constant(q.VAR_OUTPUT_AREA, q.DEFAULT_OUTPUT_AREA))
-        out.append(constant(q.VAR_OUTPUT_MACHINE, q.DEFAULT_OUTPUT_MACHINE))
         out.append(dash.TextBoxVariable(q.VAR_DAILY_TARGET)
                    .label(lang.t("Daily target (units)", "日产量目标（台）"))
                    .default_value(str(q.DEFAULT_DAILY_TARGET))

@@ -49,21 +49,47 @@ def test_format_interval(ms: int, text: str) -> None:
 
 
 def test_variable_forms() -> None:
-    tmpl = 'a =~ /^$machine$/ AND b =~ /^${site}$/ AND c = [[area]]'
+    tmpl = 'a =~ /^($machine)$/ AND b =~ /^(${site})$/ AND c = [[area]] AND d > $n'
     out = q.substitute(tmpl, from_ms=0, to_ms=1, variables={
-        "machine": ["laser-01", "press.2"], "site": "shengzhou", "area": "hardware"})
-    assert out == r"a =~ /^(laser-01|press\.2)$/ AND b =~ /^shengzhou$/ AND c = hardware"
+        "machine": ["laser-01", "press.2"], "site": "shengzhou", "area": "hard.ware",
+        "n": "5000"})
+    # Multi-value: escaped and joined with | (the query's own group keeps ^...$ whole);
+    # single value: regex-escaped too unless it is a number.
+    assert out == (r"a =~ /^(laser-01|press\.2)$/ AND b =~ /^(shengzhou)$/ AND "
+                   r"c = hard\.ware AND d > 5000")
 
 
 def test_variable_all_and_unknown() -> None:
-    all_custom = q.Variable(("x",), multi=True, include_all=True, all_value=".*", is_all=True)
-    all_joined = q.Variable((), include_all=True, is_all=True, options=("a", "b.c"))
+    all_joined = q.Variable(include_all=True, is_all=True, options=("a", "b.c"))
     out = q.substitute("$m $n $nope", from_ms=0, to_ms=1,
-                       variables={"m": all_custom, "n": all_joined})
-    assert out == r".* (a|b\.c) $nope"
+                       variables={"m": q.ALL, "n": all_joined})
+    assert out == r".* a|b\.c $nope"
+
+
+def test_variable_validates_itself() -> None:
+    with pytest.raises(ValueError, match="at least one value"):
+        q.Variable()
+    with pytest.raises(ValueError, match="include_all"):
+        q.Variable(is_all=True)
+    with pytest.raises(ValueError, match="one value"):
+        q.Variable(("a", "b"))
+
+
+def test_group_keeps_multi_value_anchored() -> None:
+    """Without the group, Grafana's a|b would turn /^a|b$/ into 'starts with a'."""
+    import re
+
+    query = q.substitute(q.STATE_TIMELINE.influxql, from_ms=0, to_ms=1,
+                         variables={"machine": ["laser-01", "laser-02"]})
+    pattern = re.search(r'"machine" =~ /(.*?)/ AND', query)
+    assert pattern is not None
+    assert re.search(pattern.group(1), "laser-01")
+    assert not re.search(pattern.group(1), "laser-010")
 
 
 def test_defaults_are_the_default_plant() -> None:
     out = q.substitute(q.OEE_PLANT.influxql, from_ms=0, to_ms=1)
-    assert '"enterprise" =~ /^hearth$/' in out and '"site" =~ /^shengzhou$/' in out
+    assert '"enterprise" =~ /^(hearth)$/' in out and '"site" =~ /^(shengzhou)$/' in out
     assert "$" not in out.replace("$/", "")
+    out = q.substitute(q.STATE_TIMELINE.influxql, from_ms=0, to_ms=1)
+    assert '"machine" =~ /^(.*)$/' in out and '"area" =~ /^(hardware)$/' in out

@@ -10,7 +10,7 @@ from typing import Any
 
 from dashboards.influxql import DATASOURCE_UID
 from dashboards.panels import GRID_COLUMNS, SCREEN_ROWS
-from dashboards.queries import GROUP_BY_TIME, TIME_FILTER, all_queries
+from dashboards.queries import GROUP_BY_TIME, GROUP_BY_TIME_RE, TIME_FILTER, all_queries
 from telemetry.contract import STATE_COLOURS, MachineState
 
 MAX_UID_LEN = 40
@@ -102,7 +102,7 @@ def check_dashboard(model: dict[str, Any], repeat_counts: dict[str, int] | None 
                 problems.append(f"{where} query {t.get('refId')}: not from dashboards/queries.py")
             if TIME_FILTER not in query:
                 problems.append(f"{where} query {t.get('refId')}: no {TIME_FILTER}")
-            if panel.get("type") in TIME_SERIES_TYPES and GROUP_BY_TIME not in query:
+            if panel.get("type") in TIME_SERIES_TYPES and not GROUP_BY_TIME_RE.search(query):
                 problems.append(f"{where} query {t.get('refId')}: time series without "
                                 f"{GROUP_BY_TIME}")
         if any('"state_code"' in t.get("query", "") and 'count("state_code")' not in

@@ -17,7 +17,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import piechart as pm
 
 from dashboards.i18n import CHANNEL_NAMES, REGION_NAMES, Lang, state_name, work_order_name
-from dashboards.influxql import InfluxQLTarget, datasource_ref
+from dashboards.influxql import InfluxQLTarget, ResultFormat, datasource_ref
 from dashboards.queries import PanelQuery
 from telemetry.contract import STATE_COLOURS, MachineState, WorkOrderStatus
 
@@ -44,13 +44,20 @@ def at(x: int, y: int, w: int, h: int) -> dm.GridPos:
     return dm.GridPos(x=x, y=y, w=w, h=h)
 
 
-def targets(*queries: PanelQuery, alias: str | None = None) -> list[InfluxQLTarget]:
-    """One InfluxQL target per query, refIds A, B, C..."""
+def targets(*queries: PanelQuery, alias: str | None = None,
+            result_format: ResultFormat | None = None) -> list[InfluxQLTarget]:
+    """One InfluxQL target per query, refIds A, B, C...
+
+    `result_format` overrides the queries' own: transformations that name fields need
+    ``table`` (columns keep their names); bar gauges per tag need ``time_series``.
+    """
     out = []
     for i, q in enumerate(queries):
         t = InfluxQLTarget(q).ref_id(chr(ord("A") + i))
         if alias is not None:
             t.alias(alias)
+        if result_format is not None:
+            t.result_format(result_format)
         out.append(t)
     return out
 

@@ -34,6 +34,8 @@ ResultFormat = Literal["time_series", "table"]
 TIME_FILTER = "$timeFilter"
 INTERVAL = "$__interval"
 GROUP_BY_TIME = "GROUP BY time($__interval)"
+#: Also accepted: an offset to align buckets (output by shift).
+GROUP_BY_TIME_RE = re.compile(r"GROUP BY time\(\$__interval(, -?\d+[smhd])?\)")
 
 #: Template variable names the queries use (dashboards define them; see DEFAULT_VARIABLES).
 VAR_ENTERPRISE = "enterprise"
@@ -57,6 +59,12 @@ DEFAULT_DAILY_TARGET = 5000
 #: Values the terminal overview and tests use when no dashboard picks them: the default
 #: plant, "All" (``.*``) for the rest.
 ALL_VALUE = ".*"
+#: Grafana's InfluxQL alias for "the column name": multi-column time-series queries use
+#: it so each field is called `oee`, `running`, ... rather than `counts.oee`.
+COLUMN_ALIAS = "$col"
+#: Shift-aligned buckets: the default plant's shifts start 06:00, 14:00, 22:00 at UTC+8,
+#: i.e. 22:00, 06:00, 14:00 UTC = epoch-aligned 8 h buckets shifted by 6 h.
+SHIFT_OFFSET = "6h"
 
 
 @dataclass(frozen=True)
@@ -78,14 +86,14 @@ class PanelQuery:
     def __post_init__(self) -> None:
         if TIME_FILTER not in self.influxql:
             raise ValueError(f"query {self.key!r} has no {TIME_FILTER}: {self.influxql!r}")
-        if "GROUP BY time(" in self.influxql and GROUP_BY_TIME not in self.influxql:
+        if "GROUP BY time(" in self.influxql and not GROUP_BY_TIME_RE.search(self.influxql):
             raise ValueError(f"query {self.key!r} must group by time({INTERVAL})")
         if self.influxql != self.influxql.strip() or "\n" in self.influxql:
             raise ValueError(f"query {self.key!r} must be one line without outer blanks")
 
     @property
     def is_time_series(self) -> bool:
-        return GROUP_BY_TIME in self.influxql
+        return GROUP_BY_TIME_RE.search(self.influxql) is not None
 
 
 def tag_match(tag: str, var: str) -> str:
@@ -131,12 +139,14 @@ OUTPUT_VS_TARGET_PCT = _q(
 OEE_PLANT = _q(
     "overview.oee",
     f'SELECT {_oee_select()} FROM "counts" WHERE {SITE_WHERE} AND {TIME_FILTER}',
+    alias=COLUMN_ALIAS,
     description="Plant availability, performance, quality and OEE in percent.")
 MACHINES_RUNNING = _q(
     "overview.machines_running",
     'SELECT sum("running") AS "running", count("running") AS "total" FROM '
     f'(SELECT last("running") AS "running" FROM "state" WHERE {SITE_WHERE} AND {TIME_FILTER} '
     'GROUP BY "machine")',
+    alias=COLUMN_ALIAS,
     description="Machines whose latest state is RUNNING, and machines reporting a state.")
 ACTIVE_ALARMS = _q(
     "overview.active_alarms",
@@ -250,6 +260,7 @@ OEE_TREND = _q(
     "oee.trend",
     f'SELECT {_oee_select()} FROM "counts" WHERE {SITE_WHERE} AND {TIME_FILTER} '
     f"{GROUP_BY_TIME} fill(none)",
+    alias=COLUMN_ALIAS,
     description="Plant A/P/Q/OEE per interval.")
 OEE_BY_LINE = _q(
     "oee.by_line",
@@ -260,9 +271,10 @@ OEE_BY_LINE = _q(
 OUTPUT_BY_LINE = _q(
     "oee.output_by_line",
     f'SELECT sum("good") AS "good" FROM "counts" WHERE {SITE_WHERE} AND {TIME_FILTER} '
-    f'{GROUP_BY_TIME}, "line" fill(0)',
+    f'GROUP BY time({INTERVAL}, {SHIFT_OFFSET}), "line" fill(0)',
     alias="$tag_line",
-    description="Good units per line per interval (panel min interval 8h = per shift).")
+    description="Good units per line per interval; with the panel's 8 h min interval and "
+                "the 6 h offset, one bar per shift.")
 SCRAP_RATE = _q(
     "oee.scrap_rate",
     f'SELECT sum("scrap") / (sum("good") + sum("scrap")) * 100 AS "scrap_pct" FROM "counts" '
@@ -301,6 +313,7 @@ SALES_TOTAL = _q(
     "sales.total",
     f'SELECT sum("amount_cny") AS "amount_cny", sum("units") AS "units" FROM "sales" WHERE '
     f"{SITE_WHERE} AND {TIME_FILTER}",
+    alias=COLUMN_ALIAS,
     description="Sales amount and units in the window (panels: today, month to date).")
 POWER_BY_AREA = _q(
     "energy.power_by_area",

@@ -38,8 +38,9 @@ def build(lang: Lang) -> dash.Dashboard:
                       p.targets(q.RUN_HOURS_BY_MACHINE, q.FAILURES_BY_MACHINE,
                                 q.MTTR_BY_MACHINE))
         .transformations([
-            p.transformation("merge", {}),
+            # Drop each table's Time first so the merge joins the rows on the machine tag.
             p.transformation("organize", {"excludeByName": {"Time": True}}),
+            p.transformation("merge", {}),
             p.transformation("calculateField", {
                 "mode": "binary", "alias": "mtbf_h", "replaceFields": False,
                 "binary": {"left": "run_h", "operator": "/", "right": "failures"}}),
@@ -63,7 +64,8 @@ def build(lang: Lang) -> dash.Dashboard:
         ]))
     d.with_panel(p.bargauge_panel(6, t("Mean time to repair by machine", "各设备平均修复时间"),
                                   p.at(12, 18, 12, 9),
-                                  p.targets(q.MTTR_BY_MACHINE, alias="$tag_machine"), "m",
+                                  p.targets(q.MTTR_BY_MACHINE, alias="$tag_machine",
+                                            result_format="time_series"), "m",
                                   thresholds=p.steps((None, p.GREEN), (30.0, p.ORANGE),
                                                      (60.0, p.RED)))
                  .reduce_options(p.reduce_last().values(True)))

@@ -43,7 +43,9 @@ def build(lang: Lang, floor: list[PlacedMachine]) -> dash.Dashboard:
         p.reduce_last().fields("/^oee$/")))
     d.with_panel(p.stat_panel(4, t("Machines running / total", "运行设备 / 总数"),
                               p.at(12, 0, 4, 4), p.targets(q.MACHINES_RUNNING), "short",
-                              decimals=0, thresholds=p.steps((None, p.GREEN))))
+                              decimals=0, thresholds=p.steps((None, p.GREEN)))
+                 .overrides([p.rename("running", t("Running", "运行")),
+                             p.rename("total", t("Total", "总数"))]))
     d.with_panel(p.stat_panel(5, t("Active alarms", "当前报警"), p.at(16, 0, 4, 4),
                               p.targets(q.ACTIVE_ALARMS), "short", decimals=0,
                               color_mode=cm.BigValueColorMode.BACKGROUND,

@@ -37,10 +37,11 @@ def build(lang: Lang) -> dash.Dashboard:
                               p.targets(q.SALES_TOTAL), "short", decimals=0, time_from=today)
                  .reduce_options(p.reduce_last().fields("/^units$/")))
     d.with_panel(p.stat_panel(4, t("Energy per unit today", "今日单台能耗"), p.at(18, 0, 6, 4),
-                              p.targets(q.ENERGY_TODAY, q.OUTPUT_TODAY), "kwatth",
+                              p.targets(q.ENERGY_TODAY, q.OUTPUT_TODAY,
+                                        result_format="table"), "kwatth",
                               decimals=2, time_from=today)
                  .transformations([
-                     p.transformation("merge", {}),
+                     p.transformation("merge", {}),  # one row: Time, kwh, output
                      p.transformation("calculateField", {
                          "mode": "binary", "alias": "kwh_per_unit", "replaceFields": True,
                          "binary": {"left": "kwh", "operator": "/", "right": "output"}}),

@@ -215,6 +215,18 @@ def test_machines_energy_and_output(plant: Plant) -> None:
     assert pct["of_target"] == pytest.approx(100 * output["output"] / q.DEFAULT_DAILY_TARGET)
 
 
+def test_output_by_shift_buckets_start_at_shift_changes(plant: Plant) -> None:
+    series = plant.run(q.OUTPUT_BY_LINE.influxql, min_interval="8h")
+    assert {s["tags"]["line"] for s in series} == {
+        ln.split("/")[1] for ln in plant.truth["oee"]["lines"]}
+    hour_ms = 3_600_000
+    # 06:00, 14:00 and 22:00 at UTC+8 are 22:00, 06:00 and 14:00 UTC.
+    assert {v[0] % (24 * hour_ms) // hour_ms for s in series for v in s["values"]} <= {
+        22, 6, 14}
+    (output,) = plant.rows(q.OUTPUT_TODAY)
+    assert sum(v[1] for s in series for v in s["values"]) >= output["output"]
+
+
 def test_pipeline_health_reads_the_collector_self_metrics(plant: Plant) -> None:
     (now,) = plant.rows(q.PIPELINE_NOW)
     assert now["collector"] == COLLECTOR and now["points_written"] > 0

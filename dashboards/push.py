@@ -43,13 +43,14 @@ class PushReport:
 
 def datasource_payload(influx: InfluxEndpoint) -> dict[str, Any]:
     """Grafana's data source model for InfluxQL (v2: token header, v1: user/password)."""
-    json_data: dict[str, Any] = {"version": "InfluxQL", "dbName": influx.db,
+    # v2: the InfluxQL database is the DBRP mapping of the bucket (same name in deploy/).
+    json_data: dict[str, Any] = {"version": "InfluxQL", "dbName": influx.target,
                                  "httpMode": "POST", "timeInterval": "10s"}
     secure: dict[str, str] = {}
     payload: dict[str, Any] = {
         "name": DATASOURCE_NAME, "uid": DATASOURCE_UID, "type": DATASOURCE_TYPE,
         "access": "proxy", "url": influx.url, "isDefault": True, "basicAuth": False,
-        "database": influx.db,
+        "database": influx.target,
     }
     if influx.token:
         json_data["httpHeaderName1"] = "Authorization"

@@ -35,6 +35,10 @@ class Collector:
         self.mapper = Mapper(cfg.mapping)
         self.intake = Intake(cfg, self.mapper, self.spool, self.deadletters, self.metrics)
         self.writer = Writer(cfg, self.spool, self.influx, self.deadletters, self.metrics)
+        # Spool gauges are read at scrape time: the writer may sit in a retry loop.
+        self.metrics.spool_depth.set_function(lambda: self.spool.stats().depth)
+        self.metrics.spool_bytes.set_function(lambda: self.spool.stats().bytes)
+        self.metrics.spool_oldest.set_function(lambda: self.spool.stats().oldest_age_s)
         self.server: MetricsServer | None = None
         if cfg.metrics_port:
             self.server = MetricsServer(self.metrics, cfg.metrics_bind, cfg.metrics_port,

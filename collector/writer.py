@@ -76,7 +76,6 @@ class Writer:
                         break
                 else:
                     self.spool.wait(self.cfg.batch_max_points, self.cfg.batch_max_wait_s)
-                self._update_gauges()
                 self._maybe_stats()
                 try:
                     rows = self.spool.oldest(self.cfg.batch_max_points)
@@ -87,14 +86,7 @@ class Writer:
                     self._sleep(1.0)
             self._maybe_stats(force=True)
         finally:
-            self._update_gauges()
             self.spool.close()
-
-    def _update_gauges(self) -> None:
-        st = self.spool.stats()
-        self.metrics.spool_depth.set(st.depth)
-        self.metrics.spool_bytes.set(st.bytes)
-        self.metrics.spool_oldest.set(st.oldest_age_s)
 
     # -- writing ----------------------------------------------------------------------
     def _post(self, lines: Sequence[str]) -> WriteResult:

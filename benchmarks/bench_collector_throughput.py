@@ -1,0 +1,179 @@
+"""Sustained QoS 1 throughput MQTT -> InfluxDB, one collector process, zero loss; beside a
+bare paho subscriber and a tutorial-style collector (paho + one HTTP write per message)
+measured in the same run on the same local stack.
+
+Each consumer gets the same backlog: its persistent session is created, N messages are
+published into it while it is away, then it is started and timed until it has consumed
+(bare), written (collector: all N queryable in InfluxDB, checked by count) or for a fixed
+window (tutorial: it is too slow to drain N in a benchmark's time).
+
+    .venv/bin/python benchmarks/bench_collector_throughput.py [--messages 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from _collector_bench import (
+    collector_cmd,
+    env,
+    finish,
+    influx_count,
+    metric,
+    publisher,
+    start_stack,
+)
+
+from stack.services import free_port
+
+BARE = r'''
+import sys, time, json, threading
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+port, topic, cid, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+mode = sys.argv[5]
+got = 0; first = None; done = threading.Event(); subscribed = threading.Event()
+def on_message(c, u, m):
+    global got, first
+    if first is None: first = time.monotonic()
+    got += 1
+    if got >= n: done.set()
+c = paho.Client(CallbackAPIVersion.VERSION2, client_id=cid, protocol=paho.MQTTv5)
+c.on_message = on_message
+c.on_subscribe = lambda *a: subscribed.set()
+c.on_connect = lambda cl, *a: cl.subscribe(topic, qos=1)
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+p = Properties(PacketTypes.CONNECT); p.SessionExpiryInterval = 3600
+t0 = time.monotonic()
+c.connect("127.0.0.1", port, clean_start=False, properties=p)
+c.loop_start()
+subscribed.wait(30)
+if mode == "prepare":
+    c.disconnect(); c.loop_stop(); sys.exit(0)
+done.wait(600)
+t1 = time.monotonic()
+print(json.dumps({"received": got, "elapsed_s": t1 - t0}), flush=True)
+c.disconnect(); c.loop_stop()
+'''
+
+TUTORIAL = r'''
+import sys, time, json, http.client, urllib.parse
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+port, topic, cid, influx_port, seconds = int(sys.argv[1]), sys.argv[2], sys.argv[3], \
+    int(sys.argv[4]), float(sys.argv[5])
+mode = sys.argv[6]
+conn = http.client.HTTPConnection("127.0.0.1", influx_port, timeout=10)
+q = urllib.parse.urlencode({"db": "bench", "precision": "ms"})
+n = 0
+def on_message(c, u, m):
+    # The tutorial way: parse, format one point, one HTTP write per message.
+    global n
+    d = json.loads(m.payload)
+    parts = m.topic.split("/")
+    tags = ",".join(f"{k}={v}" for k, v in zip(
+        ("enterprise", "site", "area", "line", "machine"), parts))
+    fields = ",".join(f"{k}={float(v)}" for k, v in d.items() if k != "ts")
+    conn.request("POST", f"/write?{q}", f"{parts[5]},{tags} {fields} {d['ts']}")
+    conn.getresponse().read()
+    n += 1
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+c = paho.Client(CallbackAPIVersion.VERSION2, client_id=cid, protocol=paho.MQTTv5)
+c.on_message = on_message
+c.on_connect = lambda cl, *a: cl.subscribe(topic, qos=1)
+p = Properties(PacketTypes.CONNECT); p.SessionExpiryInterval = 3600
+c.connect("127.0.0.1", port, clean_start=False, properties=p)
+c.loop_start()
+if mode == "prepare":
+    time.sleep(1); c.disconnect(); c.loop_stop(); sys.exit(0)
+time.sleep(seconds)
+c.disconnect(); c.loop_stop()
+print(json.dumps({"written": n, "elapsed_s": seconds}), flush=True)
+'''
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--messages", type=int, default=100_000)
+    ap.add_argument("--tutorial-s", type=float, default=15.0,
+                    help="how long the tutorial-style collector runs")
+    args = ap.parse_args()
+    n = args.messages
+    with tempfile.TemporaryDirectory(prefix="bench-collector-") as tmp:
+        run = Path(tmp)
+        mqtt, influx = start_stack(run)
+        try:
+            results: dict[str, float] = {}
+            # 1. bare paho subscriber
+            prefix = f"b{uuid.uuid4().hex[:8]}"
+            cid = f"{prefix}-bare"
+            argv = [sys.executable, "-c", BARE, str(mqtt.port), f"{prefix}/#", cid, str(n)]
+            subprocess.run([*argv, "prepare"], check=True)
+            pub = finish(publisher(mqtt, prefix, n, 0))
+            print(f"published {n} QoS 1 messages in {pub['elapsed_s']:.1f} s "
+                  f"({n / pub['elapsed_s']:.0f} msg/s) for the bare subscriber")
+            out = subprocess.run([*argv, "run"], check=True, capture_output=True, text=True)
+            bare = json.loads(out.stdout.strip().splitlines()[-1])
+            results["bare"] = bare["received"] / bare["elapsed_s"]
+            print(f"bare paho subscriber: {bare['received']} in {bare['elapsed_s']:.1f} s = "
+                  f"{results['bare']:.0f} msg/s")
+            # 2. the collector
+            prefix = f"c{uuid.uuid4().hex[:8]}"
+            port = free_port()
+            cmd = collector_cmd(mqtt, influx, run / "spool", prefix, port)
+            prep = subprocess.Popen(cmd, env=env())
+            while metric(port, "collector_mqtt_connected") < 1:
+                time.sleep(0.2)
+            time.sleep(1)
+            prep.terminate()
+            prep.wait(60)
+            pub = finish(publisher(mqtt, prefix, n, 0))
+            t0 = time.monotonic()
+            proc = subprocess.Popen(cmd, env=env())
+            while True:
+                written = metric(port, "collector_points_written_total")
+                if written >= n:
+                    break
+                time.sleep(0.1)
+            elapsed = time.monotonic() - t0
+            stored = influx_count(influx, where=f"WHERE enterprise = '{prefix}'")
+            proc.terminate()
+            proc.wait(60)
+            results["collector"] = n / elapsed
+            print(f"collector: {n} written in {elapsed:.1f} s (from process start) = "
+                  f"{results['collector']:.0f} msg/s; in InfluxDB: {stored} "
+                  f"({'zero loss' if stored == n else f'LOST {n - stored}'})")
+            # 3. tutorial-style collector
+            prefix = f"t{uuid.uuid4().hex[:8]}"
+            cid = f"{prefix}-tutorial"
+            argv = [sys.executable, "-c", TUTORIAL, str(mqtt.port), f"{prefix}/#", cid,
+                    str(influx.port), str(args.tutorial_s)]
+            subprocess.run([*argv, "prepare"], check=True)
+            tut_n = min(n, 60_000)
+            finish(publisher(mqtt, prefix, tut_n, 0))
+            out = subprocess.run([*argv, "run"], check=True, capture_output=True, text=True)
+            tut = json.loads(out.stdout.strip().splitlines()[-1])
+            results["tutorial"] = tut["written"] / tut["elapsed_s"]
+            print(f"tutorial collector (one write per message): {tut['written']} in "
+                  f"{tut['elapsed_s']:.0f} s = {results['tutorial']:.0f} msg/s")
+            print()
+            print(f"collector / bare subscriber = {results['collector'] / results['bare']:.0%} "
+                  "(target >= 70 %)")
+            print(f"collector / tutorial = {results['collector'] / results['tutorial']:.1f}x "
+                  "(target >= 3x)")
+        finally:
+            mqtt.stop()
+            influx.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,8 @@ from telemetry.endpoints import load_yaml
 DEFAULT_PLANT = Path(__file__).resolve().parent.parent / "simulator" / "data" / "plant.yaml"
 
 BOX_W_PX = 78
+MIN_BOX_W_PX = 40
+GAP_PX = 4
 BOX_H_PX = 34
 LABEL_H_PX = 16
 MARGIN_PX = 12
@@ -76,9 +78,15 @@ def canvas_elements(machines: list[PlacedMachine], width_px: int,
     ys = [m.y_m for m in machines]
     span_x = max(max(xs) - min(xs), 1.0)
     span_y = max(max(ys) - min(ys), 1.0)
-    usable_w = width_px - 2 * MARGIN_PX - BOX_W_PX
-    usable_h = height_px - 2 * MARGIN_PX - BOX_H_PX - LABEL_H_PX
-    scale = min(usable_w / span_x, usable_h / span_y)
+    scale = min((width_px - 2 * MARGIN_PX - BOX_W_PX) / span_x,
+                (height_px - 2 * MARGIN_PX - BOX_H_PX - LABEL_H_PX) / span_y)
+    # Narrower boxes where machines stand closer than a box width (e.g. press brakes).
+    gaps = [abs(a.x_m - b.x_m) * scale for a in machines for b in machines
+            if a is not b and a.y_m == b.y_m and a.x_m != b.x_m]
+    box_w = int(min([BOX_W_PX, *[g - GAP_PX for g in gaps]]))
+    if box_w < MIN_BOX_W_PX:
+        raise ValueError(f"floor plan: machines stand too close to draw in {width_px} px "
+                         f"({box_w} px per box)")
     elements: list[dict[str, Any]] = []
     for m in machines:
         left = round(MARGIN_PX + (m.x_m - min(xs)) * scale)
@@ -95,7 +103,7 @@ def canvas_elements(machines: list[PlacedMachine], width_px: int,
             },
             "background": {"color": {"field": m.machine, "fixed": "#5a5a5a"}},
             "border": {"color": {"fixed": "#111217"}, "width": 1},
-            "placement": {"left": left, "top": top, "width": BOX_W_PX, "height": BOX_H_PX},
+            "placement": {"left": left, "top": top, "width": box_w, "height": BOX_H_PX},
             "constraint": {"horizontal": "left", "vertical": "top"},
         })
         elements.append({
@@ -110,7 +118,7 @@ def canvas_elements(machines: list[PlacedMachine], width_px: int,
             },
             "background": {"color": {"fixed": "transparent"}},
             "border": {"color": {"fixed": "transparent"}, "width": 0},
-            "placement": {"left": left, "top": top - LABEL_H_PX, "width": BOX_W_PX,
+            "placement": {"left": left, "top": top - LABEL_H_PX, "width": box_w,
                           "height": LABEL_H_PX},
             "constraint": {"horizontal": "left", "vertical": "top"},
         })

@@ -95,10 +95,15 @@ def test_floor_plan_matches_the_simulator_plant_and_fits_the_panel(built: list[B
     boxes = [e for e in elements if e["type"] == "metric-value"]
     assert {e["config"]["text"]["field"] for e in boxes} == set(mine)
     assert all(e["background"]["color"]["field"] == e["name"] for e in boxes)
-    for e in canvas_elements(load_placed_machines(), 1100, 450):
-        pl = e["placement"]
+    placed = [e["placement"] for e in canvas_elements(load_placed_machines(), 1100, 450)]
+    for pl in placed:
         assert pl["left"] >= 0 and pl["left"] + pl["width"] <= 1100
         assert pl["top"] >= 0 and pl["top"] + pl["height"] <= 450
+    for i, a in enumerate(placed):  # no two elements overlap
+        for b in placed[i + 1:]:
+            assert (a["left"] + a["width"] <= b["left"] or b["left"] + b["width"] <= a["left"]
+                    or a["top"] + a["height"] <= b["top"]
+                    or b["top"] + b["height"] <= a["top"]), (a, b)
 
 
 def test_state_timeline_has_one_row_per_machine_and_every_state(built: list[Built]) -> None:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,49 @@ def machine(prefix: str, m: int) -> str:
 
 def dumps(obj: Any) -> bytes:
     return json.dumps(obj).encode()
+
+
+class LinePublisher:
+    """Load from `mosquitto_pub -l -q 1` (C, cheap) fed paced lines from a thread, so the
+    publisher does not eat the CPU the collector is measured on. Each of `topics` gets its
+    own process; message i of a topic has ts = t0_ms + i (unique per series)."""
+
+    def __init__(self, mqtt: Mosquitto, topics: list[str], n: int, rate: float,
+                 t0_ms: int) -> None:
+        import threading  # noqa: PLC0415
+
+        self.procs = [subprocess.Popen(
+            ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(mqtt.port), "-q", "1", "-l",
+             "-t", t, "-i", f"loadpub-{k}-{os.getpid()}"],
+            stdin=subprocess.PIPE, text=True) for k, t in enumerate(topics)]
+        self.n, self.rate, self.t0_ms = n, rate, t0_ms
+        self.elapsed_s = 0.0
+        self.thread = threading.Thread(target=self._feed, daemon=True)
+        self.thread.start()
+
+    def _feed(self) -> None:
+        start = time.monotonic()
+        per = len(self.procs)
+        i = 0
+        while i < self.n:
+            due = min(self.n, int((time.monotonic() - start) * self.rate) + 1)
+            while i < due:
+                p = self.procs[i % per]
+                assert p.stdin is not None
+                p.stdin.write(f'{{"ts": {self.t0_ms + i // per}, "temp_c": {20 + i % 13}, '
+                              f'"seq": {i}}}\n')
+                i += 1
+            for p in self.procs:
+                assert p.stdin is not None
+                p.stdin.flush()
+            time.sleep(0.005)
+        self.elapsed_s = time.monotonic() - start
+        for p in self.procs:
+            assert p.stdin is not None
+            p.stdin.close()
+
+    def wait(self) -> float:
+        self.thread.join()
+        for p in self.procs:
+            p.wait(120)
+        return self.elapsed_s

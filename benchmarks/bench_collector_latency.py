@@ -26,12 +26,12 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 from _collector_bench import (
+    T0_MS,
+    LinePublisher,
     collector_cmd,
     env,
-    finish,
     influx_count,
     metric,
-    publisher,
     rss_mb,
     start_stack,
 )
@@ -104,17 +104,19 @@ def main() -> None:
             while metric(port, "collector_mqtt_connected") < 1:
                 time.sleep(0.2)
             n = int(args.rate * args.seconds)
-            load = publisher(mqtt, prefix, n, args.rate, live=True)
+            topics = [machine_topic(prefix, "sz", "hardware", "cut", f"m{k}", "telemetry")
+                      for k in range(4)]
+            load = LinePublisher(mqtt, topics, n, args.rate, T0_MS)
             stop = threading.Event()
             result: list[list[float]] = []
             t = threading.Thread(target=lambda: result.append(
                 probe_latencies(influx, mqtt.port, prefix, stop)))
             t.start()
-            pub = finish(load)
+            elapsed = load.wait()
             stop.set()
             t.join()
             lat = result[0]
-            achieved = n / pub["elapsed_s"]
+            achieved = n / elapsed
             finite = [x for x in lat if x != float("inf")]
             print(f"latency at {args.rate:.0f} msg/s requested ({achieved:.0f} msg/s achieved "
                   f"by the publisher, {n} messages, {len(lat)} probes): "
@@ -126,7 +128,7 @@ def main() -> None:
             # Outage at the same rate.
             total_s = args.outage_s + 20
             n2 = int(args.rate * total_s)
-            load = publisher(mqtt, prefix, n2, args.rate, live=True)
+            load = LinePublisher(mqtt, topics, n2, args.rate, T0_MS + n)
             time.sleep(5)
             influx.stop()
             t_stop = time.monotonic()
@@ -137,7 +139,7 @@ def main() -> None:
                 time.sleep(0.5)
             influx.restart()
             t_back = time.monotonic()
-            pub2 = finish(load)
+            elapsed2 = load.wait()
             expected = n + n2 + len(lat)
             while True:
                 peak = max(peak, rss_mb(proc.pid))
@@ -148,7 +150,7 @@ def main() -> None:
             caught_up = time.monotonic() - t_back
             stored = influx_count(influx, where=f"WHERE enterprise = '{prefix}'")
             print(f"outage: influxd stopped {args.outage_s:.0f} s at {args.rate:.0f} msg/s "
-                  f"requested ({n2 / pub2['elapsed_s']:.0f} achieved); peak spool depth "
+                  f"requested ({n2 / elapsed2:.0f} achieved); peak spool depth "
                   f"{depth:.0f} messages; peak collector RSS {peak:.0f} MB (VmHWM "
                   f"{rss_mb(proc.pid, 'VmHWM'):.0f} MB); caught up {caught_up:.0f} s after "
                   f"influxd returned; InfluxDB holds {stored} of {expected} "

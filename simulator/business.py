@@ -34,6 +34,10 @@ PRODUCT_WEIGHTS = np.array([0.3, 0.25, 0.1, 0.25, 0.1])
 HOURLY = np.array([0.25, 0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.6, 1.0, 1.4, 1.6, 1.5,
                    1.2, 1.3, 1.5, 1.4, 1.3, 1.2, 1.2, 1.6, 2.2, 2.3, 1.7, 0.8])
 HOURLY = HOURLY / HOURLY.mean()
+_REGION_CUM = np.cumsum(REGION_WEIGHTS)[:-1] / REGION_WEIGHTS.sum()
+_PRODUCT_CUM = np.cumsum(PRODUCT_WEIGHTS)[:-1] / PRODUCT_WEIGHTS.sum()
+_CH_CUM_DAY = np.cumsum([0.55, 0.33, 0.12])[:-1]
+_CH_CUM_EVENING = np.cumsum([0.35, 0.3, 0.35])[:-1]
 
 
 @dataclass(frozen=True)
@@ -65,15 +69,16 @@ class SalesModel:
         if n == 0:
             return []
         offsets = np.sort(rng.choice(span_ms, n, replace=False)) + 1
-        regions = rng.choice(len(SALES_REGIONS), n, p=REGION_WEIGHTS)
+        r = rng.random((6, n))
+        regions = np.searchsorted(_REGION_CUM, r[0], side="right")
         evening = 19 <= hour <= 23
-        ch_p = [0.35, 0.3, 0.35] if evening else [0.55, 0.33, 0.12]
-        channels = rng.choice(3, n, p=ch_p)
-        products = rng.choice(len(PRODUCTS), n, p=PRODUCT_WEIGHTS)
-        u = rng.random(n)
-        dealer_units = rng.integers(5, 41, n)
-        export_units = rng.integers(20, 121, n)
-        discount = rng.uniform(0.82, 1.0, n)
+        channels = np.searchsorted(_CH_CUM_EVENING if evening else _CH_CUM_DAY, r[1],
+                                   side="right")
+        products = np.searchsorted(_PRODUCT_CUM, r[2], side="right")
+        u = r[3]
+        dealer_units = 5 + (r[4] * 36).astype(np.int64)
+        export_units = 20 + (r[4] * 101).astype(np.int64)
+        discount = 0.82 + 0.18 * r[5]
         day = dt.datetime.fromtimestamp(local, dt.UTC).strftime("%Y%m%d")
         out = []
         for j in range(n):

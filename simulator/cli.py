@@ -51,8 +51,19 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", type=int, default=1, metavar="N",
                    help="repeat every line N times (default: 1)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default: 1)")
+    _identity(p)
     p.add_argument("--log-level", default="INFO",
                    choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+def _identity(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--enterprise", metavar="ID",
+                   help="override the plant's enterprise id (first topic level)")
+    p.add_argument("--site", metavar="ID", help="override the plant's site id")
+
+
+def _plant(ns: argparse.Namespace) -> Any:
+    return load_plant(ns.plant, ns.scale, enterprise=ns.enterprise, site=ns.site)
 
 
 def _endpoints(p: argparse.ArgumentParser, *, mqtt: bool, influx: bool) -> None:
@@ -133,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="minutes until back in service (default: 20)")
     fault.add_argument("--plant", metavar="FILE", help="plant YAML (to check the machine id)")
     fault.add_argument("--scale", type=int, default=1, metavar="N")
+    _identity(fault)
     fault.add_argument("--log-level", default="WARNING",
                        choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     _endpoints(fault, mqtt=True, influx=False)
@@ -221,7 +233,7 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
         duration_s = parse_duration_s(ns.duration, "--duration") if ns.duration else None
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    plant = load_plant(ns.plant, ns.scale)
+    plant = _plant(ns)
     scenario = load_scenario(ns.scenario, plant) if ns.scenario else None
     iv = _intervals(ns)
     start = ns.start or ("now" if speed is not None or ns.sink == "mqtt"
@@ -258,7 +270,7 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
                              status_topic=control_topic(plant.enterprise, plant.site,
                                                         f"status/{cid}"),
                              control_topic=fault_topic(plant), on_control=on_control,
-                             qos=qos, paced=speed is not None)
+                             qos=qos, paced=speed is not None, stop=stop)
         mqtt_sink.set_birth(encoder.meta(start_ms))
         if not mqtt_sink.wait_connected(10.0):
             log.warning("broker %s not reachable yet; running anyway and retrying with "
@@ -303,7 +315,7 @@ def cmd_backfill(ns: argparse.Namespace, stop: threading.Event | None = None) ->
     from simulator.truth import ground_truth  # noqa: PLC0415
     from telemetry.influx import InfluxClient, QueryError  # noqa: PLC0415
 
-    plant = load_plant(ns.plant, ns.scale)
+    plant = _plant(ns)
     iv = _intervals(ns)
     end_ms = parse_time_ms(ns.end, "--end")
     try:
@@ -363,7 +375,7 @@ def cmd_fault(ns: argparse.Namespace) -> int:
 
     from telemetry.mqtt import connect_kwargs, make_client  # noqa: PLC0415
 
-    plant = load_plant(ns.plant, ns.scale)
+    plant = _plant(ns)
     if ns.machine not in {m.id for m in plant.machines}:
         raise UsageError(f"unknown machine {ns.machine!r} in {plant.source} "
                          f"(e.g. {plant.machines[0].id})")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 
+from simulator.lines import LineEncoder
 from simulator.model import FAULT, R_FAULT, REASONS, Frame, PlantModel
 from telemetry.contract import MachineState
 from telemetry.topics import area_topic, machine_topic, site_topic
@@ -66,6 +68,9 @@ class Encoder:
                       if k % self.shard.count == self.shard.index]
         self.energy_topics = [area_topic(e, s, a, "energy") for a in model.area_ids]
         self.sales_topic = site_topic(e, s, "sales") if self.shard.index == 0 else None
+        self._le: LineEncoder | None = None
+        self._tele_fmt: list[tuple[list[str], str]] = []
+        self._counts_fmt: tuple[list[str], str] = ([], "")
         # Telemetry: machines grouped by type, each with its field list.
         self.tele_groups: list[tuple[np.ndarray, list[str]]] = []
         for ti, tid in enumerate(model.type_ids):
@@ -100,31 +105,39 @@ class Encoder:
                 "running": int(st == MachineState.RUNNING),
                 "planned": int(m.planned_now[i]), "reason": reason}
 
-    def _telemetry(self, frame: Frame) -> Iterator[Message]:
+    def _telemetry_columns(self) -> Iterator[tuple[np.ndarray, list[str], list[list[Any]]]]:
         m = self.model
-        topics = self.topics["telemetry"]
-        ts = frame.ts_ms
         source = {"temp_c": m.temp_out, "vibration_mm_s": m.vibration, "power_kw": m.power_kw,
                   "current_a": m.current_a, "load_pct": m.load_pct, **m.signal_values}
+        rounded = {f: np.round(a, _DECIMALS[f]) for f, a in source.items()}
         for idx, names in self.tele_groups:
-            cols = [np.round(source[f][idx], _DECIMALS[f]).tolist() for f in names]
+            yield idx, names, [rounded[f][idx].tolist() for f in names]
+
+    def _telemetry(self, frame: Frame) -> Iterator[Message]:
+        topics = self.topics["telemetry"]
+        ts = frame.ts_ms
+        for idx, names, cols in self._telemetry_columns():
             keys = ("ts", *names)
             for i, *vals in zip(idx.tolist(), *cols, strict=True):
                 yield "telemetry", topics[i], dict(zip(keys, (ts, *vals), strict=True))
 
-    def _counts(self, frame: Frame) -> Iterator[Message]:
+    _COUNT_KEYS = ("good", "scrap", "good_total", "scrap_total", "run_s", "planned_s",
+                   "ideal_s", "cycle_time_s")
+
+    def _counts_columns(self) -> list[list[Any]]:
         m = self.model
         idx = self.producing
-        topics = self.topics["counts"]
-        ts = frame.ts_ms
-        cols = (m.acc_good[idx].tolist(), m.acc_scrap[idx].tolist(),
+        return [m.acc_good[idx].tolist(), m.acc_scrap[idx].tolist(),
                 m.good_total[idx].tolist(), m.scrap_total[idx].tolist(),
                 np.round(m.acc_run_s[idx], 3).tolist(), np.round(m.acc_planned_s[idx], 3).tolist(),
-                np.round(m.acc_ideal_s[idx], 3).tolist(), np.round(m.last_cycle_s[idx], 3).tolist())
-        for i, g, s, gt, st, run, plan, ideal, cyc in zip(idx.tolist(), *cols, strict=True):
-            yield "counts", topics[i], {
-                "ts": ts, "good": g, "scrap": s, "good_total": gt, "scrap_total": st,
-                "run_s": run, "planned_s": plan, "ideal_s": ideal, "cycle_time_s": cyc}
+                np.round(m.acc_ideal_s[idx], 3).tolist(), np.round(m.last_cycle_s[idx], 3).tolist()]
+
+    def _counts(self, frame: Frame) -> Iterator[Message]:
+        topics = self.topics["counts"]
+        ts = frame.ts_ms
+        keys = ("ts", *self._COUNT_KEYS)
+        for i, *vals in zip(self.producing.tolist(), *self._counts_columns(), strict=True):
+            yield "counts", topics[i], dict(zip(keys, (ts, *vals), strict=True))
 
     def _energy(self, frame: Frame) -> Iterator[Message]:
         m = self.model
@@ -156,15 +169,45 @@ class Encoder:
                     "channel": o.channel, "units": o.units, "amount_cny": o.amount_cny,
                     "product": o.product}
 
-    def messages(self, frame: Frame) -> Iterator[Message]:
-        """Every message of a frame, in a fixed order."""
+    def lines(self, frame: Frame) -> list[str]:
+        """Every message of a frame as line protocol (what ``to_line`` gives for each).
+
+        Telemetry and counts are formatted straight from the model's columns with
+        per-series prefixes and templates cached on first use.
+        """
+        le = self._le
+        if le is None:
+            le = self._le = LineEncoder()
+            topics = self.topics["telemetry"]
+            self._tele_fmt = [([le.prefix(topics[i]) for i in idx.tolist()],
+                               le.positional("telemetry", tuple(names)))
+                              for idx, names in self.tele_groups]
+            topics = self.topics["counts"]
+            self._counts_fmt = ([le.prefix(topics[i]) for i in self.producing.tolist()],
+                                le.positional("counts", self._COUNT_KEYS))
+        out = [le.line(kind, topic, payload)
+               for kind, topic, payload in self.messages(frame, bulk=False)]
+        ts = frame.ts_ms
+        if frame.telemetry:
+            for (_, _, cols), (prefixes, tmpl) in zip(self._telemetry_columns(),
+                                                       self._tele_fmt, strict=True):
+                rows = zip(*cols, repeat(ts, len(prefixes)), strict=True)
+                out.extend([p + tmpl % row for p, row in zip(prefixes, rows, strict=True)])
+        if frame.counts and self.producing.size:
+            prefixes, tmpl = self._counts_fmt
+            rows = zip(*self._counts_columns(), repeat(ts, len(prefixes)), strict=True)
+            out.extend([p + tmpl % row for p, row in zip(prefixes, rows, strict=True)])
+        return out
+
+    def messages(self, frame: Frame, *, bulk: bool = True) -> Iterator[Message]:
+        """Every message of a frame, in a fixed order (bulk=False: not telemetry/counts)."""
         if frame.meta:
             yield from self.meta(frame.ts_ms)
         yield from self._states(frame)
         yield from self.events(frame)
-        if frame.telemetry:
+        if frame.telemetry and bulk:
             yield from self._telemetry(frame)
-        if frame.counts:
+        if frame.counts and bulk:
             yield from self._counts(frame)
         if frame.energy:
             yield from self._energy(frame)

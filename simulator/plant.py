@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -647,9 +647,21 @@ def load_yaml_text(text: str, source: str) -> Any:
         raise PlantError(f"{source}: is not valid YAML ({exc})") from exc
 
 
-def load_plant(path: str | Path | None = None, scale: int = 1) -> Plant:
-    """Load and validate a plant file (default: the shipped demo plant)."""
+def load_plant(path: str | Path | None = None, scale: int = 1, *,
+               enterprise: str | None = None, site: str | None = None) -> Plant:
+    """Load and validate a plant file (default: the shipped demo plant).
+
+    ``enterprise`` / ``site`` override the file's ids (the first topic levels).
+    """
     p = Path(path) if path is not None else DEFAULT_PLANT
     if p.is_dir():
         raise PlantError(f"{p}: is a directory, expected a plant YAML file")
-    return parse_plant(_read_yaml(p), str(p), p.parent, scale)
+    plant = parse_plant(_read_yaml(p), str(p), p.parent, scale)
+    try:
+        if enterprise is not None:
+            plant = replace(plant, enterprise=check_id("enterprise", enterprise))
+        if site is not None:
+            plant = replace(plant, site=check_id("site", site))
+    except ValueError as exc:
+        raise PlantError(str(exc)) from exc
+    return plant

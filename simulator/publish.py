@@ -54,7 +54,8 @@ class MqttSink:
                  control_topic: str | None = None,
                  on_control: Callable[[bytes], None] | None = None,
                  qos: dict[str, int] | None = None, paced: bool = False,
-                 max_pending: int = 20_000, keepalive_s: int = 30) -> None:
+                 max_pending: int = 20_000, keepalive_s: int = 30,
+                 stop: threading.Event | None = None) -> None:
         self.ep = ep
         self.qos = qos or dict(DEFAULT_QOS)
         self.paced = paced
@@ -62,6 +63,7 @@ class MqttSink:
         self.status_topic = status_topic
         self.control_topic = control_topic
         self.on_control = on_control
+        self.stop = stop or threading.Event()
         self.sent = 0
         self.acked = 0
         self.dropped = 0
@@ -142,6 +144,8 @@ class MqttSink:
         self._birth = [(topic, self._dumps(p).encode()) for _, topic, p in messages]
 
     def send(self, kind: str, topic: str, payload: dict[str, Any]) -> None:
+        if kind == "meta":
+            return  # published as the retained birth on every (re)connect: set_birth
         self.publish(topic, self._dumps(payload).encode(), self.qos.get(kind, 1),
                      kind == "meta")
 
@@ -151,7 +155,10 @@ class MqttSink:
                 self.dropped += 1
                 return
             with self._cond:
-                while self.sent - self.acked >= self.max_pending and not self._closing:
+                while self.sent - self.acked >= self.max_pending:
+                    if self._closing or self.stop.is_set():
+                        self.dropped += 1
+                        return
                     self._cond.wait(0.5)
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS or (

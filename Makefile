@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 demo: $(STAMP)
-	@scripts/demo
+	@scripts/demo $(DEMO_ARGS)
 
 demo-down: $(STAMP)
 	@scripts/demo --down

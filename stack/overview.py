@@ -1,0 +1,362 @@
+"""The terminal plant overview: the plant-overview dashboard's figures, drawn with rich.
+
+It runs the very InfluxQL the dashboard runs (:data:`dashboards.queries.OVERVIEW`, plus
+the latest-alarms query of the alarms screen), expanded by
+:func:`dashboards.queries.substitute` over the same windows the dashboard's panels use
+(``today`` for output and energy, the dashboard's last 24 h for the rest).
+
+Three layers: :func:`fetch` (I/O: run the queries), :func:`build` (pure: query results ->
+:class:`Overview`), :func:`render` (pure: :class:`Overview` -> a rich renderable).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from dashboards import queries as q
+from telemetry.contract import STATE_COLOURS, MachineState, WorkOrderStatus
+from telemetry.influx import InfluxClient, series_rows
+
+#: Which window each overview query uses, as the plant-overview dashboard's panels do
+#: ("today" = the panel's relative time ``now/d``; "dashboard" = the dashboard's range).
+PANEL_WINDOWS: dict[str, str] = {
+    "output_today": "today",
+    "output_vs_target_pct": "today",
+    "energy_today": "today",
+}
+#: The plant-overview dashboard's time range (``now-24h``).
+DASHBOARD_RANGE_MS = 24 * 3_600_000
+#: The hourly-output panel's min interval.
+HOURLY_MIN_INTERVAL = "1h"
+#: Extra queries: every machine's state (the floor plan's query over all areas) and the
+#: latest alarm events (the alarms screen's table).
+ALL_AREAS: dict[str, q.Variable] = {q.VAR_AREA: q.ALL}
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class WorkOrderRow:
+    wo_id: str
+    machine: str
+    status: str
+    progress_pct: float
+    technician: str
+
+
+@dataclass(frozen=True)
+class AlarmRow:
+    time_ms: int
+    machine: str
+    code: str
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the terminal overview shows; ``None`` where no data arrived yet."""
+
+    now_ms: int
+    today_from_ms: int
+    range_from_ms: int
+    output_today: int | None = None
+    daily_target: int = q.DEFAULT_DAILY_TARGET
+    output_pct: float | None = None
+    availability_pct: float | None = None
+    performance_pct: float | None = None
+    quality_pct: float | None = None
+    oee_pct: float | None = None
+    machines_running: int | None = None
+    machines_total: int | None = None
+    states: dict[str, int] = field(default_factory=dict)
+    hardware_states: dict[str, str] = field(default_factory=dict)
+    active_alarms: int | None = None
+    alarms: tuple[AlarmRow, ...] = ()
+    energy_kwh: float | None = None
+    sales_share_pct: dict[str, float] = field(default_factory=dict)
+    sales_total_cny: float | None = None
+    hourly_output: tuple[float, ...] = ()
+    work_orders: tuple[WorkOrderRow, ...] = ()
+    latest_data_ms: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- I/O: run the dashboard's queries ----------------------------------------------------
+def windows(now: dt.datetime) -> tuple[int, int, int]:
+    """(now_ms, start of today in local time, start of the dashboard's range), in ms."""
+    now_ms = int(now.timestamp() * 1000)
+    midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    return now_ms, int(midnight.timestamp() * 1000), now_ms - DASHBOARD_RANGE_MS
+
+
+def planned_queries(now_ms: int, today_ms: int,
+                    range_ms: int) -> dict[str, str]:
+    """Every query the overview runs, expanded for this moment (name -> InfluxQL)."""
+    out: dict[str, str] = {}
+    for name, pq in q.OVERVIEW.items():
+        start = today_ms if PANEL_WINDOWS.get(name) == "today" else range_ms
+        min_interval = HOURLY_MIN_INTERVAL if name == "hourly_output" else None
+        out[name] = q.substitute(pq.influxql, from_ms=start, to_ms=now_ms,
+                                 min_interval=min_interval)
+    out["all_states"] = q.substitute(q.FLOOR_PLAN_STATES.influxql, from_ms=range_ms,
+                                     to_ms=now_ms, variables=ALL_AREAS)
+    out["latest_alarms"] = q.substitute(q.LATEST_ALARMS.influxql, from_ms=range_ms,
+                                        to_ms=now_ms)
+    # Freshness of the data (not a dashboard figure): the newest state message.
+    out["latest_data"] = q.substitute(
+        f'SELECT last("state_code") FROM "state" WHERE {q.SITE_WHERE} AND $timeFilter',
+        from_ms=range_ms, to_ms=now_ms)
+    return out
+
+
+def fetch(client: InfluxClient, now: dt.datetime | None = None) -> Overview:
+    """Run every query against InfluxDB and build the overview."""
+    now_ms, today_ms, range_ms = windows(now or dt.datetime.now(dt.UTC))
+    results = {name: client.query(influxql)
+               for name, influxql in planned_queries(now_ms, today_ms, range_ms).items()}
+    return build(results, now_ms=now_ms, today_ms=today_ms, range_ms=range_ms)
+
+
+# -- pure: results -> figures ------------------------------------------------------------
+def _rows(results: Mapping[str, list[dict[str, Any]]], name: str) -> list[dict[str, Any]]:
+    statements = results.get(name) or []
+    return series_rows(statements[0]) if statements else []
+
+
+def _first(results: Mapping[str, list[dict[str, Any]]], name: str,
+           column: str) -> float | None:
+    for row in _rows(results, name):
+        value = row.get(column)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+def build(results: Mapping[str, list[dict[str, Any]]], *, now_ms: int, today_ms: int,
+          range_ms: int) -> Overview:
+    """Turn the statement results of :func:`planned_queries` into an :class:`Overview`."""
+    states: Counter[str] = Counter()
+    for row in _rows(results, "all_states"):
+        code = row.get("state_code")
+        if isinstance(code, int | float):
+            states[MachineState(int(code)).name] += 1
+    hardware = {str(r["machine"]): MachineState(int(r["state_code"])).name
+                for r in _rows(results, "floor_plan_states")
+                if isinstance(r.get("state_code"), int | float) and r.get("machine")}
+    sales = {str(r["region"]): float(r["amount_cny"]) for r in _rows(results, "sales_by_region")
+             if r.get("region") and isinstance(r.get("amount_cny"), int | float)}
+    total = sum(sales.values())
+    shares = {k: v / total * 100 for k, v in sorted(sales.items(), key=lambda kv: -kv[1])} \
+        if total > 0 else {}
+    orders = []
+    for r in _rows(results, "work_orders"):
+        code = r.get("status_code")
+        if not isinstance(code, int | float) or int(code) == WorkOrderStatus.DONE:
+            continue
+        orders.append(WorkOrderRow(
+            wo_id=str(r.get("wo_id", "")), machine=str(r.get("machine", "")),
+            status=WorkOrderStatus(int(code)).name.lower(),
+            progress_pct=float(r.get("progress_pct") or 0.0),
+            technician=str(r.get("technician") or "")))
+    orders.sort(key=lambda w: (-w.progress_pct, w.wo_id))
+    alarms, seen = [], set()
+    for r in _rows(results, "latest_alarms"):  # newest first
+        key = (r.get("machine"), r.get("code"))
+        if key in seen:
+            continue
+        seen.add(key)
+        if r.get("active") is True:
+            alarms.append(AlarmRow(time_ms=int(r.get("time") or 0),
+                                   machine=str(r.get("machine", "")),
+                                   code=str(r.get("code", "")),
+                                   severity=str(r.get("severity") or "info"),
+                                   message=str(r.get("message") or "")))
+    hourly = tuple(float(r.get("output") or 0.0) for r in _rows(results, "hourly_output"))
+    latest = [r.get("time") for r in _rows(results, "latest_data")]
+    active = _int(_first(results, "active_alarms", "active_alarms"))
+    if active is None and latest:  # count() over no active alarm returns no row at all
+        active = 0
+    return Overview(
+        now_ms=now_ms, today_from_ms=today_ms, range_from_ms=range_ms,
+        output_today=_int(_first(results, "output_today", "output")),
+        output_pct=_first(results, "output_vs_target_pct", "of_target"),
+        availability_pct=_first(results, "oee", "availability"),
+        performance_pct=_first(results, "oee", "performance"),
+        quality_pct=_first(results, "oee", "quality"),
+        oee_pct=_first(results, "oee", "oee"),
+        machines_running=_int(_first(results, "machines_running", "running")),
+        machines_total=_int(_first(results, "machines_running", "total")),
+        states=dict(states),
+        hardware_states=dict(sorted(hardware.items())),
+        active_alarms=active,
+        alarms=tuple(alarms),
+        energy_kwh=_first(results, "energy_today", "kwh"),
+        sales_share_pct=shares,
+        sales_total_cny=total if sales else None,
+        hourly_output=hourly,
+        work_orders=tuple(orders),
+        latest_data_ms=int(latest[0]) if latest and isinstance(latest[0], int) else None,
+    )
+
+
+# -- pure: figures -> rich ------------------------------------------------------------------
+def _state_style(name: str) -> str:
+    return f"bold {STATE_COLOURS[MachineState[name]]}"
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f} %"
+
+
+def _grade(value: float | None, good: float, fair: float) -> str:
+    if value is None:
+        return "dim"
+    return "green" if value >= good else "yellow" if value >= fair else "red"
+
+
+def sparkline(values: tuple[float, ...], width: int = 24) -> str:
+    vals = list(values)[-width:]
+    top = max(vals, default=0.0)
+    if top <= 0:
+        return SPARK[0] * len(vals)
+    return "".join(SPARK[min(len(SPARK) - 1, int(v / top * (len(SPARK) - 1)))] for v in vals)
+
+
+def _headline(o: Overview) -> Table:
+    grid = Table.grid(expand=True, padding=(0, 2))
+    for _ in range(4):
+        grid.add_column(ratio=1)
+    out = Text()
+    out.append(f"{o.output_today:,}" if o.output_today is not None else "—", "bold white")
+    out.append(f" / {o.daily_target:,} units\n", "dim")
+    out.append(f"{_pct(o.output_pct, 0)} of target  ", _grade(o.output_pct, 90, 60))
+    out.append(sparkline(o.hourly_output), "cyan")
+    oee = Text()
+    oee.append(f"OEE {_pct(o.oee_pct)}\n", f"bold {_grade(o.oee_pct, 85, 60)}")
+    oee.append(f"A {_pct(o.availability_pct, 0)}  P {_pct(o.performance_pct, 0)}  "
+               f"Q {_pct(o.quality_pct, 0)}", "dim")
+    running = Text()
+    running.append(f"{o.machines_running if o.machines_running is not None else '—'}",
+                   _state_style("RUNNING"))
+    running.append(f" / {o.machines_total if o.machines_total is not None else '—'} "
+                   "running\n", "dim")
+    for state in MachineState:
+        n = o.states.get(state.name, 0)
+        if n:
+            running.append(f"■ {state.name.lower()} {n}  ", _state_style(state.name))
+    energy = Text()
+    energy.append("—" if o.energy_kwh is None else f"{o.energy_kwh:,.0f}", "bold white")
+    energy.append(" kWh today\n", "dim")
+    alarms = o.active_alarms
+    energy.append(f"{alarms if alarms is not None else '—'} active alarms",
+                  "bold red" if alarms else "green")
+    grid.add_row(Panel(out, title="Output today vs target"), Panel(oee, title="OEE (24 h)"),
+                 Panel(running, title="Machines"), Panel(energy, title="Energy & alarms"))
+    return grid
+
+
+SHORT_STATE = {"OFF": "off", "IDLE": "idle", "RUNNING": "run", "SETUP": "setup",
+               "FAULT": "FAULT", "MAINTENANCE": "maint"}
+
+
+def _floor(o: Overview) -> Panel:
+    text = Text()
+    for machine, state in o.hardware_states.items():
+        text.append(f"■ {machine} {SHORT_STATE.get(state, state)}  ", _state_style(state))
+    if not o.hardware_states:
+        text.append("waiting for machine states…", "dim")
+    return Panel(text, title="Hardware workshop (五金车间) equipment status")
+
+
+def _alarms(o: Overview, rows: int) -> Panel:
+    t = Table(expand=True, box=None, show_edge=False, pad_edge=False)
+    t.add_column("time", no_wrap=True, min_width=5)
+    t.add_column("machine", no_wrap=True, min_width=8)
+    t.add_column("alarm", no_wrap=True, overflow="ellipsis", ratio=1)
+    colour = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+    for a in o.alarms[:rows]:
+        when = dt.datetime.fromtimestamp(a.time_ms / 1000).strftime("%H:%M")
+        label = Text(f"{a.severity[:4]} ", colour.get(a.severity, ""))
+        label.append(f"{a.code} {a.message}")
+        t.add_row(when, a.machine, label)
+    if not o.alarms:
+        t.add_row("", "no active alarms", "")
+    return Panel(t, title="Active alarms")
+
+
+def _maintenance(o: Overview, rows: int) -> Panel:
+    t = Table(expand=True, box=None, show_edge=False, pad_edge=False)
+    t.add_column("work order", no_wrap=True, overflow="ellipsis")
+    t.add_column("machine", no_wrap=True, overflow="ellipsis")
+    t.add_column("progress", ratio=1)
+    t.add_column("", justify="right", no_wrap=True)
+    for w in o.work_orders[:rows]:
+        bar = ProgressBar(total=100, completed=w.progress_pct, width=None,
+                          complete_style="orange1", finished_style="green")
+        t.add_row(w.wo_id, w.machine, bar, f"{w.progress_pct:3.0f} %")
+    if not o.work_orders:
+        t.add_row("", "no open work orders", "", "")
+    return Panel(t, title="Maintenance progress (设备检修进度)")
+
+
+def _sales(o: Overview) -> Panel:
+    t = Table(expand=True, box=None, show_edge=False, pad_edge=False)
+    t.add_column("region", no_wrap=True)
+    t.add_column("share", ratio=1)
+    t.add_column("", justify="right", no_wrap=True)
+    for region, share in o.sales_share_pct.items():
+        t.add_row(region, ProgressBar(total=100, completed=share, width=None,
+                                      complete_style="cyan"), f"{share:4.1f} %")
+    if not o.sales_share_pct:
+        t.add_row("no sales yet", "", "")
+    else:
+        t.add_row(Text("total 24 h", "dim"), "", Text(f"¥{o.sales_total_cny or 0:,.0f}", "dim"))
+    return Panel(t, title="Sales share by region (各区销售占比)")
+
+
+def render(o: Overview, *, title: str = "Plant overview", status: str = "",
+           rows: int = 6) -> RenderableType:
+    """The whole screen as one renderable (for rich.live or a text export)."""
+    now = dt.datetime.fromtimestamp(o.now_ms / 1000)
+    head = Text()
+    head.append(f" {title} ", "bold black on bright_white")
+    head.append(f"  {now:%Y-%m-%d %H:%M:%S}", "bold")
+    if o.latest_data_ms is not None:
+        age_s = max(0.0, (o.now_ms - o.latest_data_ms) / 1000)
+        head.append(f"   newest data {age_s:.0f} s old", "green" if age_s < 120 else "red")
+    else:
+        head.append("   no data yet", "red")
+    lower = Table.grid(expand=True, padding=(0, 1))
+    lower.add_column(ratio=1)
+    lower.add_column(ratio=1)
+    lower.add_column(ratio=1)
+    lower.add_row(_alarms(o, rows), _maintenance(o, rows), _sales(o))
+    parts: list[RenderableType] = [head, _headline(o), _floor(o), lower]
+    if status:
+        parts.append(Text(status, "dim"))
+    return Group(*parts)
+
+
+def render_text(o: Overview, width: int = 160, **kwargs: Any) -> str:
+    """The screen as plain text (headless mode, tests)."""
+    console = Console(file=io.StringIO(), width=width, record=True, color_system=None,
+                      force_terminal=False, legacy_windows=False)
+    console.print(render(o, **kwargs))
+    return console.export_text()

@@ -8,6 +8,7 @@ Machine types live in data (``simulator/data/types.yaml``), never in code.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -40,6 +41,10 @@ class PlantError(ValueError):
     """A bad plant or types file; the message names file, path and what is wrong."""
 
 
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 class _Ctx:
     """Where we are while validating: the file and a path like ``areas[1].id``."""
 
@@ -48,7 +53,7 @@ class _Ctx:
 
     def fail(self, path: str, msg: str) -> PlantError:
         where = f"{self.source}: {path}" if path else self.source
-        return PlantError(f"{where}: {msg}")
+        return PlantError(_one_line(f"{where}: {msg}"))
 
 
 # -- value helpers -------------------------------------------------------------------------
@@ -80,7 +85,13 @@ def _known(ctx: _Ctx, m: Mapping[str, Any], path: str, allowed: tuple[str, ...])
             raise ctx.fail(_join(path, k), f"unknown key (allowed: {', '.join(allowed)})")
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
 def _join(path: str, key: str) -> str:
+    """``path.key``; odd keys are quoted (``path["a b"]``) so the message stays one line."""
+    if not _PLAIN_KEY.match(key):
+        return f"{path}[{json.dumps(key)}]"
     return f"{path}.{key}" if path else key
 
 
@@ -520,21 +531,17 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
     offset = _num(ctx, m, "utc_offset_h", "", 0.0, lo=-12.0, hi=14.0)
     types_raw = m.get("types", "types.yaml")
     if isinstance(types_raw, str):
-        tpath = (base_dir or DATA_DIR) / types_raw
-        if not tpath.exists() and (DATA_DIR / types_raw).exists():
-            tpath = DATA_DIR / types_raw
-        types = parse_types(_read_yaml(tpath), str(tpath), "types")
+        types = _types_file(ctx, types_raw, "types", base_dir)
     elif isinstance(types_raw, list):
         types = {}
         for i, item in enumerate(types_raw):
             p = f"types[{i}]"
             if isinstance(item, str):
-                tp = (base_dir or DATA_DIR) / item
-                if not tp.exists() and (DATA_DIR / item).exists():
-                    tp = DATA_DIR / item
-                types.update(parse_types(_read_yaml(tp), str(tp), "types"))
+                types.update(_types_file(ctx, item, p, base_dir))
             else:
                 types.update(parse_types(item, source, p))
+        if not types:
+            raise ctx.fail("types", "must define at least one machine type")
     else:
         types = parse_types(types_raw, source, "types")
     cal_raw = _map(ctx, m.get("calendars", {"always": {"shifts": ["00:00-24:00"]}}),
@@ -586,6 +593,17 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
                   source=source,
                   sales_orders_per_h=_num(ctx, m, "sales_orders_per_h", "", 180.0))
     return scale_plant(plant, scale) if scale > 1 else plant
+
+
+def _types_file(ctx: _Ctx, name: str, path: str,
+                base_dir: Path | None) -> dict[str, MachineType]:
+    """Types from a file named in the plant: next to the plant file, else shipped data."""
+    candidates = [(base_dir or DATA_DIR) / name, DATA_DIR / name]
+    for tp in candidates:
+        if name.strip() and tp.is_file():
+            return parse_types(_read_yaml(tp), str(tp), "types")
+    raise ctx.fail(path, f"no such types file {name!r} (looked in "
+                   f"{', '.join(sorted({str(c.parent) for c in candidates}))})")
 
 
 def scale_plant(plant: Plant, scale: int) -> Plant:
@@ -642,9 +660,9 @@ def load_yaml_text(text: str, source: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise PlantError(f"{source}:{where} is not valid YAML ({problem})") from exc
+        raise PlantError(_one_line(f"{source}:{where} is not valid YAML ({problem})")) from exc
     except (ValueError, TypeError, RecursionError) as exc:  # e.g. odd timestamps
-        raise PlantError(f"{source}: is not valid YAML ({exc})") from exc
+        raise PlantError(_one_line(f"{source}: is not valid YAML ({exc})")) from exc
 
 
 def load_plant(path: str | Path | None = None, scale: int = 1, *,

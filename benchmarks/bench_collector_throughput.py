@@ -31,7 +31,7 @@ from _collector_bench import (
     start_stack,
 )
 
-from stack.services import free_port
+from stack.services import Influxd, Mosquitto, free_port
 
 BARE = r'''
 import sys, time, json, threading
@@ -101,75 +101,80 @@ print(json.dumps({"written": n, "elapsed_s": seconds}), flush=True)
 '''
 
 
+def bare_round(mqtt: Mosquitto, n: int) -> float:
+    prefix = f"b{uuid.uuid4().hex[:8]}"
+    argv = [sys.executable, "-c", BARE, str(mqtt.port), f"{prefix}/#", f"{prefix}-bare", str(n)]
+    subprocess.run([*argv, "prepare"], check=True)
+    finish(publisher(mqtt, prefix, n, 0))
+    out = subprocess.run([*argv, "run"], check=True, capture_output=True, text=True)
+    bare = json.loads(out.stdout.strip().splitlines()[-1])
+    rate = float(bare["received"] / bare["elapsed_s"])
+    print(f"  bare paho subscriber: {bare['received']} in {bare['elapsed_s']:.1f} s = "
+          f"{rate:.0f} msg/s", flush=True)
+    return rate
+
+
+def collector_round(mqtt: Mosquitto, influx: Influxd, run: Path, n: int) -> float:
+    prefix = f"c{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    cmd = collector_cmd(mqtt, influx, run / prefix, prefix, port)
+    prep = subprocess.Popen(cmd, env=env())
+    while metric(port, "collector_mqtt_connected") < 1:
+        time.sleep(0.2)
+    time.sleep(1)
+    prep.terminate()
+    prep.wait(60)
+    finish(publisher(mqtt, prefix, n, 0))
+    proc = subprocess.Popen(cmd, env=env())
+    while metric(port, "collector_mqtt_connected") < 1:  # timed from connect,
+        time.sleep(0.02)  # like the bare subscriber
+    t0 = time.monotonic()
+    while metric(port, "collector_points_written_total") < n:
+        time.sleep(0.25)
+    elapsed = time.monotonic() - t0
+    stored = influx_count(influx, where=f"WHERE enterprise = '{prefix}'")
+    proc.terminate()
+    proc.wait(60)
+    print(f"  collector: {n} written in {elapsed:.1f} s (connect -> all written) = "
+          f"{n / elapsed:.0f} msg/s; InfluxDB holds {stored} "
+          f"({'zero loss' if stored == n else f'LOST {n - stored}'})", flush=True)
+    return n / elapsed
+
+
+def tutorial_round(mqtt: Mosquitto, influx: Influxd, n: int, seconds: float) -> float:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    argv = [sys.executable, "-c", TUTORIAL, str(mqtt.port), f"{prefix}/#",
+            f"{prefix}-tutorial", str(influx.port), str(seconds)]
+    subprocess.run([*argv, "prepare"], check=True)
+    finish(publisher(mqtt, prefix, n, 0))
+    out = subprocess.run([*argv, "run"], check=True, capture_output=True, text=True)
+    tut = json.loads(out.stdout.strip().splitlines()[-1])
+    rate = float(tut["written"] / tut["elapsed_s"])
+    print(f"  tutorial collector (one HTTP write per message): {tut['written']} in "
+          f"{tut['elapsed_s']:.0f} s = {rate:.0f} msg/s", flush=True)
+    return rate
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--messages", type=int, default=100_000)
-    ap.add_argument("--tutorial-s", type=float, default=15.0,
-                    help="how long the tutorial-style collector runs")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="bare/collector/tutorial rounds (the VM is noisy; each is printed)")
+    ap.add_argument("--tutorial-s", type=float, default=10.0,
+                    help="how long the tutorial-style collector runs per round")
     args = ap.parse_args()
     n = args.messages
     with tempfile.TemporaryDirectory(prefix="bench-collector-") as tmp:
         run = Path(tmp)
         mqtt, influx = start_stack(run)
         try:
-            results: dict[str, float] = {}
-            # 1. bare paho subscriber
-            prefix = f"b{uuid.uuid4().hex[:8]}"
-            cid = f"{prefix}-bare"
-            argv = [sys.executable, "-c", BARE, str(mqtt.port), f"{prefix}/#", cid, str(n)]
-            subprocess.run([*argv, "prepare"], check=True)
-            pub = finish(publisher(mqtt, prefix, n, 0))
-            print(f"published {n} QoS 1 messages in {pub['elapsed_s']:.1f} s "
-                  f"({n / pub['elapsed_s']:.0f} msg/s) for the bare subscriber")
-            out = subprocess.run([*argv, "run"], check=True, capture_output=True, text=True)
-            bare = json.loads(out.stdout.strip().splitlines()[-1])
-            results["bare"] = bare["received"] / bare["elapsed_s"]
-            print(f"bare paho subscriber: {bare['received']} in {bare['elapsed_s']:.1f} s = "
-                  f"{results['bare']:.0f} msg/s")
-            # 2. the collector
-            prefix = f"c{uuid.uuid4().hex[:8]}"
-            port = free_port()
-            cmd = collector_cmd(mqtt, influx, run / "spool", prefix, port)
-            prep = subprocess.Popen(cmd, env=env())
-            while metric(port, "collector_mqtt_connected") < 1:
-                time.sleep(0.2)
-            time.sleep(1)
-            prep.terminate()
-            prep.wait(60)
-            pub = finish(publisher(mqtt, prefix, n, 0))
-            t0 = time.monotonic()
-            proc = subprocess.Popen(cmd, env=env())
-            while True:
-                written = metric(port, "collector_points_written_total")
-                if written >= n:
-                    break
-                time.sleep(0.1)
-            elapsed = time.monotonic() - t0
-            stored = influx_count(influx, where=f"WHERE enterprise = '{prefix}'")
-            proc.terminate()
-            proc.wait(60)
-            results["collector"] = n / elapsed
-            print(f"collector: {n} written in {elapsed:.1f} s (from process start) = "
-                  f"{results['collector']:.0f} msg/s; in InfluxDB: {stored} "
-                  f"({'zero loss' if stored == n else f'LOST {n - stored}'})")
-            # 3. tutorial-style collector
-            prefix = f"t{uuid.uuid4().hex[:8]}"
-            cid = f"{prefix}-tutorial"
-            argv = [sys.executable, "-c", TUTORIAL, str(mqtt.port), f"{prefix}/#", cid,
-                    str(influx.port), str(args.tutorial_s)]
-            subprocess.run([*argv, "prepare"], check=True)
-            tut_n = min(n, 60_000)
-            finish(publisher(mqtt, prefix, tut_n, 0))
-            out = subprocess.run([*argv, "run"], check=True, capture_output=True, text=True)
-            tut = json.loads(out.stdout.strip().splitlines()[-1])
-            results["tutorial"] = tut["written"] / tut["elapsed_s"]
-            print(f"tutorial collector (one write per message): {tut['written']} in "
-                  f"{tut['elapsed_s']:.0f} s = {results['tutorial']:.0f} msg/s")
-            print()
-            print(f"collector / bare subscriber = {results['collector'] / results['bare']:.0%} "
-                  "(target >= 70 %)")
-            print(f"collector / tutorial = {results['collector'] / results['tutorial']:.1f}x "
-                  "(target >= 3x)")
+            for r in range(1, args.rounds + 1):
+                print(f"round {r}: backlog of {n} QoS 1 messages per consumer")
+                bare = bare_round(mqtt, n)
+                coll = collector_round(mqtt, influx, run, n)
+                tut = tutorial_round(mqtt, influx, min(n, 30_000), args.tutorial_s)
+                print(f"  collector / bare subscriber = {coll / bare:.0%} (target >= 70 %); "
+                      f"collector / tutorial = {coll / tut:.1f}x (target >= 3x)", flush=True)
         finally:
             mqtt.stop()
             influx.stop()

@@ -14,8 +14,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
@@ -32,8 +31,7 @@ from telemetry.mqtt import MAX_INFLIGHT_IDS, connect_kwargs, make_client
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(NamedTuple):  # a NamedTuple: built on paho's thread for every message
     topic: str
     payload: bytes
     mid: int

@@ -15,6 +15,7 @@ from collector.mapping import (
     Rejected,
     mapping_from_dict,
 )
+from telemetry.contract import KINDS
 from telemetry.points import to_line
 
 T = "acme/shengzhou/hardware/cutting/laser-01/telemetry"
@@ -122,3 +123,30 @@ def test_map_never_raises_and_reasons_are_stable(topic: str, payload: bytes) -> 
             assert r.reason in REASONS and r.reason != "internal_error"
         elif isinstance(r, Mapped):
             assert "\n" not in r.line and r.line.encode()
+
+
+_field_values = st.one_of(st.floats(), st.integers(-(2**64), 2**64), st.booleans(),
+                          st.text(max_size=4), st.none())
+
+
+@settings(max_examples=300)
+@given(kind=st.sampled_from(sorted(k for k in KINDS if KINDS[k].scope == "machine")),
+       payload=st.dictionaries(st.one_of(st.sampled_from(sorted(
+           {f for k in KINDS.values() for f in k.fields})), st.text(max_size=3)),
+           _field_values, max_size=5))
+def test_cached_fast_path_writes_what_the_contract_writes(kind: str,
+                                                          payload: dict[str, object]) -> None:
+    """The mapper's per-topic cache + fast field path equals telemetry.points.to_line."""
+    topic = f"acme/sz/hw/cut/m-1/{kind}"
+    payload = {"ts": 1764201600000, **payload}
+    try:
+        want: str | None = to_line(topic, payload)
+    except (ValueError, OverflowError):
+        want = None
+    got = Mapper().map(topic, json.dumps(payload).encode(), 1)
+    if isinstance(got, Rejected) and got.reason in ("tag_clash", "reserved_key"):
+        return  # stricter than the contract on purpose: a field named like a tag/`time`
+    if want is not None:
+        assert isinstance(got, Mapped) and got.line == want
+    else:
+        assert isinstance(got, Rejected)

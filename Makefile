@@ -36,5 +36,11 @@ demo-down: $(STAMP)
 bench: services $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# The full fault matrix (long: about an hour plus the soak). Results: docs/reliability.md.
+# Shorter: make reliability RELIABILITY_ARGS="--profile ci" (or --soak-s 600).
+RELIABILITY_ARGS ?=
+reliability: services $(STAMP)
+	$(PY) -m reliability --json .run/reliability-results.json $(RELIABILITY_ARGS)
+
 clean:
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

@@ -185,6 +185,8 @@ def _influxd_freeze(ctx: Context) -> None:
     ctx.result.extra["spool_depth_in_freeze"] = _spool_depth(ctx.stack)
     ctx.stack.influxd.thaw()
     ctx.end_fault()
+    text = ctx.stack.collector.log_text()
+    ctx.result.extra["write_timeouts"] = text.count("timed out") + text.count("TimeoutError")
 
 
 def _collector_kill(ctx: Context) -> None:
@@ -227,7 +229,9 @@ def _soak(ctx: Context) -> None:
     ctx.end_fault()
 
 
-MOSQUITTO_RECOMMENDED = "autosave_interval 1\n"
+#: The recommended Mosquitto persistence for this pipeline (see docs/reliability.md).
+MOSQUITTO_AUTOSAVE_S = 1
+MOSQUITTO_RECOMMENDED = f"autosave_interval {MOSQUITTO_AUTOSAVE_S}\n"
 
 CASES: dict[str, Case] = {c.name: c for c in (
     Case("mosquitto_restart", "Mosquitto restarted cleanly (SIGTERM, start)",
@@ -365,7 +369,9 @@ def run_case(name: str, rate_per_s: float, profile: Profile, work_dir: Path,
                                 "broker")
         _drain(stack, spec, st.published, profile)
         if case.ts_mode == "steady" and name != "soak":
-            watch.join(profile.drain_timeout_s)
+            # Everything that will arrive has arrived: a watch still waiting waits for
+            # messages that were lost.
+            watch.join(5.0)
             result.recovery_s = watch.recovery_s
         _count(stack, spec, result)
     except HarnessError as exc:
@@ -417,6 +423,10 @@ def _count(stack: Stack, spec: LoadSpec, result: CaseResult) -> None:
     result.lost = result.published - result.stored - expected_dl
     if result.lost > 0:
         result.lost_ranges = count.missing_ranges(stack.influx, result.published)
+    if spec.ts_mode == "skewed":
+        checked, wrong = count.check_timestamps(stack.influx, spec.ts_ms)
+        result.extra["timestamps_checked"] = checked
+        result.extra["timestamps_wrong"] = wrong
 
 
 def _seq_of(payload: str) -> int | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from telemetry.influx import InfluxClient, QueryError
 
@@ -51,21 +53,36 @@ def stored_after(client: InfluxClient, after_ms: int) -> int:
         return -1
 
 
-def missing_ranges(client: InfluxClient, published: int, limit: int = 20,
-                   chunk: int = 200_000) -> list[tuple[int, int]]:
-    """The first `limit` runs of sequence numbers below `published` that are not stored."""
-    seen = bytearray(published)
+def _rows(client: InfluxClient, chunk: int = 200_000) -> Iterator[list[Any]]:
+    """Every (time ms, seq) row, in chunks."""
     offset = 0
     while True:
         res = client.query(f'SELECT "seq" FROM "telemetry" WHERE {ALL_TIME} '
                            f'LIMIT {chunk} OFFSET {offset}')
         rows = [v for s in res[0].get("series") or [] for v in s["values"]]
-        for _, seq in rows:
-            if seq is not None and 0 <= int(seq) < published:
-                seen[int(seq)] = 1
+        yield from rows
         if len(rows) < chunk:
-            break
+            return
         offset += chunk
+
+
+def check_timestamps(client: InfluxClient, ts_of: Callable[[int], int]) -> tuple[int, int]:
+    """(points checked, points whose timestamp is not the one their message carried)."""
+    checked = wrong = 0
+    for t_ms, seq in _rows(client):
+        checked += 1
+        if seq is None or int(t_ms) != ts_of(int(seq)):
+            wrong += 1
+    return checked, wrong
+
+
+def missing_ranges(client: InfluxClient, published: int,
+                   limit: int = 20) -> list[tuple[int, int]]:
+    """The first `limit` runs of sequence numbers below `published` that are not stored."""
+    seen = bytearray(published)
+    for _, seq in _rows(client):
+        if seq is not None and 0 <= int(seq) < published:
+            seen[int(seq)] = 1
     out: list[tuple[int, int]] = []
     i = 0
     while i < published and len(out) < limit:

@@ -71,4 +71,5 @@ def machine() -> str:
 
 
 def write_json(results: Sequence[CaseResult], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")

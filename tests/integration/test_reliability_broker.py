@@ -1,0 +1,44 @@
+"""Fault matrix, short versions: Mosquitto restarted cleanly and killed (SIGKILL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reliability.cases import CI, MOSQUITTO_AUTOSAVE_S, CaseResult, run_case
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+RATE = 2000
+
+
+def _describe(r: CaseResult) -> str:
+    return (f"{r.case}: published {r.published} acked {r.acked} (no subscriber "
+            f"{r.acked_no_subscriber}) stored {r.stored} points {r.points} lost {r.lost} "
+            f"{r.lost_ranges} dead letters {r.dead_lettered} error {r.error} {r.extra}")
+
+
+def test_mosquitto_clean_restart_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    r = run_case("mosquitto_restart", RATE, CI, tmp_path)
+    assert r.error is None, _describe(r)
+    assert r.published > RATE * CI.warmup_s, _describe(r)
+    assert r.acked == r.published, _describe(r)
+    assert r.acked_no_subscriber == 0, _describe(r)  # the collector's session survived
+    assert (r.lost, r.duplicates, r.dead_lettered) == (0, 0, 0), _describe(r)
+    assert r.recovery_s is not None, _describe(r)
+
+
+def test_mosquitto_sigkill_loses_only_what_the_broker_held_unsaved(tmp_path: Path) -> None:
+    """A broker crash may lose messages it acknowledged after its last autosave and had
+    not yet handed to the collector; everything else arrives exactly once."""
+    r = run_case("mosquitto_kill_autosave1", RATE, CI, tmp_path)
+    assert r.error is None, _describe(r)
+    assert r.acked == r.published, _describe(r)
+    assert r.acked_no_subscriber == 0, _describe(r)  # the saved session was restored
+    assert r.duplicates == 0 and r.dead_lettered == 0, _describe(r)
+    acked_at_kill = r.extra["acked_before_kill"]
+    window = int(RATE * (MOSQUITTO_AUTOSAVE_S + 2))
+    for first, last in r.lost_ranges:
+        assert acked_at_kill - window <= first and last < acked_at_kill, _describe(r)
+    assert r.lost <= window, _describe(r)

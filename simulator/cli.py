@@ -272,7 +272,7 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
                              control_topic=fault_topic(plant), on_control=on_control,
                              qos=qos, paced=speed is not None, stop=stop)
         mqtt_sink.set_birth(encoder.meta(start_ms))
-        if not mqtt_sink.wait_connected(10.0):
+        if not mqtt_sink.wait_connected(5.0):
             log.warning("broker %s not reachable yet; running anyway and retrying with "
                         "backoff", ep.display())
         sink = mqtt_sink

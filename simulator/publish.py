@@ -107,9 +107,9 @@ class MqttSink:
         self._lost_logged = False
         if self.control_topic:
             client.subscribe(self.control_topic, qos=1)
-        client.publish(self.status_topic, self._status_online, qos=1, retain=True)
+        self._publish_raw(self.status_topic, self._status_online, 1, True)
         for topic, payload in self._birth:
-            client.publish(topic, payload, qos=self.qos["meta"], retain=True)
+            self._publish_raw(topic, payload, self.qos["meta"], True)
         self._connected.set()
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
@@ -160,13 +160,20 @@ class MqttSink:
                         self.dropped += 1
                         return
                     self._cond.wait(0.5)
+        self._publish_raw(topic, payload, qos, retain)
+
+    def _publish_raw(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
+        """Hand one message to paho and count it (every on_publish matches one of these)."""
+        # Count first: paho may call on_publish (network thread) before publish() returns,
+        # and it must not run under our lock (paho holds its own locks around callbacks).
+        with self._cond:
+            self.sent += 1
         info = self.client.publish(topic, payload, qos=qos, retain=retain)
-        if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS or (
-                qos > 0 and info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN):
+        if not (info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS or (
+                qos > 0 and info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN)):
             with self._cond:
-                self.sent += 1
-        else:
-            self.dropped += 1
+                self.sent -= 1
+                self.dropped += 1
 
     def flush(self) -> None:
         self.drain()

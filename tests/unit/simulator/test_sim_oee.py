@@ -43,7 +43,7 @@ def test_counts_messages_reproduce_the_ground_truth() -> None:
     model = PlantModel(plant, 11, MONDAY_0800_LOCAL_MS - 3 * 3600_000,
                        Intervals.from_seconds(10, 60, 300))
     out = io.StringIO()
-    Runner(model, Encoder(model), StdoutSink(out), duration_ticks=6 * 360 + 7).run()
+    Runner(model, Encoder(model), StdoutSink(out), duration_ticks=4 * 360 + 7).run()
     truth = ground_truth(model)
     counts: dict[str, list[dict]] = {}
     sales: dict[str, float] = {}

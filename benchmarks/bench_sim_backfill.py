@@ -36,7 +36,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     plant = load_plant(scale=args.scale)
     iv = Intervals.from_seconds(args.interval_s, 60.0, 300.0)
-    start, end, ticks = window(END, args.days, round(args.interval_s * 1000))
+    start, _end, ticks = window(END, args.days, round(args.interval_s * 1000))
     with tempfile.TemporaryDirectory() as tmp:
         db = Influxd(run_dir=Path(tmp), port=free_port(), database="factory")
         db.start()

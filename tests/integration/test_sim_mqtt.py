@@ -132,7 +132,7 @@ def test_fault_command_reaches_a_running_simulator(mqtt_url: str, topic_prefix: 
 
         snap = obs.wait_for(lambda s: [a["active"] for a in alarms(s)] == [True, False])
     wos = [p for t, p, _ in snap if t.endswith("/laser-03/workorder")]
-    assert [w["status"] for w in wos][0] == "open" and wos[-1]["status"] == "done"
+    assert wos[0]["status"] == "open" and wos[-1]["status"] == "done"
     assert {w["wo_id"] for w in wos} == {alarms(snap)[0]["wo_id"]}
     states = [p["state"] for t, p, _ in snap if t.endswith("/laser-03/state")]
     assert "FAULT" in states and "MAINTENANCE" in states

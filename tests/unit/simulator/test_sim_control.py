@@ -66,3 +66,50 @@ def test_scenario_run_writes_labels(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert alarms[0]["ts"] == fault[0]["start_ms"]
     wos = [m["payload"]["status"] for m in out if m["topic"].endswith("/laser-03/workorder")]
     assert wos[0] == "open" and wos[-1] == "done" and "in_progress" in wos
+
+
+def test_paced_run_skips_instead_of_bursting() -> None:
+    """A stalled sink makes the paced runner skip ahead; counts still cover every second."""
+    import time
+    from typing import Any
+
+    from simulator.encode import Encoder
+    from simulator.model import Intervals, PlantModel
+    from simulator.runner import Runner
+
+    from .helpers_sim import MONDAY_0800_LOCAL_MS, tiny_plant
+
+    class StallingSink:
+        wants_messages = True
+
+        def __init__(self) -> None:
+            self.counts: list[dict[str, Any]] = []
+            self.telemetry_ts: list[int] = []
+            self.stalled = False
+
+        def send(self, kind: str, topic: str, payload: dict[str, Any]) -> None:
+            if kind == "counts" and topic.endswith("p-01/counts"):
+                self.counts.append(payload)
+            if kind == "telemetry" and topic.endswith("p-01/telemetry"):
+                self.telemetry_ts.append(payload["ts"])
+                if len(self.telemetry_ts) == 4 and not self.stalled:
+                    self.stalled = True
+                    time.sleep(1.0)  # the host stalls for 20 ticks' worth of wall time
+
+        def flush(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    model = PlantModel(tiny_plant(machines=1), 1, MONDAY_0800_LOCAL_MS,
+                       Intervals.from_seconds(5, 10, 60))
+    sink = StallingSink()
+    stats = Runner(model, Encoder(model), sink, speed=100.0, duration_ticks=60).run()
+    assert stats.skipped_ticks > 5
+    gaps = [b - a for a, b in zip(sink.telemetry_ts, sink.telemetry_ts[1:], strict=False)]
+    assert max(gaps) > 5 * 5000  # telemetry jumped over the stall, no burst of stale data
+    assert len(sink.telemetry_ts) < 61
+    # The counts after the gap carry the whole gap: sums stay right.
+    assert sum(p["planned_s"] for p in sink.counts) == pytest.approx(
+        (model.now_ms - model.start_ms) / 1000)

@@ -64,7 +64,7 @@ class Runner:
     def _apply_inputs(self) -> None:
         m = self.model
         next_ts = m.ts_of(m.tick + 1)
-        while self.scenario and m.start_ms + self.scenario[0].at_s * 1000 < next_ts:
+        while self.scenario and m.start_ms + self.scenario[0].at_s * 1000 <= next_ts:
             ev = self.scenario.pop(0)
             m.command(ev.action, ev.machine, **dict(ev.params))
             self.stats.labels.append({"at_s": ev.at_s, "ts_ms": next_ts, "action": ev.action,

@@ -58,7 +58,7 @@ def test_scenario_run_writes_labels(tmp_path: Path, capsys: pytest.CaptureFixtur
     fault = [f for f in data["faults"] if f["source"] == "scenario"]
     assert len(fault) == 1 and fault[0]["machine"] == "laser-03"
     assert fault[0]["code"] == "LSR-CHILLER"
-    assert fault[0]["start_ms"] - start == 125_000  # first tick after 2 min (5 s ticks)
+    assert fault[0]["start_ms"] - start == 120_000  # the tick at 2 min
     assert fault[0]["end_ms"] - fault[0]["start_ms"] == 600_000
     assert [c["action"] for c in data["commands"]] == ["fault", "wear"]
     alarms = [m["payload"] for m in out if m["topic"].endswith("/laser-03/alarm")]

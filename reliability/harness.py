@@ -198,10 +198,6 @@ class Stack:
             return []
         return [json.loads(line) for line in text.splitlines() if line.strip()]
 
-    def restart_mosquitto_after_kill(self) -> None:
-        self.mosquitto.kill()
-        self.mosquitto.restart(timeout_s=60)
-
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.collector.kill()

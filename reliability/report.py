@@ -18,7 +18,9 @@ HEADER = ("| case | rate msg/s (achieved) | published | acked | no sub | stored 
 def _recovery(r: CaseResult) -> str:
     if r.case in ("soak", "timestamps"):
         return "n/a"
-    return "never" if r.recovery_s is None else f"{r.recovery_s:.1f}"
+    if r.recovery_s is None:
+        return "n/a (loss)" if r.lost else "never"
+    return f"{r.recovery_s:.1f}"
 
 
 def _notes(r: CaseResult) -> str:

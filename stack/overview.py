@@ -115,9 +115,9 @@ def planned_queries(now_ms: int, today_ms: int,
                                      to_ms=now_ms, variables=ALL_AREAS)
     out["latest_alarms"] = q.substitute(q.LATEST_ALARMS.influxql, from_ms=range_ms,
                                         to_ms=now_ms)
-    # Freshness of the data (not a dashboard figure): the newest state message.
+    # Freshness of the data (not a dashboard figure): the newest telemetry sample.
     out["latest_data"] = q.substitute(
-        f'SELECT last("state_code") FROM "state" WHERE {q.SITE_WHERE} AND $timeFilter',
+        f'SELECT last("power_kw") FROM "telemetry" WHERE {q.SITE_WHERE} AND $timeFilter',
         from_ms=range_ms, to_ms=now_ms)
     return out
 

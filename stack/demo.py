@@ -157,9 +157,9 @@ def _stop_pid(entry: dict[str, Any], timeout_s: float) -> bool:
 class Demo:
     """One demo run: what it started, in order, so it can stop exactly that."""
 
-    def __init__(self, opts: Options, out: TextIO = sys.stdout) -> None:
+    def __init__(self, opts: Options, out: TextIO | None = None) -> None:
         self.opts = opts
-        self.out = out
+        self.out = out or sys.stdout
         self.run_dir = opts.run_dir
         self.stack_dir = opts.run_dir / "stack"
         self.state_path = opts.run_dir / "demo.json"
@@ -560,8 +560,9 @@ def _already_running(run_dir: Path) -> str:
             "terminal. Stop it with `make demo-down` (python -m stack.demo down).")
 
 
-def down(run_dir: Path, out: TextIO = sys.stdout) -> int:
+def down(run_dir: Path, out: TextIO | None = None) -> int:
     """Stop the demo recorded in run_dir and exactly what it started."""
+    out = out or sys.stdout
     state = _read_state(run_dir)
     if not state:
         print(f"no demo running in {run_dir}", file=out)
@@ -584,7 +585,8 @@ def down(run_dir: Path, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def status(run_dir: Path, out: TextIO = sys.stdout) -> int:
+def status(run_dir: Path, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     state = _read_state(run_dir)
     sup = {"pid": state.get("pid"), "start_time": state.get("start_time")}
     if not state or not _alive(sup):

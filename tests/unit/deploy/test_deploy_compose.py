@@ -405,3 +405,11 @@ def test_influxdb_init_creates_scoped_tokens() -> None:
     assert "v1 dbrp create" in text
     check = " ".join(services()["influxdb"]["healthcheck"]["test"])
     assert "influx-write.token" in check and "influx-read.token" in check
+
+
+def test_collector_metrics_bind_to_loopback_by_default() -> None:
+    from collector.config import OPTIONS
+
+    bind = {o.key: o.default for o in OPTIONS}["metrics_bind"]
+    assert bind == "127.0.0.1"
+    assert "FACTORY_COLLECTOR_METRICS_BIND" not in env_of(services()["collector"])

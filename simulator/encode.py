@@ -8,6 +8,7 @@ area energy of every n-th area, and (shard 0) the site's sales orders.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import repeat
@@ -27,6 +28,13 @@ _STATE_NAMES = [s.name for s in MachineState]
 _DECIMALS = {"temp_c": 2, "vibration_mm_s": 3, "power_kw": 3, "current_a": 2, "load_pct": 1,
              "spindle_rpm": 0, "tonnage_t": 2, "oven_temp_c": 2, "pressure_bar": 3,
              "speed_m_min": 2, "battery_pct": 2, "flow_m3_min": 4}
+
+
+def _json_template(keys: list[str], kind: str) -> str:
+    """``{"ts":%d,"k1":%r,...}`` (counts: the integer fields as %d)."""
+    ints = {"good", "scrap", "good_total", "scrap_total"} if kind == "mixed" else set()
+    parts = ['"ts":%d'] + [f'"{k}":%{"d" if k in ints else "r"}' for k in keys]
+    return "{" + ",".join(parts) + "}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class Encoder:
                       if k % self.shard.count == self.shard.index]
         self.energy_topics = [area_topic(e, s, a, "energy") for a in model.area_ids]
         self.sales_topic = site_topic(e, s, "sales") if self.shard.index == 0 else None
+        self._dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
         self._le: LineEncoder | None = None
         self._tele_fmt: list[tuple[list[str], str]] = []
         self._counts_fmt: tuple[list[str], str] = ([], "")
@@ -79,6 +88,9 @@ class Encoder:
                 sig = [g.name for g in plant.types[tid].signals]
                 self.tele_groups.append((idx, ["temp_c", "vibration_mm_s", "power_kw",
                                                "current_a", "load_pct", *sig]))
+        self._tele_json = [_json_template(names, "float") for _, names in self.tele_groups]
+        self._counts_json = _json_template(
+            list(self._COUNT_KEYS), "mixed")
 
     # -- per kind ----------------------------------------------------------------------------
     def meta(self, ts: int, online: bool = True) -> Iterator[Message]:
@@ -211,3 +223,36 @@ class Encoder:
             yield from self._counts(frame)
         if frame.energy:
             yield from self._energy(frame)
+
+    def encoded(self, frame: Frame) -> Iterator[tuple[str, str, bytes]]:
+        """``messages`` with JSON payloads (compact, as ``json.dumps`` writes them), same order.
+
+        Telemetry and counts are formatted from the columns with per-type templates
+        (``%r`` of a float is what ``json`` writes for it), skipping the dicts.
+        """
+        dumps = self._dumps
+        ts = frame.ts_ms
+        if frame.meta:
+            for kind, topic, payload in self.meta(ts):
+                yield kind, topic, dumps(payload).encode()
+        for kind, topic, payload in self._states(frame):
+            yield kind, topic, dumps(payload).encode()
+        for kind, topic, payload in self.events(frame):
+            yield kind, topic, dumps(payload).encode()
+        if frame.telemetry:
+            topics = self.topics["telemetry"]
+            for (idx, _, cols), tmpl in zip(self._telemetry_columns(), self._tele_json,
+                                               strict=True):
+                for i, row in zip(idx.tolist(), zip(repeat(ts), *cols, strict=False),
+                                  strict=True):
+                    yield "telemetry", topics[i], (tmpl % row).encode()
+        if frame.counts:
+            topics = self.topics["counts"]
+            tmpl = self._counts_json
+            for i, row in zip(self.producing.tolist(),
+                              zip(repeat(ts), *self._counts_columns(), strict=False),
+                              strict=True):
+                yield "counts", topics[i], (tmpl % row).encode()
+        if frame.energy:
+            for kind, topic, payload in self._energy(frame):
+                yield kind, topic, dumps(payload).encode()

@@ -143,11 +143,10 @@ class MqttSink:
         """Retained meta messages re-published on every (re)connect."""
         self._birth = [(topic, self._dumps(p).encode()) for _, topic, p in messages]
 
-    def send(self, kind: str, topic: str, payload: dict[str, Any]) -> None:
+    def send(self, kind: str, topic: str, payload: bytes) -> None:
         if kind == "meta":
             return  # published as the retained birth on every (re)connect: set_birth
-        self.publish(topic, self._dumps(payload).encode(), self.qos.get(kind, 1),
-                     kind == "meta")
+        self.publish(topic, payload, self.qos.get(kind, 1))
 
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None:
         if self.sent - self.acked >= self.max_pending:

@@ -89,7 +89,7 @@ class Runner:
         sim0 = m.now_ms
         frame = m.initial_frame()
         if encode:
-            self._emit(enc.messages(frame))
+            self._emit(enc.encoded(frame))
         last = self.duration_ticks
         while not self.stop.is_set() and (last is None or m.tick < last):
             self._apply_inputs()
@@ -105,7 +105,7 @@ class Runner:
             final = last is not None and m.tick + 1 == last
             frame = m.step(force_counts=final)
             if encode:
-                self._emit(enc.messages(frame))
+                self._emit(enc.encoded(frame))
             m.after_emit(frame)
             self.stats.ticks += 1
         self.stats.wall_s = time.monotonic() - wall0
@@ -122,7 +122,8 @@ class Runner:
         while m.tick < target_tick and not self.stop.is_set():
             frame = m.step()
             if self.sink.wants_messages:
-                self._emit(self.encoder.events(frame))
+                dumps = self.encoder._dumps
+                self._emit((k, t, dumps(p).encode()) for k, t, p in self.encoder.events(frame))
             # Counts/energy accumulate on until the next emitted interval.
             skipped += 1
         self.stats.skipped_ticks += skipped

@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
 
 class Sink(Protocol):
     #: False: the runner does not even encode messages (the null sink).
     wants_messages: bool
 
-    def send(self, kind: str, topic: str, payload: dict[str, Any]) -> None: ...
+    def send(self, kind: str, topic: str, payload: bytes) -> None:
+        """One message: its kind, topic and compact JSON payload."""
 
     def flush(self) -> None: ...
 
@@ -27,7 +28,7 @@ class NullSink:
     def __init__(self) -> None:
         self.sent = 0
 
-    def send(self, kind: str, topic: str, payload: dict[str, Any]) -> None:
+    def send(self, kind: str, topic: str, payload: bytes) -> None:
         self.sent += 1
 
     def flush(self) -> None:
@@ -45,11 +46,13 @@ class StdoutSink:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
         self.sent = 0
-        self._dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+        self._topics: dict[str, str] = {}
 
-    def send(self, kind: str, topic: str, payload: dict[str, Any]) -> None:
-        self.out.write(self._dumps({"topic": topic, "payload": payload}))
-        self.out.write("\n")
+    def send(self, kind: str, topic: str, payload: bytes) -> None:
+        head = self._topics.get(topic)
+        if head is None:
+            head = self._topics[topic] = '{"topic":' + json.dumps(topic, ensure_ascii=False)
+        self.out.write(f'{head},"payload":{payload.decode()}}}\n')
         self.sent += 1
 
     def flush(self) -> None:

@@ -87,7 +87,8 @@ def test_paced_run_skips_instead_of_bursting() -> None:
             self.telemetry_ts: list[int] = []
             self.stalled = False
 
-        def send(self, kind: str, topic: str, payload: dict[str, Any]) -> None:
+        def send(self, kind: str, topic: str, raw: bytes) -> None:
+            payload = json.loads(raw)
             if kind == "counts" and topic.endswith("p-01/counts"):
                 self.counts.append(payload)
             if kind == "telemetry" and topic.endswith("p-01/telemetry"):

@@ -38,3 +38,19 @@ def test_line_encoder_falls_back_for_unusual_payloads() -> None:
     counts = {"ts": 9, "good": 3, "scrap": 0, "run_s": 10.0}
     assert le.line("counts", "acme/sz/hw/l1/m1/counts", counts) == \
         to_line("acme/sz/hw/l1/m1/counts", counts)
+
+
+def test_encoded_payloads_equal_json_of_the_messages() -> None:
+    """The template JSON of telemetry/counts is byte-identical to json.dumps (compact)."""
+    import json
+
+    model = PlantModel(load_plant(), 6, MONDAY_0800_LOCAL_MS, Intervals.from_seconds(5))
+    enc = Encoder(model)
+    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    frames = [model.initial_frame()]
+    for _ in range(40):
+        frames.append(model.step())
+        fast = list(enc.encoded(frames[-1]))
+        ref = [(k, t, dumps(p).encode()) for k, t, p in enc.messages(frames[-1])]
+        assert fast == ref
+        model.after_emit(frames[-1])

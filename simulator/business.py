@@ -56,6 +56,7 @@ class SalesModel:
         self.rate_per_s = plant.sales_orders_per_h / 3600.0
         self.rng = rng
         self.seq = 0
+        self._day: tuple[int, str] = (-1, "")
         self.region_amount = np.zeros(len(SALES_REGIONS))
 
     def orders(self, prev_ts: int, ts: int, utc_offset_h: float) -> list[SalesOrder]:
@@ -68,8 +69,9 @@ class SalesModel:
         n = min(int(rng.poisson(lam)), span_ms)
         if n == 0:
             return []
-        offsets = np.sort(rng.choice(span_ms, n, replace=False)) + 1
-        r = rng.random((6, n))
+        r = rng.random((7, n))
+        # One order per equal slot of the tick: distinct, increasing ms offsets in 1..span.
+        offsets = ((np.arange(n) + r[6]) * (span_ms / n)).astype(np.int64) + 1
         regions = np.searchsorted(_REGION_CUM, r[0], side="right")
         evening = 19 <= hour <= 23
         channels = np.searchsorted(_CH_CUM_EVENING if evening else _CH_CUM_DAY, r[1],
@@ -79,7 +81,10 @@ class SalesModel:
         dealer_units = 5 + (r[4] * 36).astype(np.int64)
         export_units = 20 + (r[4] * 101).astype(np.int64)
         discount = 0.82 + 0.18 * r[5]
-        day = dt.datetime.fromtimestamp(local, dt.UTC).strftime("%Y%m%d")
+        day_key = int(local // 86400)
+        if day_key != self._day[0]:
+            self._day = (day_key, dt.datetime.fromtimestamp(local, dt.UTC).strftime("%Y%m%d"))
+        day = self._day[1]
         out = []
         for j in range(n):
             region = int(regions[j])

@@ -33,10 +33,6 @@ class RunStats:
     commands: int = 0
     labels: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def machine_samples(self) -> int:
-        return self.ticks
-
 
 class Runner:
     def __init__(self, model: PlantModel, encoder: Encoder, sink: Sink, *,

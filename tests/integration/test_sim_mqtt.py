@@ -163,3 +163,27 @@ def test_broker_unreachable_at_start_does_not_crash(caplog: pytest.LogCaptureFix
                  "--mqtt-url", url, "--log-level", "WARNING"]) == 0
     assert time.monotonic() - t0 < 60
     assert "not reachable" in caplog.text
+
+
+def test_sigterm_stops_the_process_cleanly(mqtt_url: str, topic_prefix: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", "--enterprise", topic_prefix,
+         "--speed", "10", "--mqtt-url", mqtt_url, "--log-level", "INFO"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with observer(mqtt_url, topic_prefix) as obs:
+            obs.wait_for(lambda s: any(kind(t) == "telemetry" for t, _, _ in s))
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
+            obs.wait_for(lambda s: sum(kind(t) == "meta" and p["online"] is False
+                                       for t, p, _ in s) == 126)
+        assert "Traceback" not in err and "stopping" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -413,3 +413,14 @@ def test_collector_metrics_bind_to_loopback_by_default() -> None:
     bind = {o.key: o.default for o in OPTIONS}["metrics_bind"]
     assert bind == "127.0.0.1"
     assert "FACTORY_COLLECTOR_METRICS_BIND" not in env_of(services()["collector"])
+
+
+def test_the_documented_kiosk_urls_exist() -> None:
+    import json
+
+    for lang, uid in (("en", "plant-overview"), ("zh", "plant-overview-zh")):
+        board = json.loads((ROOT / f"dashboards/json/{lang}/plant-overview.json").read_text())
+        assert board["uid"] == uid
+        assert f"/d/{uid}?kiosk" in (ROOT / "docs/deployment.md").read_text()
+    assert "/d/plant-overview?kiosk" in (ROOT / "docker-compose.yml").read_text()
+    assert "/d/plant-overview?kiosk" in (ROOT / "scripts/demo").read_text()

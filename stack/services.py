@@ -188,6 +188,10 @@ class Mosquitto(Service):
 
     def prepare(self) -> None:
         lines = [
+            # Started as root, Mosquitto drops to the `mosquitto` user, which cannot write
+            # persistence into our root-owned run dir: every save would fail and a restart
+            # would lose all persistent sessions. Stay the user that started it.
+            *(["user root"] if os.geteuid() == 0 else []),
             f"listener {self.port} 127.0.0.1",
             f"allow_anonymous {'true' if self.anonymous else 'false'}",
             "persistence true",

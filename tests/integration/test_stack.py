@@ -100,3 +100,42 @@ def test_factory_stack_up_status_down(tmp_path: Path) -> None:
     assert not port_open(mqtt) and not port_open(influx)
     st = subprocess.run([*base, "status"], capture_output=True, text=True, timeout=60)
     assert st.returncode == 3 and "not running" in st.stdout
+
+
+def test_mosquitto_persists_sessions_across_a_restart(
+        fresh_mosquitto: Callable[..., Mosquitto], topic_prefix: str) -> None:
+    """A queued QoS 1 message for an offline persistent session survives a clean restart."""
+    svc = fresh_mosquitto()
+    ep = MqttEndpoint.from_url(svc.url)
+    sub = make_client(ep, f"{topic_prefix}-persist", clean_start=False, session_expiry_s=3600)
+    ready = threading.Event()
+    sub.on_subscribe = lambda *a: ready.set()
+    sub.on_connect = lambda c, *a: c.subscribe(f"{topic_prefix}/#", qos=1)
+    sub.connect(**connect_kwargs(sub, ep))
+    sub.loop_start()
+    assert ready.wait(10)
+    sub.disconnect()
+    sub.loop_stop()
+    pub = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    pub.connect(ep.host, ep.port)
+    pub.loop_start()
+    pub.publish(f"{topic_prefix}/queued", b"kept", qos=1).wait_for_publish(10)
+    pub.disconnect()
+    pub.loop_stop()
+    svc.restart()
+    assert "Permission denied" not in svc.log_path.read_text()
+    got: list[bytes] = []
+    arrived = threading.Event()
+
+    def on_message(_c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        got.append(msg.payload)
+        arrived.set()
+
+    again = make_client(ep, f"{topic_prefix}-persist", clean_start=False, session_expiry_s=3600)
+    again.on_message = on_message
+    again.connect(**connect_kwargs(again, ep))
+    again.loop_start()
+    assert arrived.wait(15)
+    again.disconnect()
+    again.loop_stop()
+    assert got == [b"kept"]

@@ -426,6 +426,22 @@ class PlantModel:
                                          self.last_cycle_s)
         return frame
 
+    def closing_frame(self) -> Frame:
+        """Counts and energy for the partial interval up to now, when a run stops early.
+
+        Empty when the last tick already sent them (no two messages share a ts).
+        """
+        k = self.tick
+        frame = Frame(ts_ms=self.now_ms, tick=k, telemetry=False,
+                      state_changed=np.zeros(self.n, bool))
+        frame.counts = k > 0 and k % self.iv.counts_every != 0
+        frame.energy = k > 0 and k % self.iv.energy_every != 0
+        if frame.counts:
+            units = self.acc_good + self.acc_scrap
+            self.last_cycle_s = np.where(units > 0, self.acc_eff_s / np.maximum(units, 1),
+                                         self.last_cycle_s)
+        return frame
+
     def after_emit(self, frame: Frame) -> None:
         """Reset interval accumulators once the encoder has read a frame."""
         if frame.counts:

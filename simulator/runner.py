@@ -104,6 +104,11 @@ class Runner:
                 self._emit(enc.encoded(frame))
             m.after_emit(frame)
             self.stats.ticks += 1
+        if encode and (last is None or m.tick < last):
+            # Stopped early: report the partial interval so counts cover all of it.
+            frame = m.closing_frame()
+            self._emit(enc.encoded(frame))
+            m.after_emit(frame)
         self.stats.wall_s = time.monotonic() - wall0
         sink.flush()
         return self.stats

@@ -114,3 +114,32 @@ def test_paced_run_skips_instead_of_bursting() -> None:
     # The counts after the gap carry the whole gap: sums stay right.
     assert sum(p["planned_s"] for p in sink.counts) == pytest.approx(
         (model.now_ms - model.start_ms) / 1000)
+
+
+def test_stopping_early_reports_the_partial_interval() -> None:
+    import io
+    import threading
+
+    from simulator.encode import Encoder
+    from simulator.model import Intervals, PlantModel
+    from simulator.runner import Runner
+    from simulator.sinks import StdoutSink
+
+    from .helpers_sim import MONDAY_0800_LOCAL_MS, tiny_plant
+
+    model = PlantModel(tiny_plant(machines=1), 1, MONDAY_0800_LOCAL_MS,
+                       Intervals.from_seconds(5, 60, 60))
+    stop = threading.Event()
+
+    class StopAfter(StdoutSink):
+        def send(self, kind: str, topic: str, payload: bytes) -> None:
+            super().send(kind, topic, payload)
+            if kind == "telemetry" and json.loads(payload)["ts"] >= MONDAY_0800_LOCAL_MS + 95_000:
+                stop.set()
+
+    out = io.StringIO()
+    Runner(model, Encoder(model), StopAfter(out), stop=stop).run()
+    counts = [json.loads(x)["payload"] for x in out.getvalue().splitlines()
+              if json.loads(x)["topic"].endswith("/counts")]
+    assert [c["ts"] - MONDAY_0800_LOCAL_MS for c in counts] == [60_000, 95_000]
+    assert sum(c["planned_s"] for c in counts) == 95.0

@@ -52,6 +52,9 @@ REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "brea
 TECHNICIANS = ("Zhang Wei", "Wang Fang", "Li Qiang", "Chen Jing", "Liu Yang", "Zhao Lei",
                "Huang Min", "Zhou Tao")
 
+#: Vibration relative to running, by state (OFF IDLE RUNNING SETUP FAULT MAINTENANCE).
+_VIB_BY_STATE = np.array([0.03, 0.2, 1.0, 0.35, 0.1, 0.03])
+
 # Signal models (numbered for speed).
 _LEVEL, _THERMAL, _CHARGE = 0, 1, 2
 _MODELS = {"level": _LEVEL, "thermal": _THERMAL, "charge": _CHARGE}
@@ -124,6 +127,10 @@ class _SignalGroup:
     lo: np.ndarray
     hi: np.ndarray
     value: np.ndarray  # current internal value (thermal / charge)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # arange(len(idx))
+
+    def __post_init__(self) -> None:
+        self.rows = np.arange(len(self.idx))
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,7 @@ class PlantModel:
         self._open_episode: dict[int, Episode] = {}
         self._commands: list[tuple[str, int, dict[str, Any]]] = []
         self._wo_seq = 0
+        self._ar = np.arange(n)
         self.force_full_state = False
         self._init_state()
 
@@ -354,7 +362,7 @@ class PlantModel:
         self.tick += 1
         ts = self.now_ms
         prev_ts = ts - self.dt_ms
-        ar = np.arange(n)
+        ar = self._ar
         s = self.state
         noise = rng.standard_normal((8, n))
         # 1. the interval (prev_ts, ts] in state s ------------------------------------------
@@ -393,11 +401,12 @@ class PlantModel:
         self.temp_c += (target - self.temp_c) * self.temp_alpha
         self.wear += run_s / self.wear_life_s * (0.7 + 0.6 * self.load / 100)
         for g in self.signal_groups:
-            st = s[g.idx]
-            level = g.by_state[np.arange(len(g.idx)), st]
+            if g.model == _LEVEL:
+                continue  # a level signal has no memory: computed in _compute_signals
+            level = g.by_state[g.rows, s[g.idx]]
             if g.model == _THERMAL:
                 g.value += (level - g.value) * g.alpha
-            elif g.model == _CHARGE:
+            else:
                 g.value = np.clip(g.value + level * dt / 60, g.lo, g.hi)
         energy = self.power_kw * dt / 3600
         area_kwh = np.bincount(self.area_idx, energy, minlength=len(self.area_ids)) \
@@ -634,7 +643,7 @@ class PlantModel:
                               int(self.wo_opened[i]))
 
     def _compute_signals(self, noise: np.ndarray) -> None:
-        ar = np.arange(self.n)
+        ar = self._ar
         st = self.state
         running = st == RUNNING
         base = self.power_by_state[ar, st]
@@ -643,14 +652,14 @@ class PlantModel:
         self.power_kw = np.maximum(power * (1 + 0.02 * noise[2]), 0.0)
         self.current_a = self.power_kw * AMPS_PER_KW
         self.load_pct = np.where(running, self.load, 0.0)
-        vib_f = np.array([0.03, 0.2, 1.0, 0.35, 0.1, 0.03])[st]
+        vib_f = _VIB_BY_STATE[st]
         vib = self.vib_base * (1 + self.wear_gain * self.wear * self.wear) * vib_f
         self.vibration = np.maximum(vib * (1 + 0.05 * noise[3]), 0.01)
         self.temp_out = self.temp_c + 0.15 * noise[4]
         for gi, g in enumerate(self.signal_groups):
             z = noise[5 + gi % 3][g.idx]
             if g.model == _LEVEL:
-                level = g.by_state[np.arange(len(g.idx)), st[g.idx]]
+                level = g.by_state[g.rows, st[g.idx]]
                 v = np.maximum(level * (1 + g.noise * z), 0.0)
             elif g.model == _THERMAL:
                 v = g.value * (1 + g.noise * z)

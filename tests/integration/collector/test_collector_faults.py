@@ -116,3 +116,45 @@ def test_shared_subscription_splits_load_exactly(
     received = [c.metrics.total_in for c in collectors]
     assert all(n > 1000 for n in received), received
     assert sum(received) == len(msgs)
+
+
+def test_full_spool_pauses_intake_then_resumes_without_loss(
+        mqtt_url: str, topic_prefix: str, tmp_path: Path,
+        fresh_influxd: Callable[..., Influxd],
+        running_collectors: Callable[[CollectorConfig], Collector]) -> None:
+    svc = fresh_influxd()
+    conf = tmp_path / "c.yaml"
+    conf.write_text("collector:\n  spool_max_mb: 0.05\n  retry_max_s: 1\n")  # ~50 KB
+    cfg = make_config(run_args(mqtt_url, svc.url, "factory", tmp_path / "spool", "--topic",
+                               f"{topic_prefix}/#"), conf)
+    c = running_collectors(cfg)
+    svc.stop()
+    msgs = contract_messages(topic_prefix, 3000)
+    pub = Publisher(mqtt_url)
+    pub.publish(msgs)  # the broker accepts them all; the collector stops taking them
+    pub.close()
+    wait_until(lambda: c.metrics.is_paused, 30, "intake paused")
+    assert not c.health()[0]
+    assert c.metrics.total_in < len(msgs)  # the rest waits, unacked, at the broker
+    svc.restart()
+    want = expected_counts(msgs)
+    db = influx(svc.url, "factory")
+    wait_until(lambda: counts_in_db(db, list(want)) == want, 90, f"all of {want}")
+    wait_until(lambda: not c.metrics.is_paused, 30, "intake resumed")
+
+
+def test_mqtt_311_persistent_session(
+        mqtt_url: str, influx_url: str, influx_db: str, topic_prefix: str, tmp_path: Path,
+        running_collectors: Callable[[CollectorConfig], Collector]) -> None:
+    argv = run_args(mqtt_url, influx_url, influx_db, tmp_path / "spool", "--topic",
+                    f"{topic_prefix}/#", "--mqtt-protocol", "3.1.1")
+    first = running_collectors(make_config(argv))
+    first.stop()  # a persistent 3.1.1 session (clean_session false) keeps our subscription
+    msgs = contract_messages(topic_prefix, 1000)
+    pub = Publisher(mqtt_url)
+    pub.publish(msgs)  # published while no collector runs
+    pub.close()
+    running_collectors(make_config(argv))
+    want = expected_counts(msgs)
+    db = influx(influx_url, influx_db)
+    wait_until(lambda: counts_in_db(db, list(want)) == want, 60, f"all of {want}")

@@ -187,3 +187,22 @@ def test_sigterm_stops_the_process_cleanly(mqtt_url: str, topic_prefix: str) -> 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_broker_that_comes_up_later_is_connected_to(tmp_path: Any, topic_prefix: str) -> None:
+    from stack.services import Mosquitto
+
+    port = free_port()
+    broker = Mosquitto(run_dir=tmp_path / "late-broker", port=port)
+    argv = ["run", "--enterprise", topic_prefix, "--speed", "30", "--mqtt-url",
+            f"mqtt://127.0.0.1:{port}", "--log-level", "WARNING"]
+    try:
+        with running_sim(argv):
+            time.sleep(1.0)
+            broker.start()
+            with observer(broker.url, topic_prefix) as obs:
+                obs.wait_for(lambda s: sum(kind(t) == "telemetry" for t, _, _ in s) >= 126)
+                snap = obs.wait_for(lambda s: sum(kind(t) == "meta" for t, _, _ in s) >= 126)
+            assert {p["online"] for t, p, _ in snap if kind(t) == "meta"} == {True}
+    finally:
+        broker.stop()

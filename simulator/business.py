@@ -78,8 +78,8 @@ class SalesModel:
                                    side="right")
         products = np.searchsorted(_PRODUCT_CUM, r[2], side="right")
         u = r[3]
-        dealer_units = 5 + (r[4] * 36).astype(np.int64)
-        export_units = 20 + (r[4] * 101).astype(np.int64)
+        dealer_units = 2 + (r[4] * 11).astype(np.int64)  # 2-12 units
+        export_units = 10 + (r[4] * 51).astype(np.int64)  # 10-60 units
         discount = 0.82 + 0.18 * r[5]
         day_key = int(local // 86400)
         if day_key != self._day[0]:

@@ -459,7 +459,7 @@ class Plant:
     calendars: Mapping[str, Calendar]
     areas: tuple[Area, ...]
     source: str = "<plant>"
-    sales_orders_per_h: float = 180.0
+    sales_orders_per_h: float = 60.0
 
     @property
     def machines(self) -> list[Machine]:
@@ -591,7 +591,7 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
     plant = Plant(enterprise=enterprise, site=site, name=_str(ctx, m, "name", "", site),
                   utc_offset_h=offset, types=types, calendars=calendars, areas=tuple(areas),
                   source=source,
-                  sales_orders_per_h=_num(ctx, m, "sales_orders_per_h", "", 180.0))
+                  sales_orders_per_h=_num(ctx, m, "sales_orders_per_h", "", 60.0))
     return scale_plant(plant, scale) if scale > 1 else plant
 
 

@@ -40,3 +40,11 @@ def test_console_example_runs(cmd: str, tmp_path: Path,
     finally:
         os.chdir(cwd)
     capsys.readouterr()
+
+
+def test_sample_output_in_the_doc_is_real(capsys: pytest.CaptureFixture[str]) -> None:
+    sample = re.search(r"```json\n(\{\"topic\".*?)\n```", DOC.read_text(), flags=re.S)
+    assert sample is not None
+    assert main(["run", "--seed", "7", "--duration", "10m", "--speed", "max", "--sink",
+                 "stdout", "--log-level", "WARNING"]) == 0
+    assert sample.group(1) in capsys.readouterr().out.splitlines()

@@ -28,6 +28,7 @@ class Observer:
     def __init__(self, url: str, prefix: str) -> None:
         host, port = url.removeprefix("mqtt://").split(":")
         self.messages: list[tuple[str, dict[str, Any], bool]] = []
+        self.qos: dict[str, set[int]] = {}
         self.lock = threading.Lock()
         self.client = paho.Client(CallbackAPIVersion.VERSION2,
                                   client_id=f"obs-{uuid.uuid4().hex[:8]}")
@@ -39,6 +40,7 @@ class Observer:
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         with self.lock:
             self.messages.append((msg.topic, json.loads(msg.payload), bool(msg.retain)))
+            self.qos.setdefault(msg.topic.rsplit("/", 1)[1], set()).add(msg.qos)
 
     def snapshot(self) -> list[tuple[str, dict[str, Any], bool]]:
         with self.lock:
@@ -206,3 +208,13 @@ def test_broker_that_comes_up_later_is_connected_to(tmp_path: Any, topic_prefix:
             assert {p["online"] for t, p, _ in snap if kind(t) == "meta"} == {True}
     finally:
         broker.stop()
+
+
+def test_mqtt_311_and_qos_per_kind(mqtt_url: str, topic_prefix: str) -> None:
+    with observer(mqtt_url, topic_prefix) as obs:
+        assert main(["run", "--enterprise", topic_prefix, "--duration", "2m", "--speed", "max",
+                     "--mqtt-url", mqtt_url, "--mqtt-protocol", "3.1.1", "--qos",
+                     "telemetry=0,state=1,counts=1", "--log-level", "WARNING"]) == 0
+        obs.wait_for(lambda s: sum(kind(t) == "counts" for t, _, _ in s) >= 4 * 90)
+    assert obs.qos["telemetry"] == {0}
+    assert obs.qos["state"] == {1} and obs.qos["counts"] == {1}

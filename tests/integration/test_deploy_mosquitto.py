@@ -372,6 +372,9 @@ def test_simulator_and_collector_work_through_the_locked_down_broker(
     from telemetry.influx import InfluxClient
 
     bin_dir = Path(sys.executable).parent
+    # The simulator's retained online/offline status (its last will) must pass the ACL.
+    status_watch = Client(broker, "collector", broker.passwords["collector"]).connect()
+    status_watch.subscribe(f"{E}/+/_control/status/+")
     sim_pw, col_pw = broker.passwords["simulator"], broker.passwords["collector"]
     port = broker.svc.port
     col_log = tmp_path / "collector.log"
@@ -422,6 +425,12 @@ def test_simulator_and_collector_work_through_the_locked_down_broker(
     finally:
         collector.terminate()
         collector.wait(60)
+    with status_watch.got:
+        assert status_watch.got.wait_for(
+            lambda: any(b'"online": false' in p.replace(b'"online":false', b'"online": false')
+                        for _, p in status_watch.messages), WAIT_S), status_watch.messages
+    assert any(b"true" in p for _, p in status_watch.messages)  # online, then offline
+    status_watch.close()
     logs = col_log.read_text() + sim.stdout + sim.stderr
     assert sim_pw not in logs and col_pw not in logs
     assert "mqtt://collector@127.0.0.1" in col_log.read_text()  # shown without the password

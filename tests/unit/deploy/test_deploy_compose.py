@@ -356,7 +356,9 @@ def test_acl_matches_the_contract_topics() -> None:
     e = DEFAULT_ENTERPRISE
     assert set(acl) == {"simulator", "collector", "operator", "health"}
     control = topics.control_topic(e, "+", "+")
-    assert {t for a, t in acl["simulator"] if a == "write"} == expected_simulator_topics(e)
+    status = topics.control_topic(e, "+", "status/+")  # the simulator's retained status
+    assert {t for a, t in acl["simulator"] if a == "write"} == \
+        expected_simulator_topics(e) | {status}
     assert {t for a, t in acl["simulator"] if a == "read"} == {control}
     assert acl["collector"] == [("read", topics.subscription(e))]
     assert acl["operator"] == [("write", control)]
@@ -386,6 +388,8 @@ def test_every_contract_topic_is_writable_by_the_simulator() -> None:
         topics.parse(topic)  # it is a contract topic
         assert sum(matches(g, topic) for g in grants) == 1, topic
     assert not any(matches(g, topics.control_topic(e, s, "fault")) for g in grants)
+    status = topics.control_topic(e, s, "status/factory-sim-hearth-0of1")
+    assert sum(matches(g, status) for g in grants) == 1
 
 
 def test_mosquitto_password_file_is_generated_not_committed() -> None:

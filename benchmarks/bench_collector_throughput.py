@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -64,7 +65,8 @@ if mode == "prepare":
     c.disconnect(); c.loop_stop(); sys.exit(0)
 done.wait(600)
 t1 = time.monotonic()
-print(json.dumps({"received": got, "elapsed_s": t1 - t0}), flush=True)
+cpu = time.process_time()
+print(json.dumps({"received": got, "elapsed_s": t1 - t0, "cpu_s": cpu}), flush=True)
 c.disconnect(); c.loop_stop()
 '''
 
@@ -106,6 +108,12 @@ print(json.dumps({"written": n, "elapsed_s": seconds}), flush=True)
 '''
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bare_round(mqtt: Mosquitto, n: int) -> float:
     prefix = f"b{uuid.uuid4().hex[:8]}"
     argv = [sys.executable, "-c", BARE, str(mqtt.port), f"{prefix}/#", f"{prefix}-bare", str(n)]
@@ -115,7 +123,7 @@ def bare_round(mqtt: Mosquitto, n: int) -> float:
     bare = json.loads(out.stdout.strip().splitlines()[-1])
     rate = float(bare["received"] / bare["elapsed_s"])
     print(f"  bare paho subscriber: {bare['received']} in {bare['elapsed_s']:.1f} s = "
-          f"{rate:.0f} msg/s", flush=True)
+          f"{rate:.0f} msg/s, {bare['cpu_s'] / n * 1e6:.0f} us CPU/msg", flush=True)
     return rate
 
 
@@ -135,13 +143,14 @@ def collector_round(mqtt: Mosquitto, influx: Influxd, run: Path, n: int) -> floa
         time.sleep(0.02)  # like the bare subscriber
     t0 = time.monotonic()
     while metric(port, "collector_points_written_total") < n:
-        time.sleep(0.25)
+        time.sleep(0.5)  # each scrape costs the collector CPU: keep them rare
     elapsed = time.monotonic() - t0
+    cpu_s = cpu_seconds(proc.pid)
     stored = influx_count(influx, where=f"WHERE enterprise = '{prefix}'")
     proc.terminate()
     proc.wait(60)
     print(f"  collector: {n} written in {elapsed:.1f} s (connect -> all written) = "
-          f"{n / elapsed:.0f} msg/s; InfluxDB holds {stored} "
+          f"{n / elapsed:.0f} msg/s, {cpu_s / n * 1e6:.0f} us CPU/msg; InfluxDB holds {stored} "
           f"({'zero loss' if stored == n else f'LOST {n - stored}'})", flush=True)
     return n / elapsed
 

@@ -11,7 +11,9 @@
    ``grafana-server`` binary is on PATH;
 5. a live terminal overview (:mod:`stack.overview`) refreshing every few seconds.
 
-``q`` (or Ctrl-C, or ``python -m stack.demo down`` from another terminal) stops exactly
+``f`` makes the next running hardware-workshop machine fault now (a fault on cue, via
+``factory-sim fault``). ``q`` (or Ctrl-C, or ``python -m stack.demo down`` from another
+terminal) stops exactly
 what it started. A second ``up`` while one runs says so and exits. ``--once`` and
 ``--for 30s`` are headless: they print the overview as text and stop.
 """
@@ -173,6 +175,7 @@ class Demo:
         self.metrics_port = 0
         self.endpoints: Endpoints | None = None
         self.notes: list[str] = []
+        self.fault_count = 0
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -401,15 +404,14 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
             parts.append(f"MQTT {self.endpoints.mqtt_url}  InfluxDB {self.endpoints.influx_url}")
         parts += self.notes
         if not self.opts.headless:
-            parts.append("q quits")
+            parts.append("f: fault on cue · q quits")
         return " · ".join(parts)
 
     def snapshot(self, client: InfluxClient) -> Overview | None:
         try:
             o = fetch(client)
         except QueryError as exc:
-            self.notes = [n for n in self.notes if not n.startswith("query failed")]
-            self.notes.append(f"query failed: {exc}")
+            self.set_note("query failed", str(exc))
             return None
         record = {"frame_at_ms": int(time.time() * 1000),
                   "sim_started_ms": self.sim_started_ms, "live": self.is_live(o),
@@ -446,22 +448,50 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
             self.stop.wait(min(self.opts.refresh_s, max(0.0, end - time.monotonic())))
         return 0
 
+    def trigger_fault(self, o: Overview | None) -> None:
+        """`f`: make the next running hardware-workshop machine fault now (on cue)."""
+        if o is None or self.endpoints is None:
+            return
+        if not self.is_live(o):  # before that the simulator may not listen yet
+            self.set_note("fault", "the simulator is not live yet; try again in a moment")
+            return
+        running = [m for m, state in o.hardware_states.items() if state == "RUNNING"]
+        if not running:
+            self.set_note("fault", "no running hardware machine to fault")
+            return
+        self.fault_count += 1
+        machine = running[(self.fault_count - 1) % len(running)]
+        subprocess.Popen([*_tool("factory-sim"), "fault", machine, "--mqtt-url",
+                          self.endpoints.mqtt_url], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+        self.set_note("fault", f"fault triggered on {machine}")
+
+    def set_note(self, key: str, text: str) -> None:
+        self.notes = [n for n in self.notes if not n.startswith(f"{key}:")]
+        self.notes.append(f"{key}: {text}")
+
     def overview_live(self, client: InfluxClient) -> int:
         console = Console()
+        o: Overview | None = None
         with _cbreak(sys.stdin) as keys, Live(console=console, screen=True,
                                               auto_refresh=False) as live:
             next_at = 0.0
             while not self.stop.is_set():
                 if time.monotonic() >= next_at:
-                    o = self.snapshot(client)
+                    o = self.snapshot(client) or o
                     if o is not None:
                         live.update(render(o, title=TITLE, status=self.status_line()),
                                     refresh=True)
                     next_at = time.monotonic() + self.opts.refresh_s
                 if keys is not None:
                     ready, _, _ = select.select([keys], [], [], 0.2)
-                    if ready and keys.read(1).lower() == "q":
+                    key = keys.read(1).lower() if ready else ""
+                    if key == "q":
                         break
+                    if key == "f":
+                        self.trigger_fault(o)
+                        next_at = 0.0  # show the note now
                 else:
                     self.stop.wait(0.2)
         return 0

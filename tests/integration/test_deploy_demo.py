@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -243,7 +244,8 @@ def test_demo_down_cleans_up_after_a_killed_demo(tmp_path: Path,
 
 def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
                                                           ports: dict[str, int]) -> None:
-    """On a terminal the overview is live (rich, full screen); `q` quits and cleans up."""
+    """On a terminal the overview is live (rich, full screen); `f` makes a machine fault on
+    cue; `q` quits and cleans up."""
     import fcntl
     import pty
     import struct
@@ -281,6 +283,20 @@ def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
                  b"running" in screen, "the live overview on the terminal")
         started = [*state["children"].values(),
                    *read_json(tmp_path / "stack" / "stack.json").values()]
+        # `f` makes a running hardware machine fault on cue; the overview shows it. (Once
+        # the simulator's data is live it has subscribed to the control topic.)
+        wait_for(lambda: read_some() is not None and any(f["live"] for f in frames(tmp_path)),
+                 "live data on the overview")
+        os.write(master, b"f")
+        wait_for(lambda: read_some() is not None and b"fault triggered on" in screen,
+                 "the fault note")
+        machine = re.search(rb"fault triggered on ([A-Za-z0-9_.-]+)", bytes(screen))
+        assert machine is not None
+        name = machine.group(1).decode()
+        wait_for(lambda: read_some() is not None and any(
+            f["hardware_states"].get(name) == "FAULT" or
+            any(a["machine"] == name for a in f["alarms"]) for f in frames(tmp_path)),
+            f"{name} in FAULT on the overview")
         os.write(master, b"q")
         deadline = time.monotonic() + 120
         while demo.poll() is None and time.monotonic() < deadline:

@@ -28,12 +28,6 @@ log = logging.getLogger(__name__)
 
 DATABASE = "factory"
 
-#: Started as root, Mosquitto drops to the `mosquitto` user, which cannot write its
-#: persistence file into our root-owned run directory ("Error: Permission denied" at every
-#: autosave): the broker then loses every session on restart. Stay root in that case
-#: (the option has no effect for a non-root user). See /tmp/reliability-findings.md.
-ROOT_KEEPS_PERSISTENCE = "user root\n" if os.geteuid() == 0 else ""
-
 
 class HarnessError(RuntimeError):
     """The harness could not set up or observe the stack (not a finding about it)."""
@@ -165,7 +159,7 @@ class Stack:
     def __post_init__(self) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.mosquitto = Mosquitto(run_dir=self.work_dir / "mosquitto", port=free_port(),
-                                   extra_conf=ROOT_KEEPS_PERSISTENCE + self.mosquitto_conf)
+                                   extra_conf=self.mosquitto_conf)
         self.influxd = Influxd(run_dir=self.work_dir / "influxd", port=free_port(),
                                database=DATABASE)
         conf = self.work_dir / "collector.yaml"

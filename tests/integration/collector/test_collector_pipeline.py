@@ -182,3 +182,46 @@ def test_check_reports_ok_and_one_line_errors(
     assert main([*args, "--config", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "collector.batch_max_points" in err[0]
+
+
+def test_dead_letters_also_go_to_an_mqtt_topic_without_looping(
+        mqtt_url: str, influx_url: str, influx_db: str, topic_prefix: str, tmp_path: Path,
+        running_collectors: Callable[[CollectorConfig], Collector]) -> None:
+    import threading
+
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    dl_topic = f"{topic_prefix}/deadletters"  # inside the collector's own filter on purpose
+    conf = tmp_path / "c.yaml"
+    conf.write_text(f"collector:\n  deadletter_topic: {dl_topic}\n")
+    cfg = make_config(run_args(mqtt_url, influx_url, influx_db, tmp_path / "spool",
+                               "--topic", f"{topic_prefix}/#"), conf)
+    c = running_collectors(cfg)
+    got: list[dict[str, str]] = []
+    arrived = threading.Event()
+    sub = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+
+    def on_message(_c: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
+        got.append(json.loads(m.payload))
+        arrived.set()
+
+    sub.on_message = on_message
+    subscribed = threading.Event()
+    sub.on_subscribe = lambda *a: subscribed.set()
+    host, port = mqtt_url.rsplit("/", 1)[1].split(":")
+    sub.connect(host, int(port))
+    sub.subscribe(dl_topic, qos=1)
+    sub.loop_start()
+    assert subscribed.wait(10)
+    pub = Publisher(mqtt_url)
+    pub.publish([(machine_topic(topic_prefix, "sz", "hw", "l", "m", "telemetry"), b"nope")])
+    pub.close()
+    assert arrived.wait(30)
+    wait_until(lambda: (c.metrics.registry.get_sample_value(
+        "collector_messages_ignored_total", {"reason": "deadletter_topic"}) or 0) >= 1, 30,
+        "the collector to see (and ignore) its own dead letter")
+    sub.loop_stop()
+    sub.disconnect()
+    assert got[0]["reason"] == "bad_json" and got[0]["payload"] == "nope"
+    assert c.metrics.total_deadletters == 1  # no loop: its own dead letter is not re-judged

@@ -197,7 +197,11 @@ class MetricsServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self.server = ThreadingHTTPServer((bind, port), Handler)
+        try:
+            self.server = ThreadingHTTPServer((bind, port), Handler)
+        except OSError as exc:
+            raise OSError(f"metrics server cannot listen on {bind}:{port}: {exc.strerror} "
+                          "(set --metrics-port, or 0 to disable)") from exc
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
         self._thread = threading.Thread(target=self.server.serve_forever,

@@ -184,7 +184,10 @@ def test_admin_credentials_only_in_the_influxdb_init() -> None:
     for name, text in text_by_service.items():
         if name != "influxdb":
             assert "INFLUX_ADMIN" not in text and "DOCKER_INFLUXDB_INIT" not in text, name
-    assert env_of(services()["influxdb"])["DOCKER_INFLUXDB_INIT_MODE"] == "setup"
+    env = env_of(services()["influxdb"])
+    assert env["DOCKER_INFLUXDB_INIT_MODE"] == "setup"
+    assert env["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"].startswith("${INFLUX_ADMIN_TOKEN:?")
+    assert env["DOCKER_INFLUXDB_INIT_PASSWORD"].startswith("${INFLUX_ADMIN_PASSWORD:?")
 
 
 def test_tokens_reach_only_the_services_that_need_them() -> None:

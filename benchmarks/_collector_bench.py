@@ -175,3 +175,25 @@ class LinePublisher:
         for p in self.procs:
             p.wait(120)
         return self.elapsed_s
+
+
+class PahoLoad:
+    """Fallback load when mosquitto_pub (package mosquitto-clients) is missing: the paho
+    publisher process (costs more CPU, so latency figures come out worse)."""
+
+    def __init__(self, mqtt: Mosquitto, prefix: str, n: int, rate: float) -> None:
+        self.proc = publisher(mqtt, prefix, n, rate, live=True)
+
+    def wait(self) -> float:
+        return float(finish(self.proc).get("elapsed_s", 0.0))
+
+
+def load_publisher(mqtt: Mosquitto, prefix: str, topics: list[str], n: int, rate: float,
+                   t0_ms: int) -> LinePublisher | PahoLoad:
+    import shutil  # noqa: PLC0415
+
+    if shutil.which("mosquitto_pub"):
+        return LinePublisher(mqtt, topics, n, rate, t0_ms)
+    print("note: mosquitto_pub not found (apt-get install mosquitto-clients); using a paho "
+          "publisher process for the load", flush=True)
+    return PahoLoad(mqtt, prefix, n, rate)

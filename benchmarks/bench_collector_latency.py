@@ -27,10 +27,10 @@ from pathlib import Path
 import paho.mqtt.client as paho
 from _collector_bench import (
     T0_MS,
-    LinePublisher,
     collector_cmd,
     env,
     influx_count,
+    load_publisher,
     metric,
     rss_mb,
     start_stack,
@@ -106,7 +106,7 @@ def main() -> None:
             n = int(args.rate * args.seconds)
             topics = [machine_topic(prefix, "sz", "hardware", "cut", f"m{k}", "telemetry")
                       for k in range(4)]
-            load = LinePublisher(mqtt, topics, n, args.rate, T0_MS)
+            load = load_publisher(mqtt, prefix, topics, n, args.rate, T0_MS)
             stop = threading.Event()
             result: list[list[float]] = []
             t = threading.Thread(target=lambda: result.append(
@@ -128,7 +128,7 @@ def main() -> None:
             # Outage at the same rate.
             total_s = args.outage_s + 20
             n2 = int(args.rate * total_s)
-            load = LinePublisher(mqtt, topics, n2, args.rate, T0_MS + n)
+            load = load_publisher(mqtt, prefix, topics, n2, args.rate, T0_MS + n)
             time.sleep(5)
             influx.stop()
             t_stop = time.monotonic()

@@ -400,8 +400,9 @@ def test_simulator_and_collector_work_through_the_locked_down_broker(
         published = int(re.search(r"(\d+) messages", sim.stderr).group(1))  # type: ignore[union-attr]
         assert published > 0
         client = InfluxClient(InfluxEndpoint(url=influx_url, db=influx_db))
-        kinds = ("state", "telemetry", "counts", "alarm", "workorder", "energy", "sales",
-                 "meta")
+        from telemetry.contract import KINDS
+
+        kinds = tuple(KINDS)
 
         def stored() -> dict[str, int]:
             counts = {}

@@ -9,6 +9,7 @@ area energy of every n-th area, and (shard 0) the site's sales orders.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import repeat
@@ -19,7 +20,10 @@ import numpy as np
 from simulator.lines import LineEncoder
 from simulator.model import FAULT, R_FAULT, REASONS, Frame, PlantModel
 from telemetry.contract import MachineState
-from telemetry.topics import area_topic, machine_topic, site_topic
+from telemetry.lineprotocol import LineProtocolError, encode_point, format_field
+from telemetry.topics import area_topic, machine_topic, parse, site_topic
+
+log = logging.getLogger(__name__)
 
 Message = tuple[str, str, dict[str, Any]]  # kind, topic, payload
 
@@ -70,7 +74,8 @@ class Encoder:
         self.owned_mask = owned_mask
         self.topics: dict[str, list[str]] = {
             kind: [machine_topic(e, s, m.area, m.line, m.id, kind) for m in model.machines]
-            for kind in ("state", "telemetry", "counts", "alarm", "workorder", "meta")}
+            for kind in ("state", "telemetry", "counts", "downtime", "alarm", "workorder",
+                         "meta")}
         self.producing = self.owned[model.producing[self.owned]]
         self.areas = [k for k in range(len(model.area_ids))
                       if k % self.shard.count == self.shard.index]
@@ -80,6 +85,10 @@ class Encoder:
         self._le: LineEncoder | None = None
         self._tele_fmt: list[tuple[list[str], str]] = []
         self._counts_fmt: tuple[list[str], str] = ([], "")
+        self._down_prefix: dict[tuple[int, int], str | None] = {}
+        self._down_fields = {st: " " + format_field("state", st) + ",duration_s="
+                             for st in _STATE_NAMES}
+        self._down_reason_json: dict[int, str] = {}
         # Telemetry: machines grouped by type, each with its field list.
         self.tele_groups: list[tuple[np.ndarray, list[str]]] = []
         for ti, tid in enumerate(model.type_ids):
@@ -151,6 +160,47 @@ class Encoder:
         for i, *vals in zip(self.producing.tolist(), *self._counts_columns(), strict=True):
             yield "counts", topics[i], dict(zip(keys, (ts, *vals), strict=True))
 
+    def _downtime_rows(self) -> Iterator[tuple[int, int, str, float]]:
+        """(machine, downtime key, state name, seconds) of the interval, machine then key order.
+
+        Only machines that send `counts`, so the sums match their planned_s - run_s.
+        """
+        m = self.model
+        acc = m.acc_down_s[self.producing]
+        rows, keys = np.nonzero(acc)
+        if not rows.size:
+            return
+        idx = self.producing[rows]
+        yield from zip(idx.tolist(), keys.tolist(),
+                       [_STATE_NAMES[st] for st in m.acc_down_state[idx, keys].tolist()],
+                       np.round(acc[rows, keys], 3).tolist(), strict=True)
+
+    def _downtime(self, frame: Frame) -> Iterator[Message]:
+        topics = self.topics["downtime"]
+        ts = frame.ts_ms
+        reason = self.model.down_reason
+        for i, key, state, seconds in self._downtime_rows():
+            yield "downtime", topics[i], {"ts": ts, "reason": reason(key), "state": state,
+                                          "duration_s": seconds}
+
+    def _downtime_line_prefix(self, i: int, key: int) -> str | None:
+        """Measurement and tags (topic levels + reason) of a downtime series, or None when
+        the reason cannot be a tag (an ad-hoc demo fault code with a backslash...)."""
+        try:
+            return self._down_prefix[(i, key)]
+        except KeyError:
+            pass
+        t = parse(self.topics["downtime"][i])
+        try:
+            prefix: str | None = encode_point(
+                t.kind, (*t.tags, ("reason", self.model.down_reason(key))), {"x": 0},
+                0).rsplit(" ", 2)[0]
+        except LineProtocolError as exc:
+            log.warning("downtime of %s not written: %s", self.model.ids[i], exc)
+            prefix = None
+        self._down_prefix[(i, key)] = prefix
+        return prefix
+
     def _energy(self, frame: Frame) -> Iterator[Message]:
         m = self.model
         for a in self.areas:
@@ -209,6 +259,12 @@ class Encoder:
             prefixes, tmpl = self._counts_fmt
             rows = zip(*self._counts_columns(), repeat(ts, len(prefixes)), strict=True)
             out.extend([p + tmpl % row for p, row in zip(prefixes, rows, strict=True)])
+            tail = f" {ts}"
+            fields = self._down_fields
+            for i, key, state, seconds in self._downtime_rows():
+                prefix = self._downtime_line_prefix(i, key)
+                if prefix is not None:
+                    out.append(prefix + fields[state] + repr(seconds) + tail)
         return out
 
     def messages(self, frame: Frame, *, bulk: bool = True) -> Iterator[Message]:
@@ -221,6 +277,7 @@ class Encoder:
             yield from self._telemetry(frame)
         if frame.counts and bulk:
             yield from self._counts(frame)
+            yield from self._downtime(frame)
         if frame.energy:
             yield from self._energy(frame)
 
@@ -253,6 +310,15 @@ class Encoder:
                               zip(repeat(ts), *self._counts_columns(), strict=False),
                               strict=True):
                 yield "counts", topics[i], (tmpl % row).encode()
+            topics = self.topics["downtime"]
+            reasons = self._down_reason_json
+            for i, key, state, seconds in self._downtime_rows():
+                rj = reasons.get(key)
+                if rj is None:
+                    rj = reasons[key] = dumps(self.model.down_reason(key))
+                yield "downtime", topics[i], (
+                    f'{{"ts":{ts},"reason":{rj},"state":"{state}","duration_s":{seconds!r}}}'
+                    .encode())
         if frame.energy:
             for kind, topic, payload in self._energy(frame):
                 yield kind, topic, dumps(payload).encode()

@@ -48,6 +48,7 @@ REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "brea
            "no shift", "preventive", "repair", "charging", "fault")
 (R_NONE, R_PRODUCING, R_STARVED, R_BLOCKED, R_CHANGEOVER, R_WARMUP, R_BREAK, R_NOSHIFT,
  R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(len(REASONS))
+N_REASONS = len(REASONS)
 
 TECHNICIANS = ("Zhang Wei", "Wang Fang", "Li Qiang", "Chen Jing", "Liu Yang", "Zhao Lei",
                "Huang Min", "Zhou Tao")
@@ -308,6 +309,7 @@ class PlantModel:
         self.truth_scrap = np.zeros(n, np.int64)
         self.state_seconds = np.zeros((n, N_STATES))
         self.truth_kwh = np.zeros(len(self.area_ids))
+        self.truth_down_s = np.zeros((n, self.down_width))
         self._compute_signals(rng.standard_normal((8, n)))
         self.prev_state = self.state.copy()
 
@@ -319,6 +321,44 @@ class PlantModel:
         self.acc_planned_s = np.zeros(n)
         self.acc_ideal_s = np.zeros(n)
         self.acc_eff_s = np.zeros(n)
+        # Planned downtime per (machine, downtime key) and the state it was spent in.
+        self.acc_down_s = np.zeros((n, self.down_width))
+        self.acc_down_state = np.zeros((n, self.down_width), np.int64)
+
+    # -- downtime reasons ----------------------------------------------------------------------
+    @property
+    def down_width(self) -> int:
+        """Number of downtime keys: the REASONS, then one per fault code (grows with ad-hoc
+        demo codes)."""
+        return N_REASONS + len(self.fault_codes)
+
+    def down_reason(self, key: int) -> str:
+        """The `reason` a downtime key stands for: a REASONS name or a fault code."""
+        return REASONS[key] if key < N_REASONS else self.fault_codes[key - N_REASONS][0]
+
+    def _grow_down(self) -> None:
+        width = self.down_width
+
+        def grown(a: np.ndarray) -> np.ndarray:
+            extra = width - a.shape[1]
+            return np.pad(a, ((0, 0), (0, extra))) if extra > 0 else a
+
+        self.acc_down_s = grown(self.acc_down_s)
+        self.acc_down_state = grown(self.acc_down_state)
+        self.truth_down_s = grown(self.truth_down_s)
+
+    def _accumulate_downtime(self, s: np.ndarray, down: np.ndarray) -> None:
+        """Add one tick of planned, not-running time by reason (a FAULT's reason is its code)."""
+        di = np.flatnonzero(down)
+        if not di.size:
+            return
+        self._grow_down()
+        key = self.reason[di]
+        is_code = (s[di] == FAULT) & (key == R_FAULT)
+        key = np.where(is_code, N_REASONS + self.fault_code[di], key)
+        self.acc_down_s[di, key] += self.dt
+        self.acc_down_state[di, key] = s[di]
+        self.truth_down_s[di, key] += self.dt
 
     # -- calendar ----------------------------------------------------------------------------
     def calendar_now(self, ts_ms: int) -> np.ndarray:
@@ -394,6 +434,7 @@ class PlantModel:
         self.truth_planned_s += planned_s
         self.truth_ideal_s += ideal
         self.state_seconds[ar, s] += dt
+        self._accumulate_downtime(s, (planned > 0) & ~running)
         # Heat, wear and load evolve over the interval.
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)

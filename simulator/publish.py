@@ -28,8 +28,8 @@ from telemetry.mqtt import MAX_INFLIGHT_IDS, connect_kwargs, make_client
 
 log = logging.getLogger(__name__)
 
-DEFAULT_QOS = {"telemetry": 0, "state": 1, "counts": 1, "alarm": 1, "workorder": 1,
-               "energy": 1, "sales": 1, "meta": 1}
+DEFAULT_QOS = {"telemetry": 0, "state": 1, "counts": 1, "downtime": 1, "alarm": 1,
+               "workorder": 1, "energy": 1, "sales": 1, "meta": 1}
 
 
 def parse_qos(text: str | None) -> dict[str, int]:

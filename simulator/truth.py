@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from simulator.model import PlantModel
 from telemetry.contract import MachineState
 
@@ -19,6 +21,7 @@ def ground_truth(model: PlantModel) -> dict[str, Any]:
     return {
         "window": {"start_ms": model.start_ms, "end_ms": model.now_ms},
         "oee": model.oee_truth(),
+        "downtime_s": downtime_by_reason(model),
         "state_seconds": {
             mid: {names[k]: round(float(v), 3) for k, v in enumerate(row) if v > 0}
             for mid, row in zip(model.ids, model.state_seconds.tolist(), strict=True)},
@@ -29,3 +32,16 @@ def ground_truth(model: PlantModel) -> dict[str, Any]:
                        for a, v in zip(model.area_ids, model.truth_kwh, strict=True)},
         "faults": [e.as_dict() for e in model.episodes],
     }
+
+
+def downtime_by_reason(model: PlantModel) -> dict[str, float]:
+    """Planned downtime seconds by reason of the machines that send `counts`, largest first.
+
+    What the `downtime` messages sum to by `reason`; in total Σplanned_s - Σrun_s.
+    """
+    per_key = model.truth_down_s[model.producing].sum(axis=0)
+    out: dict[str, float] = {}
+    for key in np.flatnonzero(per_key).tolist():
+        reason = model.down_reason(key)
+        out[reason] = out.get(reason, 0.0) + float(per_key[key])
+    return {r: round(v, 3) for r, v in sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))}

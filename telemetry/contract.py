@@ -127,6 +127,16 @@ KINDS: dict[str, Kind] = {
             "plus running totals; OEE is computed from the deltas.",
         ),
         Kind(
+            "downtime",
+            "machine",
+            {"duration_s": "float", "state": "str"},
+            payload_tags=("reason",),
+            required=("duration_s", "state"),
+            description="Planned downtime in the interval since the previous counts message, "
+            "one message per (machine, reason): seconds of planned, not-running time in the "
+            "given state. Σduration_s = Σplanned_s - Σrun_s of the counts.",
+        ),
+        Kind(
             "alarm",
             "machine",
             {"code": "str", "active": "bool", "message": "str", "wo_id": "str"},

@@ -54,6 +54,17 @@ CHANNEL_NAMES: dict[str, str] = {
     "dealer": "经销商", "online": "电商", "live-stream": "直播", "cross-border": "跨境电商",
 }
 
+#: The `downtime` kind's reasons other than fault codes (docs/contract.md); fault codes
+#: such as LSR-CHILLER are shown as they are.
+DOWNTIME_REASON_NAMES: dict[str, tuple[str, str]] = {
+    "repair": ("Repair", "故障维修"),
+    "changeover": ("Changeover", "换型"),
+    "warm-up": ("Warm-up", "开机预热"),
+    "starved": ("Starved", "待料"),
+    "blocked": ("Blocked", "下游堵塞"),
+    "charging": ("Charging", "充电"),
+}
+
 
 def state_name(state: MachineState, lang: Lang) -> str:
     return lang.t(*STATE_NAMES[state])

@@ -25,7 +25,6 @@ from telemetry.contract import (
     DEFAULT_ENTERPRISE,
     DEFAULT_SITE,
     HARDWARE_AREA,
-    MachineState,
     WorkOrderStatus,
 )
 
@@ -283,24 +282,13 @@ SCRAP_RATE = _q(
     description="Scrap as a percentage of all units per interval.")
 
 
-def downtime_samples(state: MachineState) -> PanelQuery:
-    """Planned-but-not-running state samples in `state` (one bar of the downtime Pareto).
-
-    The contract's `reason` is a field, which InfluxQL cannot group by, so the Pareto
-    is by state; state messages come on change and every state interval, so sample
-    counts are proportional to time.
-    """
-    return _q(
-        f"oee.downtime_{state.name.lower()}",
-        f'SELECT count("state_code") AS "{state.name}" FROM "state" WHERE {SITE_WHERE} AND '
-        f'{TIME_FILTER} AND "planned" = 1 AND "state_code" = {int(state)}',
-        description=f"Planned time samples spent in {state.name}.")
-
-
-#: Not running while planned (OFF never is: off is outside planned time).
-DOWNTIME_STATES = (MachineState.FAULT, MachineState.MAINTENANCE, MachineState.SETUP,
-                   MachineState.IDLE)
-DOWNTIME_BY_STATE = tuple(downtime_samples(s) for s in DOWNTIME_STATES)
+DOWNTIME_PARETO = _q(
+    "oee.downtime_pareto",
+    f'SELECT sum("duration_s") / 3600 AS "hours" FROM "downtime" WHERE {SITE_WHERE} AND '
+    f'{TIME_FILTER} GROUP BY "reason"',
+    result_format="table",
+    description="Planned downtime hours by reason (the Pareto; the panel sorts descending). "
+                "Σduration_s = Σplanned_s - Σrun_s of the counts: the availability loss.")
 
 # -- 5. sales & energy / alarms -------------------------------------------------------------
 SALES_BY_CHANNEL = _q(

@@ -10,8 +10,8 @@ from grafana_foundation_sdk.models import dashboard as dm
 
 from dashboards import panels as p
 from dashboards import queries as q
-from dashboards.i18n import Lang, state_name
-from dashboards.influxql import InfluxQLTarget, datasource_ref
+from dashboards.i18n import DOWNTIME_REASON_NAMES, Lang
+from dashboards.influxql import datasource_ref
 from dashboards.screens.base import frame, plant_variables
 
 SLUG = "oee-production"
@@ -65,17 +65,26 @@ def build(lang: Lang) -> dash.Dashboard:
               for f, n in names],
         ]))
     d.with_panel(
-        barchart.Panel().id(9).title(t("Downtime by state (Pareto)", "停机原因排列图"))
+        barchart.Panel().id(9).title(t("Downtime reasons (Pareto)", "停机原因排列图"))
+        .description(t("Planned downtime by reason in the window, hours, largest first; "
+                       "fault codes while waiting for the technician, then repair.",
+                       "时间范围内计划停机时长（小时）按原因排序；故障代码为等待维修时间，"
+                       "其后为维修时间。"))
         .grid_pos(p.at(17, 14, 7, 13)).datasource(datasource_ref())
-        .targets([InfluxQLTarget(dq).ref_id(chr(ord("A") + i)).alias(state_name(st, lang))
-                  for i, (st, dq) in enumerate(zip(q.DOWNTIME_STATES, q.DOWNTIME_BY_STATE,
-                                                   strict=True))])
-        .unit("short").decimals(0)
+        .targets(list(p.targets(q.DOWNTIME_PARETO)))
+        .unit("h").decimals(1)
         .orientation(cm.VizOrientation.HORIZONTAL).show_value(cm.VisibilityMode.AUTO)
-        .x_field("Field").thresholds(p.steps((None, p.RED)))
+        .x_field("reason").thresholds(p.steps((None, p.RED)))
         .transformations([
-            p.transformation("reduce", {"reducers": ["sum"], "mode": "seriesToRows"}),
-            p.transformation("sortBy", {"sort": [{"field": "Total", "desc": True}]}),
+            p.transformation("organize", {"excludeByName": {"Time": True}}),
+            p.transformation("sortBy", {"sort": [{"field": "hours", "desc": True}]}),
+        ])
+        .overrides([
+            p.field_props("hours", displayName=t("Hours", "小时")),
+            # No displayName on `reason`: the x field is matched by its name.
+            p.field_props("reason", mappings=[{"type": "value", "options": {
+                reason: {"text": lang.t(*names), "index": i}
+                for i, (reason, names) in enumerate(DOWNTIME_REASON_NAMES.items())}}]),
         ])
         .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS)))
     return d

@@ -97,8 +97,7 @@ def plant(influxd: Influxd, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 HARDWARE = {m.machine for m in load_placed_machines()}
 #: Queries that may legitimately return nothing for a 3-hour window.
 MAY_BE_EMPTY = {"maintenance.count_open", "maintenance.count_in_progress",
-                "maintenance.count_done", "oee.downtime_fault", "oee.downtime_maintenance",
-                "overview.active_alarms"}
+                "maintenance.count_done", "overview.active_alarms"}
 
 
 def test_every_panel_query_runs_and_returns_data(plant: Plant) -> None:
@@ -166,6 +165,27 @@ def test_oee_within_two_points_of_the_simulator_truth(plant: Plant) -> None:
     assert set(lines) == set(plant.truth["oee"]["lines"])
     for name, t in plant.truth["oee"]["lines"].items():
         assert abs(lines[name]["oee"] - 100 * t["oee"]) <= 2.0, name
+
+
+def test_downtime_pareto_matches_the_truth_by_reason(plant: Plant) -> None:
+    """Hours by reason within 1 % of the simulator's truth; in total the planned downtime
+    Σplanned_s - Σrun_s of the counts; the panel sorts the bars largest first."""
+    rows = plant.rows(q.DOWNTIME_PARETO)
+    hours = {r["reason"]: r["hours"] for r in rows}
+    truth = plant.truth["downtime_s"]
+    assert len(truth) >= 3 and set(hours) == set(truth)
+    assert not set(hours) & {"no shift", "break", "preventive", ""}
+    for reason, seconds in truth.items():
+        assert abs(hours[reason] * 3600 - seconds) <= 0.01 * seconds, (reason, hours[reason])
+    (counts,) = plant.run('SELECT sum("planned_s") - sum("run_s") AS "down_s" FROM "counts" '
+                          f"WHERE {q.SITE_WHERE} AND {q.TIME_FILTER}")[0]["values"]
+    assert sum(hours.values()) * 3600 == pytest.approx(counts[1], rel=1e-9)
+    (panel,) = [pn for b in build_lang("zh") for pn in b.model["panels"]
+                if [t["query"] for t in pn.get("targets", [])] == [q.DOWNTIME_PARETO.influxql]]
+    assert panel["fieldConfig"]["defaults"]["unit"] == "h"
+    assert {"id": "sortBy", "options": {"sort": [{"field": "hours", "desc": True}]}} in \
+        panel["transformations"]
+    assert panel["options"]["xField"] == "reason"
 
 
 def test_region_shares_sum_to_100_and_match_the_truth(plant: Plant) -> None:

@@ -166,11 +166,12 @@ class Encoder:
         Only machines that send `counts`, so the sums match their planned_s - run_s.
         """
         m = self.model
-        acc = m.acc_down_s[self.producing]
-        rows, keys = np.nonzero(acc)
-        if not rows.size:
+        touched = self.producing[m.down_rows[self.producing]]
+        if not touched.size:
             return
-        idx = self.producing[rows]
+        acc = m.acc_down_s[touched]
+        rows, keys = np.nonzero(acc)
+        idx = touched[rows]
         yield from zip(idx.tolist(), keys.tolist(),
                        [_STATE_NAMES[st] for st in m.acc_down_state[idx, keys].tolist()],
                        np.round(acc[rows, keys], 3).tolist(), strict=True)

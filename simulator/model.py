@@ -296,6 +296,11 @@ class PlantModel:
         self.kwh_total = (self.base_load_kw + np.bincount(
             self.area_idx, self.power_by_state[:, RUNNING] * 0.5,
             minlength=len(self.area_ids))) * hours
+        # Planned downtime per (machine, downtime key) and the state it was spent in;
+        # `down_rows` marks the machines with any, so a reset touches only those rows.
+        self.acc_down_s = np.zeros((n, self.down_width))
+        self.acc_down_state = np.zeros((n, self.down_width), np.int8)
+        self.down_rows = np.zeros(n, bool)
         self._zero_counts()
         self.kwh_acc = np.zeros(len(self.area_ids))
         self.last_cycle_s = np.where(self.producing, self.ideal_s * 1.05, 0.0)
@@ -321,9 +326,9 @@ class PlantModel:
         self.acc_planned_s = np.zeros(n)
         self.acc_ideal_s = np.zeros(n)
         self.acc_eff_s = np.zeros(n)
-        # Planned downtime per (machine, downtime key) and the state it was spent in.
-        self.acc_down_s = np.zeros((n, self.down_width))
-        self.acc_down_state = np.zeros((n, self.down_width), np.int64)
+        if self.down_rows.any():
+            self.acc_down_s[self.down_rows] = 0.0
+            self.down_rows[:] = False
 
     # -- downtime reasons ----------------------------------------------------------------------
     @property
@@ -357,6 +362,7 @@ class PlantModel:
         is_code = (s[di] == FAULT) & (key == R_FAULT)
         key = np.where(is_code, N_REASONS + self.fault_code[di], key)
         self.acc_down_s[di, key] += self.dt
+        self.down_rows[di] = True
         self.acc_down_state[di, key] = s[di]
         self.truth_down_s[di, key] += self.dt
 

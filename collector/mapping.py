@@ -30,7 +30,7 @@ from telemetry.lineprotocol import (
     format_field,
 )
 from telemetry.points import MappingError, coerce, payload_point
-from telemetry.topics import _ID as CONTRACT_ID_PATTERN
+from telemetry.topics import ID_PATTERN as CONTRACT_ID_PATTERN
 
 log = logging.getLogger(__name__)
 

@@ -22,12 +22,14 @@ from typing import Any
 
 from telemetry.contract import KINDS, TS_KEY
 from telemetry.lineprotocol import encode_point, format_field
-from telemetry.points import to_line
+from telemetry.points import coerce, to_line
 from telemetry.topics import parse
 
 _FAST_KINDS = {k for k, spec in KINDS.items()
                if not spec.payload_tags and all(t in ("float", "int")
                                                 for t in spec.fields.values())}
+#: No payload tags but string/bool fields: cached prefix, fields formatted per message.
+_PLAIN_KINDS = {k for k, spec in KINDS.items() if not spec.payload_tags} - _FAST_KINDS
 
 
 class LineEncoder:
@@ -35,10 +37,13 @@ class LineEncoder:
         self._prefix: dict[str, str] = {}
         self._template: dict[tuple[str, tuple[str, ...]],
                              tuple[str, tuple[type, ...]] | None] = {}
+        self._plain_ok: dict[tuple[str, tuple[str, ...]], bool] = {}
 
     def line(self, kind: str, topic: str, payload: Mapping[str, Any]) -> str:
         """The line ``to_line(topic, payload)`` returns, faster for repeated shapes."""
         if kind not in _FAST_KINDS:
+            if kind in _PLAIN_KINDS:
+                return self._plain(kind, topic, payload)
             return to_line(topic, payload)
         tkey = (kind, tuple(payload))
         try:
@@ -59,6 +64,32 @@ class LineEncoder:
             prefix = encode_point(t.kind, t.tags, {"x": 0}, 0).rsplit(" ", 2)[0]
             self._prefix[topic] = prefix
         return prefix + template % payload
+
+    def _plain(self, kind: str, topic: str, payload: Mapping[str, Any]) -> str:
+        """Kinds with string/bool fields but no payload tags (state, meta, energy): the
+        cached prefix plus what ``payload_point`` does per field (``coerce`` then
+        ``format_field``), skipping its per-message topic parse and tag escaping."""
+        keys = tuple(payload)
+        ok = self._plain_ok.get((kind, keys))
+        if ok is None:
+            spec = KINDS[kind]
+            ok = self._plain_ok[kind, keys] = (
+                keys.count(TS_KEY) == 1 and len(keys) >= 2
+                and all(k in keys for k in spec.required))
+        ts = payload[TS_KEY] if ok else None
+        if type(ts) is not int:
+            return to_line(topic, payload)
+        prefix = self._prefix.get(topic)
+        if prefix is None:
+            t = parse(topic)
+            if t.kind != kind:
+                return to_line(topic, payload)
+            prefix = self.prefix(topic)
+        fields = KINDS[kind].fields
+        return (prefix + " "
+                + ",".join([format_field(k, coerce(k, v, fields.get(k, "float")))
+                            for k, v in payload.items() if k != TS_KEY])
+                + f" {ts}")
 
     @staticmethod
     def _build(kind: str, keys: tuple[str, ...]) -> tuple[str, tuple[type, ...]] | None:

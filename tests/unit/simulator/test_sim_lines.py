@@ -54,3 +54,33 @@ def test_encoded_payloads_equal_json_of_the_messages() -> None:
         ref = [(k, t, dumps(p).encode()) for k, t, p in enc.messages(frames[-1])]
         assert fast == ref
         model.after_emit(frames[-1])
+
+
+def test_line_encoder_plain_kinds_agree_with_to_line_or_raise_alike() -> None:
+    """state/meta/energy (string or bool fields, no payload tags) use a cached prefix."""
+    import pytest
+
+    from telemetry.lineprotocol import LineProtocolError
+
+    le = LineEncoder()
+    state = "acme/sz/hw/l1/m-1.x_y/state"
+    meta = "acme/sz/hw/l1/m1/meta"
+    good = [("state", state, {"ts": 5, "state": 'RUN "x"\\', "state_code": 2.0, "running": 1,
+                              "planned": 1, "reason": "a,b=c"}),
+            ("state", state, {"state_code": 2, "state": "IDLE", "ts": 6}),
+            ("meta", meta, {"ts": 1, "type": "t", "online": False, "ideal_cycle_s": 3}),
+            ("energy", "acme/sz/hw/_area/energy", {"ts": 2, "kwh_total": 1, "kwh": 0.5})]
+    for kind, topic, payload in good:
+        assert le.line(kind, topic, payload) == to_line(topic, payload)
+    bad = [("state", state, {"ts": 5, "state": "IDLE"}),  # required state_code missing
+           ("state", state, {"ts": 5.0, "state": "IDLE", "state_code": 1}),
+           ("state", state, {"state": "IDLE", "state_code": 1}),
+           ("state", state, {"ts": 5, "state": "IDLE", "state_code": 1.5}),
+           ("meta", meta, {"ts": 5}),
+           ("meta", meta, {"ts": 5, "online": "yes"})]
+    for kind, topic, payload in bad:
+        with pytest.raises(LineProtocolError) as ref:
+            to_line(topic, payload)
+        with pytest.raises(LineProtocolError) as fast:
+            le.line(kind, topic, payload)
+        assert str(fast.value) == str(ref.value)

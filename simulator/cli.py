@@ -21,6 +21,7 @@ from typing import Any
 
 from simulator import __version__
 from simulator.control import (
+    check_fault_code,
     fault_payload,
     fault_topic,
     load_scenario,
@@ -131,8 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="periodic state interval (default: 300)")
     bf.add_argument("--truth-out", metavar="FILE.json",
                     help="write the ground truth of the backfilled window as JSON")
-    bf.add_argument("--batch-points", type=int, default=50_000, metavar="N",
+    bf.add_argument("--batch-points", type=_positive_int, default=50_000, metavar="N",
                     help="points per write request (default: 50000)")
+    bf.add_argument("--writers", type=_positive_int, default=2, metavar="N",
+                    help="concurrent HTTP write requests (default: 2)")
     bf.add_argument("--no-progress", action="store_true", help="no progress bar")
     _endpoints(bf, mqtt=False, influx=True)
 
@@ -198,6 +201,16 @@ def _install_signals(stop: threading.Event) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _intervals(ns: argparse.Namespace) -> Any:
@@ -339,7 +352,8 @@ def cmd_backfill(ns: argparse.Namespace, stop: threading.Event | None = None) ->
              _iso(start_ms), _iso(end_ms), ticks, ep.display())
     try:
         if ns.no_progress or not sys.stderr.isatty():
-            stats = backfill(model, ticks, client, batch_points=ns.batch_points, stop=stop)
+            stats = backfill(model, ticks, client, batch_points=ns.batch_points,
+                             writers=ns.writers, stop=stop)
         else:
             from rich.progress import (  # noqa: PLC0415
                 BarColumn,
@@ -353,7 +367,8 @@ def cmd_backfill(ns: argparse.Namespace, stop: threading.Event | None = None) ->
                           TextColumn("ticks"), TimeRemainingColumn(), transient=True) as bar:
                 task = bar.add_task("backfill", total=ticks)
                 stats = backfill(model, ticks, client, batch_points=ns.batch_points,
-                                 progress=lambda n: bar.advance(task, n), stop=stop)
+                                 writers=ns.writers, progress=lambda n: bar.advance(task, n),
+                                 stop=stop)
     except BackfillError as exc:
         raise ServiceUnavailableError(str(exc)) from exc
     finally:
@@ -381,6 +396,11 @@ def cmd_fault(ns: argparse.Namespace) -> int:
                          f"(e.g. {plant.machines[0].id})")
     if ns.duration_min is not None and not 0 < ns.duration_min <= 10080:
         raise UsageError("--duration-min must be 0-10080")
+    if ns.code is not None:
+        try:
+            check_fault_code(ns.code, "--code")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     ep = _endpoints_from(ns, f"factory-sim-fault-{int(time.time() * 1000) % 10**8}").mqtt
     client = make_client(ep, ep.client_id or "factory-sim-fault")
     connected = threading.Event()

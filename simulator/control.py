@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.model import REASONS
 from simulator.plant import Plant, PlantError, load_yaml_text
 from telemetry.topics import control_topic
 
@@ -47,6 +48,20 @@ def parse_duration_s(text: str | float, what: str = "duration") -> float:
     if not value >= 0 or value == float("inf"):
         raise ValueError(f"{what} {text!r} must be a non-negative number")
     return value
+
+
+#: Fault codes become the `reason` tag of downtime points and an alarm `code`: keep them
+#: plain (no backslash or control characters) and distinct from the built-in reasons.
+_FAULT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_RESERVED_CODES = frozenset(REASONS)
+
+
+def check_fault_code(code: object, what: str = "fault code") -> str:
+    """Validate an ad-hoc fault code; ValueError naming what is allowed."""
+    if not isinstance(code, str) or not _FAULT_CODE.match(code) or code in _RESERVED_CODES:
+        raise ValueError(f"{what} {code!r}: use 1-32 of A-Z a-z 0-9 . _ - (e.g. LSR-CHILLER), "
+                         "not a built-in reason such as 'repair'")
+    return code
 
 
 def fault_topic(plant: Plant) -> str:
@@ -81,9 +96,7 @@ def parse_fault_payload(payload: bytes) -> Command:
     params: dict[str, Any] = {"source": "control"}
     code = body.get("code")
     if code is not None:
-        if not isinstance(code, str) or not code:
-            raise ValueError("control payload 'code' must be a string")
-        params["code"] = code
+        params["code"] = check_fault_code(code, "control payload 'code'")
     dur = body.get("duration_min")
     if dur is not None:
         if isinstance(dur, bool) or not isinstance(dur, int | float) or not 0 < dur <= 10080:
@@ -155,9 +168,10 @@ def parse_scenario(raw: Any, source: str, plant: Plant) -> Scenario:
             except ValueError as exc:
                 raise fail(f"{path}.duration", str(exc)) from exc
         if "code" in ev:
-            if not isinstance(ev["code"], str) or not ev["code"]:
-                raise fail(f"{path}.code", "must be a fault code string")
-            params["code"] = ev["code"]
+            try:
+                params["code"] = check_fault_code(ev["code"])
+            except ValueError as exc:
+                raise fail(f"{path}.code", str(exc)) from exc
         if action == "wear":
             v = ev.get("value")
             if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 3:

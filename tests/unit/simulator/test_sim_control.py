@@ -143,3 +143,13 @@ def test_stopping_early_reports_the_partial_interval() -> None:
               if json.loads(x)["topic"].endswith("/counts")]
     assert [c["ts"] - MONDAY_0800_LOCAL_MS for c in counts] == [60_000, 95_000]
     assert sum(c["planned_s"] for c in counts) == 95.0
+
+
+@pytest.mark.parametrize("code", ["BAD\\CODE", "repair", "two\nlines", "", "x" * 33, 7])
+def test_ad_hoc_fault_codes_that_cannot_be_a_tag_are_refused(code: object) -> None:
+    from simulator.control import check_fault_code, parse_fault_payload
+
+    with pytest.raises(ValueError, match="A-Z a-z 0-9"):
+        check_fault_code(code)
+    with pytest.raises(ValueError):
+        parse_fault_payload(json.dumps({"machine": "laser-03", "code": code}).encode())

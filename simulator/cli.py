@@ -134,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write the ground truth of the backfilled window as JSON")
     bf.add_argument("--batch-points", type=_positive_int, default=50_000, metavar="N",
                     help="points per write request (default: 50000)")
-    bf.add_argument("--writers", type=_positive_int, default=2, metavar="N",
-                    help="concurrent HTTP write requests (default: 2)")
+    bf.add_argument("--writers", type=_positive_int, default=1, metavar="N",
+                    help="concurrent HTTP write requests (default: 1)")
     bf.add_argument("--no-progress", action="store_true", help="no progress bar")
     _endpoints(bf, mqtt=False, influx=True)
 

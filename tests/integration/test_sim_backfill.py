@@ -101,3 +101,23 @@ def test_backfill_survives_a_frozen_database(
     rows = series_rows(client.query("SELECT count(temp_c) FROM telemetry")[0])
     assert rows[0]["count"] == (round(0.01 * 8640) + 1) * 126
     client.close()
+
+
+def test_a_rejected_batch_stops_the_backfill_with_one_line_naming_it(influx_url: str) -> None:
+    """A 4xx (here: no such database) is not retried: the pool stops on the first batch."""
+    from simulator.backfill import BackfillError, backfill
+    from simulator.model import Intervals, PlantModel
+    from simulator.plant import load_plant
+
+    model = PlantModel(load_plant(), 1, 1_767_571_200_000 - 86_400_000,
+                       Intervals.from_seconds(10.0, 60.0, 300.0))
+    client = InfluxClient(InfluxEndpoint(url=influx_url, db="no_such_db_for_backfill"))
+    with pytest.raises(BackfillError) as info:
+        backfill(model, 8640, client, batch_points=2_000, writers=3)
+    client.close()
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert "refused batch " in msg and "points, 2026-01-04T" in msg, msg
+    assert "HTTP 404" in msg and "database not found" in msg, msg
+    # It stopped instead of generating the whole day (8640 ticks x 126 machines).
+    assert model.tick < 8640 // 2, model.tick

@@ -16,7 +16,7 @@ time. Wall-clock rates on a shared VM swing 2-5x with other load, so besides the
 and best rate it prints the CPU time influxd itself spent per point while the writes
 ran (from /proc/<pid>/stat; robust to load) and the writer side's CPU per point: one
 core's worth of influxd can ingest at most 1e6 / (influxd us/point) points/s.
-Default: one factor at a time around 10k/1 writer/plain/as-generated, 0.25 day of
+Default: one factor at a time around 50k/1 writer/plain/as-generated, 0.25 day of
 points (a few minutes); ``--full`` runs the whole grid. Usage:
     .venv/bin/python benchmarks/bench_sim_ingest.py [--days 0.25] [--repeat 3] [--full]
 """
@@ -137,10 +137,10 @@ def configs(full: bool) -> list[Config]:
     if full:
         return [Config(b, w, g, s) for b, w, g, s in itertools.product(
             (5_000, 10_000, 50_000), (1, 2, 3, 4), (False, True), (False, True))]
-    base = Config(10_000, 1, False, False)
-    out = [base, Config(5_000, 1, False, False), Config(50_000, 1, False, False)]
-    out += [Config(10_000, w, False, False) for w in (2, 4)]
-    out += [Config(10_000, 2, True, False), Config(10_000, 2, False, True)]
+    base = Config(50_000, 1, False, False)
+    out = [base, Config(5_000, 1, False, False), Config(10_000, 1, False, False)]
+    out += [Config(50_000, w, False, False) for w in (2, 4)]
+    out += [Config(50_000, 1, True, False), Config(50_000, 1, False, True)]
     return out
 
 

@@ -110,6 +110,28 @@ class CaseResult:
         return (self.error is None and self.lost == 0 and self.duplicates == 0
                 and self.unexpected_dead_letters == 0)
 
+    def describe(self) -> str:
+        """One line with every count, for a failed assertion or a log."""
+        return (f"{self.case}: published {self.published} acked {self.acked} (no subscriber "
+                f"{self.acked_no_subscriber}) stored {self.stored} points {self.points} "
+                f"lost {self.lost} {self.lost_ranges} dead letters {self.dead_lettered} "
+                f"error {self.error} {self.extra}")
+
+    def shortfalls(self, min_published: int) -> list[str]:
+        """What keeps this run from 'under load, all acked, nothing lost, doubled or
+        dead-lettered, recovered'; empty when it is clean."""
+        checks = {
+            "error": self.error is None,
+            "not under load": self.published > min_published,
+            "not all acked": self.acked == self.published,
+            "acked with no subscriber": self.acked_no_subscriber == 0,
+            "lost": self.lost == 0,
+            "duplicated": self.duplicates == 0,
+            "dead-lettered": self.dead_lettered == 0,
+            "never recovered": self.recovery_s is not None,
+        }
+        return [name for name, passed in checks.items() if not passed]
+
 
 @dataclass
 class Context:

@@ -305,6 +305,8 @@ class _TopicInfo(NamedTuple):
 
 #: Topic cache size; cleared when full (a plant has a few thousand topics).
 _TOPIC_CACHE_MAX = 100_000
+#: Escaped field-key cache size; cleared when full.
+_FIELD_KEY_CACHE_MAX = 10_000
 
 
 class Mapper:
@@ -314,6 +316,7 @@ class Mapper:
         self.config = config or MappingConfig()
         self._level_re = re.compile(self.config.level_pattern)
         self._topics: dict[str, _TopicInfo | Rejected | Ignored] = {}
+        self._field_keys: dict[str, str] = {}  # field key -> escaped field key
 
     def ignored(self, topic: str) -> bool:
         return any(_filter_matches(f, topic) for f in self.config.ignore)
@@ -411,8 +414,23 @@ class Mapper:
         types = spec.fields
         default = self.config.default_type
         ts_key = self.config.ts_key
-        parts = [format_field(k, coerce(k, v, types.get(k, default)))
-                 for k, v in obj.items() if k != ts_key]
+        keys = self._field_keys
+        parts = []
+        for k, v in obj.items():
+            if k == ts_key:
+                continue
+            value = coerce(k, v, types.get(k, default))
+            if type(value) is float and math.isfinite(value):
+                # format_field's float branch, with the escaped key cached
+                ek = keys.get(k)
+                if ek is None:
+                    ek = escape_tag(k, "field_key")
+                    if len(keys) >= _FIELD_KEY_CACHE_MAX:
+                        keys.clear()
+                    keys[k] = ek
+                parts.append(f"{ek}={value!r}")
+            else:
+                parts.append(format_field(k, value))
         for key in spec.required:
             if key not in obj:
                 raise MappingError("missing_field", f"required field {key!r} is missing")

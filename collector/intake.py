@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import struct
 import threading
 import time
 from collections import Counter
@@ -30,12 +29,6 @@ from collector.spool import Entry, Spool, SpoolError
 from telemetry.mqtt import MAX_INFLIGHT_IDS, connect_kwargs, make_client
 
 log = logging.getLogger(__name__)
-
-#: PUBACK packets queued as one buffer (one socket write).
-_ACKS_PER_WRITE = 1024
-#: One PUBACK: fixed header 0x40, remaining length 2, the message id (success, no reason
-#: code: the same bytes paho's `ack` sends for MQTT 3.1.1 and 5).
-_PUBACK = struct.Struct("!BBH")
 
 
 class Incoming(NamedTuple):  # a NamedTuple: built on paho's thread for every message
@@ -216,26 +209,11 @@ class Intake:
         for dl in letters:
             self.metrics.dead_lettered(dl.reason)
         generation = self._generation
-        # An ack from an older connection could hit a different message that the broker
-        # gave the same id on the new one; skip it (the redelivery is acked).
-        self._ack([m for m in batch if m.qos and m.generation == generation])
-
-    def _ack(self, msgs: list[Incoming]) -> None:
-        """PUBACK/PUBCOMP each message, in arrival order.
-
-        QoS 1 acks go out as one buffer of back-to-back PUBACK packets (what paho's
-        `ack` would queue one by one, byte for byte): one wake-up of paho's network
-        thread and one socket write per batch instead of one of each per message.
-        """
-        queue_packet = getattr(self.client, "_packet_queue", None)
-        if queue_packet is None or any(m.qos != 1 for m in msgs):
-            for m in msgs:
+        for m in batch:
+            # An ack from an older connection could hit a different message that the
+            # broker gave the same id on the new one; skip it (the redelivery is acked).
+            if m.qos and m.generation == generation:
                 self.client.ack(m.mid, m.qos)
-            return
-        for i in range(0, len(msgs), _ACKS_PER_WRITE):
-            chunk = msgs[i:i + _ACKS_PER_WRITE]
-            packet = b"".join([_PUBACK.pack(paho.PUBACK, 2, m.mid) for m in chunk])
-            queue_packet(paho.PUBACK, packet, 0, 0)
 
     def _wait_for_room(self) -> bool:
         if not self.spool.full():

@@ -45,14 +45,8 @@ class Built:
 
 
 def to_model(d: dash.Dashboard) -> dict[str, Any]:
-    """The SDK's dashboard as plain JSON data."""
+    """The SDK's dashboard as plain JSON data (exactly what the SDK encodes, no patching)."""
     model: dict[str, Any] = json.loads(json.dumps(d.build(), cls=JSONEncoder))
-    # Grafana reads annotations.list; the SDK writes {} when there are none.
-    model.setdefault("annotations", {}).setdefault("list", [])
-    for panel in model.get("panels", []):
-        if panel.get("repeat"):
-            # maxPerRow is in Grafana's panel model but not in the SDK's Panel builder.
-            panel["maxPerRow"] = equipment.TILES_PER_ROW
     return model
 
 

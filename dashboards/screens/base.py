@@ -68,7 +68,7 @@ def frame(slug: str, lang: Lang, title: str, *, time_from: str, description: str
           refresh: str = REFRESH) -> dash.Dashboard:
     """A dark, auto-refreshing, read-only dashboard linked to its sibling screens."""
     return (dash.Dashboard(title).uid(uid(slug, lang)).description(description)
-            .tags([TAG, f"{TAG}-{lang.code}"]).style("dark").timezone("browser")
+            .tags([TAG, f"{TAG}-{lang.code}"]).timezone("browser")
             .time(time_from, "now").refresh(refresh).readonly()
             .tooltip(dm.DashboardCursorSync.CROSSHAIR)
             .timepicker(dash.TimePicker().refresh_intervals(["5s", "10s", "30s", "1m"]))

@@ -37,7 +37,7 @@ def build(lang: Lang, machines: int) -> dash.Dashboard:
                               p.targets(q.MACHINE_TILE_STATE), "none",
                               color_mode=cm.BigValueColorMode.BACKGROUND,
                               mappings=p.state_mappings(lang))
-                 .repeat(q.VAR_MACHINE).repeat_direction("h"))
+                 .repeat(q.VAR_MACHINE).repeat_direction("h").max_per_row(TILES_PER_ROW))
     y = tile_rows(machines)
     d.with_panel(
         statetimeline.Panel().id(2).title(t("State timeline (shift)", "本班设备状态时间线"))

@@ -52,13 +52,13 @@ def parse_duration_s(text: str | float, what: str = "duration") -> float:
 
 #: Fault codes become the `reason` tag of downtime points and an alarm `code`: keep them
 #: plain (no backslash or control characters) and distinct from the built-in reasons.
-_FAULT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_FAULT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")  # fullmatch: no "$" newline
 _RESERVED_CODES = frozenset(REASONS)
 
 
 def check_fault_code(code: object, what: str = "fault code") -> str:
     """Validate an ad-hoc fault code; ValueError naming what is allowed."""
-    if not isinstance(code, str) or not _FAULT_CODE.match(code) or code in _RESERVED_CODES:
+    if not isinstance(code, str) or not _FAULT_CODE.fullmatch(code) or code in _RESERVED_CODES:
         raise ValueError(f"{what} {code!r}: use 1-32 of A-Z a-z 0-9 . _ - (e.g. LSR-CHILLER), "
                          "not a built-in reason such as 'repair'")
     return code

@@ -33,7 +33,7 @@ STATE_KEYS = tuple(s.name.lower() for s in MachineState)  # off idle running set
 SEVERITIES = ("info", "warning", "critical")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WINDOW = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,31}$")
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,31}\Z")  # \Z: "$" lets a trailing newline in
 MAX_SCALE = 1000
 
 

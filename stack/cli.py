@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stack.services import (
+    MAX_PACKET_SIZE,
     Influxd,
     Mosquitto,
     Service,
@@ -46,7 +47,8 @@ def _alive(entry: dict[str, Any]) -> bool:
 def _services(args: argparse.Namespace) -> list[Service]:
     run_dir: Path = args.run_dir
     return [
-        Mosquitto(run_dir=run_dir / "mosquitto", port=args.mqtt_port),
+        Mosquitto(run_dir=run_dir / "mosquitto", port=args.mqtt_port,
+                  max_packet_size=MAX_PACKET_SIZE),
         Influxd(run_dir=run_dir / "influxdb", port=args.influx_port,
                 rpc_port=args.influx_rpc_port, database=args.db),
     ]

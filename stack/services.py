@@ -177,6 +177,9 @@ class Mosquitto(Service):
     name: str = "mosquitto"
     extra_conf: str = ""
     anonymous: bool = True
+    #: The compose broker's packet limit (docs/reliability.md, "Broker limits"); the native
+    #: stack sets it, test fixtures leave it off so tests can send oversized packets.
+    max_packet_size: int | None = None
 
     @property
     def url(self) -> str:
@@ -198,8 +201,11 @@ class Mosquitto(Service):
             f"persistence_location {self.run_dir}/",
             "autosave_interval 30",
             # A persistent collector session may queue a long outage's worth of messages;
-            # Mosquitto's default of 1000 would drop the rest.
+            # Mosquitto's default of 1000 would drop the rest. Bounded in bytes as the
+            # compose broker is (docs/reliability.md, "Broker limits").
             "max_queued_messages 2000000",
+            "max_queued_bytes 268435456",
+            *([f"max_packet_size {self.max_packet_size}"] if self.max_packet_size else []),
             "max_inflight_messages 0",
             "log_dest stdout",
             "log_type error",
@@ -211,6 +217,10 @@ class Mosquitto(Service):
 
     def command(self) -> list[str]:
         return [find_binary("mosquitto"), "-c", str(self.conf_path)]
+
+
+#: deploy/mosquitto/mosquitto.conf's max_packet_size (a unit test keeps them equal).
+MAX_PACKET_SIZE = 73_728
 
 
 @dataclass

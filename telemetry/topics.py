@@ -21,14 +21,15 @@ from telemetry.contract import (
     ContractError,
 )
 
-#: A valid topic-level id (enterprise, site, area, line, machine).
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: A valid topic-level id (enterprise, site, area, line, machine). Anchored with ``\Z``,
+#: not ``$``: ``$`` also matches before a trailing newline (``"LSR-X\n"`` would pass).
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 _RESERVED = {AREA_SEGMENT, SITE_SEGMENT, CONTROL_SEGMENT}
 
 
 def check_id(what: str, value: str) -> str:
     """Validate one topic level (enterprise, site, area, line or machine id)."""
-    if not isinstance(value, str) or not ID_PATTERN.match(value) or value in _RESERVED:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value) or value in _RESERVED:
         raise ContractError(
             f"{what} id {value!r} is invalid: use 1-64 of A-Z a-z 0-9 . _ - "
             "starting with a letter or digit"

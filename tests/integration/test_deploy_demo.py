@@ -25,6 +25,8 @@ from stack.services import free_port, port_open, process_start_time
 from telemetry.endpoints import InfluxEndpoint
 from telemetry.influx import InfluxClient, series_rows
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_S = 150.0
 

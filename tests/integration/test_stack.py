@@ -10,12 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as paho
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from stack.services import Influxd, Mosquitto, free_port, port_open
 from telemetry.endpoints import InfluxEndpoint, MqttEndpoint
 from telemetry.influx import NETWORK_ERROR, InfluxClient
 from telemetry.mqtt import connect_kwargs, make_client
+
+pytestmark = pytest.mark.integration
 
 
 def test_mosquitto_round_trip(mqtt_url: str, topic_prefix: str) -> None:

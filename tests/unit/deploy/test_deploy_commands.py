@@ -61,18 +61,22 @@ def test_simulator_command_parses_and_logs_in_as_simulator(tmp_path: Path) -> No
     cmd, env = service("simulator")
     ns = sim_parser().parse_args(sim_args(cmd))
     assert (ns.command, ns.speed, ns.sink, ns.seed) == ("run", "1", "mqtt", 7)
+    assert ns.plant == "/plant/plant.yaml"
     ep = resolve(ns, env=with_token(env, tmp_path))
     assert (ep.mqtt.host, ep.mqtt.port, ep.mqtt.username) == ("mosquitto", 1883, "simulator")
-    assert ep.mqtt.password == PLACEHOLDER and ep.mqtt.client_id == "factory-simulator"
+    # The broker makes the client id the user name; the configured one says the same.
+    assert ep.mqtt.password == PLACEHOLDER and ep.mqtt.client_id == "simulator"
 
 
 def test_backfill_command_parses_and_writes_with_the_scoped_token(tmp_path: Path) -> None:
     cmd, env = service("backfill")
-    script = cmd[-1].replace('"$$FACTORY_SEED"', env["FACTORY_SEED"]).replace(
-        '"$$BACKFILL_DAYS"', env["BACKFILL_DAYS"])
+    script = cmd[-1]
+    for var in ("FACTORY_SEED", "BACKFILL_DAYS", "PLANT_FILE"):
+        script = script.replace(f"$${var}", env[var])
     inner = shlex.split(script[script.index("factory-sim backfill"):script.index("&&")])
     ns = sim_parser().parse_args(sim_args(inner))
     assert ns.command == "backfill" and ns.days == 1.0 and ns.seed == 7
+    assert ns.plant == "/plant/plant.yaml"
     ep = resolve(ns, env=with_token(env, tmp_path))
     assert (ep.influx.url, ep.influx.api, ep.influx.target, ep.influx.org) == \
         ("http://influxdb:8086", "v2", "factory", "factory")
@@ -90,25 +94,65 @@ def test_collector_command_parses_and_config_resolves(tmp_path: Path, name: str,
     cfg = collector_config.load(ns, env=with_token(env, tmp_path))
     assert cfg.subscriptions == ("$share/collectors/+/#",)  # what the ACL test grants
     assert cfg.client_id == env["FACTORY_COLLECTOR_CLIENT_ID"]
+    # Each collector is its own broker user, and its client id says the same (the broker
+    # makes the id the user name: use_username_as_clientid).
+    assert cfg.endpoints.mqtt.username == cfg.client_id
     assert str(cfg.spool_dir) == "/data/spool"
     assert cfg.metrics_port == 9108 and cfg.metrics_bind == "127.0.0.1"
     ep = cfg.endpoints
-    assert ep.mqtt.username == "collector"
+    assert ep.mqtt.username.split("-")[0] == "collector"
     assert (ep.influx.api, ep.influx.target, ep.influx.token) == \
         ("v2", "factory", "scoped-token-for-tests")
 
 
 def test_scale_shards_parse_and_cover_the_plant() -> None:
-    shards = []
-    for name, svc in services("docker-compose.scale.yml").items():
+    shards, users = [], []
+    for name in services("docker-compose.scale.yml"):
         if name.startswith("sim-shard-"):
-            cmd = [expand(str(a)) for a in svc["command"]]
-            shards.append(sim_parser().parse_args(sim_args(cmd)).shard)
+            cmd, env = service(name, "docker-compose.scale.yml")
+            ns = sim_parser().parse_args(sim_args(cmd))
+            shards.append(ns.shard)
+            ep = resolve(ns, env=env).mqtt
+            assert ep.client_id == ep.username
+            users.append(ep.username)
     assert sorted(shards) == ["0/3", "1/3", "2/3"]
+    assert len(set(users)) == 3  # a broker session each
 
 
 def test_fault_tool_parses_as_operator(tmp_path: Path) -> None:
     cmd, env = service("fault")
-    ns = sim_parser().parse_args([*sim_args(cmd)[:1], "laser-01"])
+    ns = sim_parser().parse_args([*sim_args(cmd)[:-1], "laser-01"])
     assert ns.command == "fault" and ns.machine == "laser-01"
+    assert ns.plant == "/plant/plant.yaml"
     assert resolve(ns, env=env).mqtt.username == "operator"
+
+
+@pytest.mark.parametrize("file", ["docker-compose.yml", "docker-compose.scale.yml"])
+def test_the_plant_service_writes_the_acl_for_every_broker_user(file: str,
+                                                                tmp_path: Path) -> None:
+    """The plant one-shot's real command, run here with the demo plant: its ACL and user
+    list name every user the MQTT clients of this compose file log in as."""
+    import subprocess
+    import sys
+
+    base = services("docker-compose.yml")["plant"]
+    env = {**base.get("environment", {}), **services(file).get("plant", {}).get(
+        "environment", {})}
+    cmd = [expand(str(a)) for a in base["command"]]
+    assert cmd[:3] == ["python", "-m", "stack.acl"]
+    cmd = [sys.executable, *cmd[1:]]
+    cmd[cmd.index("--plant") + 1] = str(ROOT / "simulator/data/plant.yaml")
+    cmd[cmd.index("--out") + 1] = str(tmp_path)
+    res = subprocess.run(cmd, env={"PATH": "/usr/bin:/bin", **{k: str(v) for k, v in env.items()}},
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    listed = {ln.split()[1]: ln.split()[0] for ln in (tmp_path / "users").read_text().splitlines()}
+    acl_users = re.findall(r"^user (\S+)$", (tmp_path / "acl").read_text(), re.M)
+    assert sorted(acl_users) == sorted(listed)
+    merged = {**services("docker-compose.yml"), **services(file)}
+    for name, svc in merged.items():
+        url = str((svc.get("environment") or {}).get("FACTORY_MQTT_URL", ""))
+        if not url or (svc.get("profiles") == ["single"] and file != "docker-compose.yml"):
+            continue
+        user = re.match(r"mqtt://([^:]+):", url).group(1)  # type: ignore[union-attr]
+        assert user in listed, f"{file}:{name} logs in as {user}, not a broker user"

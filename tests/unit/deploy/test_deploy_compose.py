@@ -19,7 +19,7 @@ from telemetry.contract import DEFAULT_ENTERPRISE, KINDS
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.scale.yml", "docker-compose.tls.yml")
 LONG_RUNNING = {"mosquitto", "influxdb", "grafana", "simulator", "collector"}
-ONE_SHOT = {"backfill", "fault"}
+ONE_SHOT = {"plant", "backfill", "fault"}
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
 
 
@@ -80,6 +80,7 @@ def test_dependencies_wait_for_health_or_completion() -> None:
                         else "service_healthy")
                 assert spec.get("condition") == want, f"{file}:{name} -> {dep}"
     deps = services()
+    assert set(deps["mosquitto"]["depends_on"]) == {"plant"}  # its ACL comes from the plant
     assert set(deps["simulator"]["depends_on"]) == {"mosquitto", "backfill"}
     assert set(deps["collector"]["depends_on"]) == {"mosquitto", "influxdb"}
     assert set(deps["backfill"]["depends_on"]) == {"influxdb"}
@@ -105,9 +106,10 @@ def test_data_lives_in_named_volumes() -> None:
 
 
 def test_images_are_pinned() -> None:
+    built = {s["image"] for s in services().values() if "build" in s}
     for name, svc in services().items():
         image = svc["image"]
-        if "build" in svc:
+        if image in built:
             continue
         assert ":" in image and not image.endswith(":latest"), f"{name}: {image} unpinned"
         assert re.search(r":\d+\.\d+\.\d+", image), f"{name}: pin a full version, not {image}"
@@ -116,12 +118,27 @@ def test_images_are_pinned() -> None:
     assert services()["grafana"]["image"].startswith("grafana/grafana-oss:")
 
 
-def test_simulator_and_collector_share_one_image_built_from_the_dockerfile() -> None:
+def test_one_build_per_image_tag() -> None:
+    """Several services building one tag at once fail with the containerd image store
+    (`image ... already exists`): exactly one service builds each tag, the others use it
+    and never try to pull it."""
+    merged: dict[str, dict[str, Any]] = {}
+    for file in COMPOSE_FILES:
+        for name, svc in services(file).items():
+            merged[name] = {**merged.get(name, {}), **svc}
+    by_tag: dict[str, list[str]] = {}
+    for name, svc in merged.items():
+        if "build" in svc:
+            by_tag.setdefault(svc["image"], []).append(name)
+    assert by_tag == {"${FACTORY_IMAGE:-factory-telemetry:local}": ["plant"]}
+    tag = next(iter(by_tag))
+    users = {n for n, s in merged.items() if s.get("image") == tag}
+    assert {"plant", "backfill", "simulator", "collector", "fault", "collector-2",
+            "sim-shard-1"} <= users
+    for name in users:
+        assert merged[name].get("pull_policy") == "never", f"{name} would try to pull {tag}"
     svcs = services()
-    built = {n: s for n, s in svcs.items() if "build" in s}
-    assert set(built) == {"backfill", "simulator", "collector", "fault"}
-    assert len({s["image"] for s in built.values()}) == 1
-    assert all(s["build"]["dockerfile"] == "Dockerfile" for s in built.values())
+    assert svcs["plant"]["build"]["dockerfile"] == "Dockerfile"
     assert svcs["simulator"]["command"][:2] == ["factory-sim", "run"]
     assert svcs["collector"]["command"][:2] == ["factory-collector", "run"]
     assert "factory-sim backfill" in " ".join(svcs["backfill"]["command"])
@@ -296,7 +313,7 @@ def test_scale_example_splits_the_plant_and_shares_one_subscription() -> None:
               if v.split(":")[1] == "/data"]
     assert len(set(spools)) == len(spools) == len(collectors)
     for name, svc in scale.items():
-        if name != "simulator":
+        if name not in ("simulator", "plant"):  # overrides of docker-compose.yml services
             assert "healthcheck" in svc and svc["restart"] == "unless-stopped", name
 
 
@@ -324,10 +341,12 @@ def test_mosquitto_config_requires_authentication_and_persists() -> None:
         assert "allow_anonymous true" not in conf_lines(path), path
 
 
-def parse_acl() -> dict[str, list[tuple[str, str]]]:
+def parse_acl(text: str) -> dict[str, list[tuple[str, str]]]:
     rules: dict[str, list[tuple[str, str]]] = {}
     user = ""
-    for ln in conf_lines(ROOT / "deploy/mosquitto/acl"):
+    for ln in [ln.strip() for ln in text.splitlines()]:
+        if not ln or ln.startswith("#"):
+            continue
         parts = ln.split()
         if parts[0] == "user":
             user = parts[1]
@@ -354,15 +373,22 @@ def expected_simulator_topics(e: str) -> set[str]:
     return out
 
 
-def test_acl_matches_the_contract_topics() -> None:
-    acl = parse_acl()
-    e = DEFAULT_ENTERPRISE
-    assert set(acl) == {"simulator", "collector", "operator", "health"}
+ROLE_USERS = {"simulator": ["simulator", "simulator-2"], "collector": ["collector"],
+              "operator": ["operator"], "health": ["health"]}
+
+
+@pytest.mark.parametrize("e", [DEFAULT_ENTERPRISE, "acme"])
+def test_acl_matches_the_contract_topics_under_the_plants_enterprise(e: str) -> None:
+    from stack.acl import render_acl
+
+    acl = parse_acl(render_acl(e, ROLE_USERS))
+    assert set(acl) == {"simulator", "simulator-2", "collector", "operator", "health"}
     control = topics.control_topic(e, "+", "+")
     status = topics.control_topic(e, "+", "status/+")  # the simulator's retained status
-    assert {t for a, t in acl["simulator"] if a == "write"} == \
-        expected_simulator_topics(e) | {status}
-    assert {t for a, t in acl["simulator"] if a == "read"} == {control}
+    for user in ("simulator", "simulator-2"):
+        assert {t for a, t in acl[user] if a == "write"} == \
+            expected_simulator_topics(e) | {status}
+        assert {t for a, t in acl[user] if a == "read"} == {control}
     assert acl["collector"] == [("read", topics.subscription(e))]
     assert acl["operator"] == [("write", control)]
     assert acl["health"] == [("read", "$SYS/broker/uptime")]
@@ -370,12 +396,31 @@ def test_acl_matches_the_contract_topics() -> None:
         assert all(a != "readwrite" for a, _ in grants), f"{user}: readwrite is too wide"
         assert all(t.split("/")[0] in (e, "$SYS") for _, t in grants), \
             f"{user}: a grant outside the {e} prefix"
+    other = "hearth" if e != "hearth" else "acme"
+    assert other not in render_acl(e, ROLE_USERS)  # no hard-coded prefix
+
+
+def test_acl_users_are_checked() -> None:
+    from stack.acl import AclError, render_acl, users_from_env
+
+    assert users_from_env({}) == {r: [r] for r in ("simulator", "collector", "operator",
+                                                  "health")}
+    assert users_from_env({"MQTT_COLLECTOR_USERS": "collector collector-2"})["collector"] \
+        == ["collector", "collector-2"]
+    with pytest.raises(AclError, match="already a simulator user"):
+        users_from_env({"MQTT_COLLECTOR_USERS": "simulator"})
+    with pytest.raises(AclError, match="invalid"):
+        users_from_env({"MQTT_OPERATOR_USERS": "Operator!"})
+    with pytest.raises(AclError, match="enterprise id"):
+        render_acl("hearth\n", ROLE_USERS)
 
 
 def test_every_contract_topic_is_writable_by_the_simulator() -> None:
     """Each concrete topic the contract builds matches exactly one simulator grant."""
-    grants = [t for a, t in parse_acl()["simulator"] if a == "write"]
+    from stack.acl import render_acl
+
     e, s = DEFAULT_ENTERPRISE, "shengzhou"
+    grants = [t for a, t in parse_acl(render_acl(e, ROLE_USERS))["simulator"] if a == "write"]
 
     def matches(pattern: str, topic: str) -> bool:
         p, t = pattern.split("/"), topic.split("/")
@@ -395,9 +440,85 @@ def test_every_contract_topic_is_writable_by_the_simulator() -> None:
     assert sum(matches(g, status) for g in grants) == 1
 
 
+def test_every_listener_ties_the_client_id_to_the_user() -> None:
+    """use_username_as_clientid is a listener setting in Mosquitto 2.0: each listener of
+    every shipped config must say it after its `listener` line."""
+    for path in sorted((ROOT / "deploy/mosquitto").glob("*.conf")):
+        lines = conf_lines(path)
+        starts = [i for i, ln in enumerate(lines) if ln.startswith("listener ")]
+        for n, i in enumerate(starts):
+            block = lines[i:starts[n + 1] if n + 1 < len(starts) else len(lines)]
+            assert "use_username_as_clientid true" in block, f"{path.name}: {lines[i]}"
+    assert not (ROOT / "deploy/mosquitto/acl").exists()  # generated for the plant now
+
+
+def conf_int(key: str) -> int:
+    m = re.search(rf"^{key}\s+(\d+)\s*$", (ROOT / "deploy/mosquitto/mosquitto.conf").read_text(),
+                  re.M)
+    assert m, key
+    return int(m.group(1))
+
+
+def test_max_packet_size_fits_the_collectors_largest_payload() -> None:
+    from collector.mapping import DEFAULT_MAX_PAYLOAD_BYTES
+
+    # fixed header 5 + topic (6 levels of up to 64 characters) + properties
+    room = 5 + 2 + 6 * 65 + 256
+    size = conf_int("max_packet_size")
+    assert DEFAULT_MAX_PAYLOAD_BYTES + room <= size <= 2 * DEFAULT_MAX_PAYLOAD_BYTES
+    import tempfile
+
+    from stack.services import MAX_PACKET_SIZE, Mosquitto
+
+    assert size == MAX_PACKET_SIZE  # the native stack's broker has the same limit
+    native = Mosquitto(run_dir=Path(tempfile.mkdtemp()), port=1,
+                       max_packet_size=MAX_PACKET_SIZE)
+    native.prepare()
+    conf = native.conf_path.read_text()
+    assert f"max_packet_size {size}" in conf
+    assert f"max_queued_bytes {conf_int('max_queued_bytes')}" in conf
+
+
+#: docs/reliability.md ("Broker limits"): the outage the broker's queue is sized for.
+OUTAGE_H = 24
+PLANT_FACTOR = 4
+
+
+def test_queue_bounds_fit_the_documented_outage() -> None:
+    """The QoS 1 messages a plant 4x the demo plant publishes in a 24 h collector outage
+    (measured here from one simulated hour) fit both queue bounds; docs say the same."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "simulator", "run", "--sink", "stdout",
+                          "--speed", "max", "--duration", "1h", "--seed", "7",
+                          "--log-level", "WARNING"], capture_output=True, text=True,
+                         timeout=120, check=True, cwd=ROOT).stdout
+    from simulator.publish import DEFAULT_QOS
+
+    n = size = 0
+    for line in out.splitlines():
+        m = json.loads(line)
+        if DEFAULT_QOS[m["topic"].rsplit("/", 1)[1]] >= 1:
+            n += 1
+            size += len(json.dumps(m["payload"], separators=(",", ":"),
+                                   ensure_ascii=False).encode())
+    need_msgs, need_bytes = n * OUTAGE_H * PLANT_FACTOR, size * OUTAGE_H * PLANT_FACTOR
+    assert need_msgs <= conf_int("max_queued_messages") <= 2 * need_msgs
+    assert need_bytes <= conf_int("max_queued_bytes") <= 2 * need_bytes
+    doc = (ROOT / "docs/reliability.md").read_text()
+    assert f"max_queued_bytes {conf_int('max_queued_bytes')}" in doc
+    assert f"{OUTAGE_H} h collector outage" in doc
+
+
 def test_mosquitto_password_file_is_generated_not_committed() -> None:
     conf = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
     assert "password_file /mosquitto/run/passwd" in conf
+    assert "acl_file /mosquitto/acl/acl" in conf
+    vols = services()["mosquitto"]["volumes"]
+    assert "mosquitto-acl:/mosquitto/acl:ro" in vols
+    assert "mosquitto-acl:/acl" in services()["plant"]["volumes"]
     assert "/mosquitto/run:mode=0700" in services()["mosquitto"]["tmpfs"]
     assert not list((ROOT / "deploy").rglob("passwd"))
 

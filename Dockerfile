@@ -3,21 +3,22 @@
 #   docker build -t factory-telemetry .
 #   docker run --rm factory-telemetry factory-sim run --help
 #
-# Stage 1 builds wheels for the project and its dependencies; stage 2 is a slim
-# runtime that installs only those wheels (no compiler, no pip cache, no source tree)
-# and runs as an unprivileged user.
-ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+# Stage 1 builds wheels for the project and its dependencies, pinned by constraints.txt
+# (the same versions `make venv` installs and the tests run); stage 2 is a slim runtime
+# that installs only those wheels (no compiler, no pip cache, no source tree) and runs as
+# an unprivileged user. The base image is pinned to a patch release and its digest.
+ARG PYTHON_IMAGE=python:3.12.11-slim-bookworm@sha256:519591d6871b7bc437060736b9f7456b8731f1499a57e22e6c285135ae657bf7
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY telemetry ./telemetry
 COPY simulator ./simulator
 COPY collector ./collector
 COPY dashboards ./dashboards
 COPY stack ./stack
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --constraint constraints.txt --wheel-dir /wheels .
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="factory-telemetry" \

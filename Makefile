@@ -5,17 +5,21 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test lint demo demo-down bench services venv clean reliability
+.PHONY: test lint demo demo-down bench services venv clean reliability constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python >= 3.11 is required (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
 
 venv: $(STAMP)
+
+# The pinned runtime dependencies the image and the venv install (see constraints.txt).
+constraints: $(STAMP)
+	$(PY) scripts/lock-deps > constraints.txt
 
 services:
 	@scripts/install-services --with-v2-stand-in
@@ -27,11 +31,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-demo: $(STAMP)
-	@scripts/demo $(DEMO_ARGS)
+# No venv prerequisite: on a machine with Docker, `make demo` needs only make, a POSIX
+# shell and Docker; scripts/demo builds the venv itself for the native path.
+# PLANT=path/to/plant.yaml runs another plant (kept in .env for the Docker path).
+demo:
+	@PLANT="$(PLANT)" PY="$(PY)" scripts/demo $(DEMO_ARGS)
 
-demo-down: $(STAMP)
-	@scripts/demo --down
+demo-down:
+	@PY="$(PY)" scripts/demo --down
 
 bench: services $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

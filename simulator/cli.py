@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="QoS per kind, e.g. telemetry=0,counts=1 (defaults: telemetry 0, "
                           "others 1)")
     run.add_argument("--scenario", metavar="FILE", help="scripted events (YAML)")
+    run.add_argument("--heartbeat-file", metavar="FILE",
+                     help="with --sink mqtt: rewrite FILE every few seconds while the broker "
+                          "acknowledges new messages (a container health check reads its age)")
     run.add_argument("--labels-out", metavar="FILE",
                      help="write ground-truth labels (scenario events, every fault) as JSON")
     run.add_argument("--truth-out", metavar="FILE",
@@ -299,6 +302,8 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
     log.info("running %d machines (shard %d/%d) from %s at speed %s", len(model.ids),
              shard.index, shard.count,
              dt.datetime.fromtimestamp(start_ms / 1000, dt.UTC).isoformat(), ns.speed)
+    if mqtt_sink is not None and ns.heartbeat_file:
+        _heartbeat(mqtt_sink, Path(ns.heartbeat_file), stop)
     try:
         stats = runner.run()
     except BrokenPipeError:
@@ -320,6 +325,21 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
 
         _write_json(ns.truth_out, ground_truth(model))
     return 0
+
+
+def _heartbeat(sink: Any, path: Path, stop: threading.Event, every_s: float = 5.0) -> None:
+    """Rewrite ``path`` whenever the broker acknowledged messages since the last look: its
+    age says how long ago the simulator last published successfully."""
+    def beat() -> None:
+        last = -1
+        while not stop.wait(every_s):
+            if sink.acked != last and sink.acked > 0:
+                last = sink.acked
+                tmp = path.with_name(f".{path.name}.tmp")
+                tmp.write_text(json.dumps({"acked": last, "at_ms": int(time.time() * 1000)}))
+                tmp.replace(path)
+
+    threading.Thread(target=beat, name="sim-heartbeat", daemon=True).start()
 
 
 def cmd_backfill(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:

@@ -1,14 +1,18 @@
-"""Container health checks: ``python -m stack.health tcp HOST:PORT | http URL``.
+"""Container health checks: ``python -m stack.health tcp HOST:PORT | http URL |
+fresh FILE MAX_AGE_S``.
 
-Used by docker-compose.yml's ``healthcheck`` for the simulator (its broker answers) and
-the collector (its ``/healthz`` says ready). Exit 0 when healthy, 1 with one line on
+Used by docker-compose.yml's ``healthcheck`` for the simulator (``fresh``: its heartbeat
+file, rewritten while the broker acknowledges what it publishes, is recent) and the
+collector (``http``: its ``/healthz`` says ready). Exit 0 when healthy, 1 with one line on
 stderr when not; no third-party imports, so a check costs a few milliseconds.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -40,12 +44,34 @@ def check_http(url: str, timeout_s: float = 3.0) -> str | None:
     return None if 200 <= status < 300 else f"{url}: HTTP {status}"
 
 
+def check_fresh(path: str, max_age_s: float) -> str | None:
+    """None when ``path`` was modified within the last ``max_age_s`` seconds."""
+    try:
+        age_s = time.time() - os.stat(path).st_mtime
+    except OSError as exc:
+        return f"{path}: {exc.strerror} (nothing published and acknowledged yet)"
+    if age_s > max_age_s:
+        return f"{path}: {age_s:.0f} s old (nothing acknowledged for more than {max_age_s:g} s)"
+    return None
+
+
+USAGE = "usage: python -m stack.health tcp HOST:PORT | http URL | fresh FILE MAX_AGE_S"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[0] not in ("tcp", "http"):
-        print("usage: python -m stack.health tcp HOST:PORT | http URL", file=sys.stderr)
+    if args[:1] == ["fresh"] and len(args) == 3:
+        try:
+            max_age_s = float(args[2])
+        except ValueError:
+            print(USAGE, file=sys.stderr)
+            return 2
+        problem = check_fresh(args[1], max_age_s)
+    elif len(args) == 2 and args[0] in ("tcp", "http"):
+        problem = check_tcp(args[1]) if args[0] == "tcp" else check_http(args[1])
+    else:
+        print(USAGE, file=sys.stderr)
         return 2
-    problem = check_tcp(args[1]) if args[0] == "tcp" else check_http(args[1])
     if problem:
         print(f"unhealthy: {problem}", file=sys.stderr)
         return 1

@@ -730,3 +730,28 @@ def test_the_healthcheck_command_works_without_a_password_on_its_command_line(
     (health / "mosquitto_sub").write_text("-u health\n-P wrong\n")
     bad = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30)
     assert bad.returncode != 0
+
+
+def test_the_simulators_heartbeat_says_it_publishes(broker: Broker, tmp_path: Path) -> None:
+    """The compose health check of the simulator (`stack.health fresh` on the heartbeat
+    file) turns healthy only once the broker acknowledges what it publishes."""
+    from stack.health import check_fresh
+
+    beat = tmp_path / "beat"
+    pw = broker.password("simulator-2")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", "--speed", "30", "--sink", "mqtt",
+         "--mqtt-url", f"mqtt://simulator-2:{pw}@127.0.0.1:{broker.svc.port}",
+         "--heartbeat-file", str(beat), "--log-level", "WARNING"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert check_fresh(str(beat), 60) is not None  # not before anything was acked
+        deadline = time.monotonic() + 60
+        while not beat.exists() and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.2)
+        assert check_fresh(str(beat), 60) is None
+        assert '"acked"' in beat.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(60)

@@ -49,3 +49,21 @@ def test_http_healthy_unhealthy_and_down(http_port: int) -> None:
     assert main(["http", f"http://127.0.0.1:{http_port}/healthz"]) == 0
     assert main(["http", f"http://127.0.0.1:{http_port}/other"]) == 1
     assert main(["bogus"]) == 2
+
+
+def test_fresh_file(tmp_path: pytest.TempPathFactory) -> None:
+    import os
+    import time
+    from pathlib import Path
+
+    from stack.health import check_fresh
+
+    beat = Path(str(tmp_path)) / "beat"
+    assert "nothing published" in (check_fresh(str(beat), 60) or "")
+    beat.write_text("{}")
+    assert check_fresh(str(beat), 60) is None
+    old = time.time() - 120
+    os.utime(beat, (old, old))
+    assert "120 s old" in (check_fresh(str(beat), 60) or "")
+    assert main(["fresh", str(beat), "60"]) == 1
+    assert main(["fresh", str(beat), "soon"]) == 2

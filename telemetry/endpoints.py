@@ -4,17 +4,25 @@ Every flag ``--influx-db`` has an environment variable ``FACTORY_INFLUX_DB``; se
 also accept ``FACTORY_..._FILE`` naming a file that holds the value (Docker secrets).
 A YAML config file may hold the same settings under ``mqtt:`` and ``influx:``
 (``mqtt: {url: ..., protocol: ...}``).
+
+URL credentials never reach an error message or a log line: every message built here
+names URLs through :func:`redact_url`, an InfluxDB URL's ``user:password@`` moves into
+the endpoint's user and password (so ``InfluxEndpoint.url`` holds none), and importing
+this module installs a log record factory that redacts ``scheme://user:password@`` in
+every record of every logger (:func:`redact`).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import yaml
 
@@ -85,7 +93,8 @@ class MqttEndpoint:
     def from_url(cls, url: str, **options: Any) -> MqttEndpoint:
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-            raise ConfigError(f"mqtt url {url!r}: scheme must be mqtt:// or mqtts://")
+            raise ConfigError(f"mqtt url {redact_url(url)!r}: scheme must be mqtt:// or "
+                              "mqtts://")
         tls = parts.scheme in ("mqtts", "ssl")
         try:
             port = parts.port or (8883 if tls else 1883)
@@ -124,7 +133,17 @@ class InfluxEndpoint:
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"influx url {self.url!r}: must be http(s)://host[:port]")
+            raise ConfigError(f"influx url {redact_url(self.url)!r}: must be "
+                              "http(s)://host[:port]")
+        if parts.username is not None or parts.password is not None:
+            # http://user:password@host: basic-auth credentials (v1). Kept as the user and
+            # password (unless set otherwise) and taken out of the URL, which is logged.
+            host = parts.netloc.rpartition("@")[2]
+            object.__setattr__(self, "url", urlunsplit(parts._replace(netloc=host)))
+            if self.user is None and parts.username:
+                object.__setattr__(self, "user", unquote(parts.username))
+            if self.password is None and parts.password:
+                object.__setattr__(self, "password", unquote(parts.password))
         if self.api == "v2" and not self.token:
             raise ConfigError("influx api v2 needs a token: set --influx-token or "
                               "FACTORY_INFLUX_TOKEN")
@@ -144,11 +163,45 @@ class Endpoints:
     influx: InfluxEndpoint
 
 
+#: ``[scheme:]//user:password@`` or a bare ``user:password@host`` at the start of a word.
+_CREDENTIALS = re.compile(r"((?:[A-Za-z][A-Za-z0-9+.-]*:)?//|(?<![^\s'\"(=,\[])"
+                          r"(?=[^\s/:@'\"]*:[^\s@'\"]*@))([^\s/:@'\"]*):([^\s'\"]*)@")
+
+
 def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)
+    """``url`` with the password of its ``user:password@`` part replaced by ``***``."""
+    return redact(url)
+
+
+def redact(text: str) -> str:
+    """Every ``scheme://user:password@`` (and bare ``user:password@host``) in ``text``,
+    with the password replaced by ``***``."""
+    if "@" not in text:
+        return text
+    return _CREDENTIALS.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}:***@", text)
+
+
+def _install_log_redaction() -> None:
+    """Wrap the log record factory once: each record's message is redacted."""
+    previous: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
+    if getattr(previous, "_factory_redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to logging to report
+            return record
+        if "@" in message:
+            record.msg, record.args = redact(message), None
+        return record
+
+    factory._factory_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_install_log_redaction()
 
 
 def add_endpoint_args(parser: argparse.ArgumentParser, *, mqtt: bool = True,

@@ -23,7 +23,8 @@ def test_defaults_point_at_the_local_stack() -> None:
 
 def test_flag_beats_env_beats_yaml() -> None:
     config = {"mqtt": {"url": "mqtt://yaml:1"}, "influx": {"db": "fromyaml"}}
-    env = {"FACTORY_MQTT_URL": "mqtts://u:p%40ss@env.example:8883", "FACTORY_INFLUX_DB": "envdb"}
+    url = "mqtts://u:p%40ss@env.example:8883"  # test-fixture: not a secret
+    env = {"FACTORY_MQTT_URL": url, "FACTORY_INFLUX_DB": "envdb"}
     ep = resolve(_ns(), config=config, env=env)
     assert (ep.mqtt.host, ep.mqtt.tls, ep.mqtt.username, ep.mqtt.password) == (
         "env.example", True, "u", "p@ss")

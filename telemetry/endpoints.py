@@ -163,9 +163,10 @@ class Endpoints:
     influx: InfluxEndpoint
 
 
-#: ``[scheme:]//user:password@`` or a bare ``user:password@host`` at the start of a word.
-_CREDENTIALS = re.compile(r"((?:[A-Za-z][A-Za-z0-9+.-]*:)?//|(?<![^\s'\"(=,\[])"
-                          r"(?=[^\s/:@'\"]*:[^\s@'\"]*@))([^\s/:@'\"]*):([^\s'\"]*)@")
+#: ``[scheme:]//user:password@`` (the password may hold an unencoded ``@``: up to the last).
+_URL_CREDENTIALS = re.compile(r"((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)([^\s/:@'\"]*):([^\s'\"]*)@")
+#: A bare ``user:password@host`` at the start of a word (no scheme, no slash).
+_BARE_CREDENTIALS = re.compile(r"(?<![^\s'\"(=,\[/])()([^\s/:@'\"]+):([^\s/:@'\"]*)@(?=[^\s@])")
 
 
 def redact_url(url: str) -> str:
@@ -178,7 +179,9 @@ def redact(text: str) -> str:
     with the password replaced by ``***``."""
     if "@" not in text:
         return text
-    return _CREDENTIALS.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}:***@", text)
+    for pattern in (_URL_CREDENTIALS, _BARE_CREDENTIALS):
+        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}:***@", text)
+    return text
 
 
 def _install_log_redaction() -> None:

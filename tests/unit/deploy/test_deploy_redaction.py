@@ -23,11 +23,12 @@ PW = "Pw" + secrets.token_hex(8)
 @pytest.mark.parametrize("text,want", [
     ("http://collector:SECRET@broker:1883", "http://collector:***@broker:1883"),
     ("collector:SECRET@broker", "collector:***@broker"),
-    ("mqtt://u:p%40SECRET@h", "mqtt://u:***@h"),
+    ("mqtt://u:p%40SECRET@h", "mqtt://u:***@h"),  # test-fixture: not a secret
     ("mqtt://u:p@SECRET@h:1", "mqtt://u:***@h:1"),
     ("two: mqtt://a:SECRET@b and https://c:SECRET@d/e", "two: mqtt://a:***@b and https://c:***@d/e"),
     ("url 'http://a:SECRET@b'", "url 'http://a:***@b'"),
     ("mqtt://host:1883 user@example.com", "mqtt://host:1883 user@example.com"),
+    ("collector c1: mqtt://collector@127.0.0.1:1883", "collector c1: mqtt://collector@127.0.0.1:1883"),
 ])
 def test_redact(text: str, want: str) -> None:
     assert redact(text) == want

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -136,12 +137,40 @@ def _rows(results: Mapping[str, list[dict[str, Any]]], name: str) -> list[dict[s
     return series_rows(statements[0]) if statements else []
 
 
+# Stored values are not trusted: any field may hold any type or size (a hostile publisher,
+# a field type conflict across shards, a plant with its own codes). Each reader below turns
+# what it cannot use into "absent" instead of raising.
+def _num(value: Any) -> float | None:
+    """A finite number, else None (bools, strings, NaN and infinities are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        out = float(value)
+    except OverflowError:  # an int too big for a float
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _state(code: Any) -> str | None:
+    """The state name of a stored state_code, None when it is not a known state."""
+    n = _num(code)
+    if n is None or n != int(n) or int(n) not in STATE_CODES:
+        return None
+    return MachineState(int(n)).name
+
+
+STATE_CODES = {s.value for s in MachineState}
+#: Shown for a machine whose newest state_code is not a known state (never a colour that
+#: reads as "fine").
+UNKNOWN_STATE = "UNKNOWN"
+
+
 def _first(results: Mapping[str, list[dict[str, Any]]], name: str,
            column: str) -> float | None:
     for row in _rows(results, name):
-        value = row.get(column)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+        value = _num(row.get(column))
+        if value is not None:
+            return value
     return None
 
 
@@ -149,47 +178,60 @@ def _int(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
+def _time_ms(value: Any) -> int | None:
+    n = _num(value)
+    return None if n is None else int(n)
+
+
 def build(results: Mapping[str, list[dict[str, Any]]], *, now_ms: int, today_ms: int,
           range_ms: int) -> Overview:
     """Turn the statement results of :func:`planned_queries` into an :class:`Overview`."""
     states: Counter[str] = Counter()
     for row in _rows(results, "all_states"):
-        code = row.get("state_code")
-        if isinstance(code, int | float):
-            states[MachineState(int(code)).name] += 1
-    hardware = {str(r["machine"]): MachineState(int(r["state_code"])).name
+        if row.get("state_code") is not None:
+            states[_state(row.get("state_code")) or UNKNOWN_STATE] += 1
+    hardware = {str(r["machine"]): _state(r.get("state_code")) or UNKNOWN_STATE
                 for r in _rows(results, "floor_plan_states")
-                if isinstance(r.get("state_code"), int | float) and r.get("machine")}
-    sales = {str(r["region"]): float(r["amount_cny"]) for r in _rows(results, "sales_by_region")
-             if r.get("region") and isinstance(r.get("amount_cny"), int | float)}
+                if r.get("state_code") is not None and r.get("machine")}
+    sales = {}
+    for r in _rows(results, "sales_by_region"):
+        amount = _num(r.get("amount_cny"))
+        if r.get("region") and amount is not None and amount >= 0:
+            sales[str(r["region"])] = amount
     total = sum(sales.values())
+    if not math.isfinite(total):
+        sales, total = {}, 0.0
     shares = {k: v / total * 100 for k, v in sorted(sales.items(), key=lambda kv: -kv[1])} \
         if total > 0 else {}
     orders = []
+    statuses = {s.value: s for s in WorkOrderStatus}
     for r in _rows(results, "work_orders"):
-        code = r.get("status_code")
-        if not isinstance(code, int | float) or int(code) == WorkOrderStatus.DONE:
+        code = _num(r.get("status_code"))
+        if code is None or code != int(code) or int(code) not in statuses \
+                or int(code) == WorkOrderStatus.DONE:
             continue
+        progress = _num(r.get("progress_pct"))
         orders.append(WorkOrderRow(
             wo_id=str(r.get("wo_id", "")), machine=str(r.get("machine", "")),
-            status=WorkOrderStatus(int(code)).name.lower(),
-            progress_pct=float(r.get("progress_pct") or 0.0),
+            status=statuses[int(code)].name.lower(),
+            progress_pct=min(100.0, max(0.0, progress or 0.0)),
             technician=str(r.get("technician") or "")))
     orders.sort(key=lambda w: (-w.progress_pct, w.wo_id))
     alarms, seen = [], set()
     for r in _rows(results, "latest_alarms"):  # newest first
-        key = (r.get("machine"), r.get("code"))
+        key = (str(r.get("machine")), str(r.get("code")))
         if key in seen:
             continue
         seen.add(key)
         if r.get("active") is True:
-            alarms.append(AlarmRow(time_ms=int(r.get("time") or 0),
+            alarms.append(AlarmRow(time_ms=_time_ms(r.get("time")) or 0,
                                    machine=str(r.get("machine", "")),
                                    code=str(r.get("code", "")),
                                    severity=str(r.get("severity") or "info"),
                                    message=str(r.get("message") or "")))
-    hourly = tuple(float(r.get("output") or 0.0) for r in _rows(results, "hourly_output"))
-    latest = [r.get("time") for r in _rows(results, "latest_data")]
+    hourly = tuple(max(0.0, _num(r.get("output")) or 0.0)
+                   for r in _rows(results, "hourly_output"))
+    latest = [_time_ms(r.get("time")) for r in _rows(results, "latest_data")]
     active = _int(_first(results, "active_alarms", "active_alarms"))
     if active is None and latest:  # count() over no active alarm returns no row at all
         active = 0
@@ -212,13 +254,23 @@ def build(results: Mapping[str, list[dict[str, Any]]], *, now_ms: int, today_ms:
         sales_total_cny=total if sales else None,
         hourly_output=hourly,
         work_orders=tuple(orders),
-        latest_data_ms=int(latest[0]) if latest and isinstance(latest[0], int) else None,
+        latest_data_ms=latest[0] if latest else None,
     )
 
 
 # -- pure: figures -> rich ------------------------------------------------------------------
 def _state_style(name: str) -> str:
+    if name not in MachineState.__members__:
+        return "dim"
     return f"bold {STATE_COLOURS[MachineState[name]]}"
+
+
+def _clock(ms: int, fmt: str) -> str:
+    """Local time of an epoch-ms value; "?" for one no calendar can show."""
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000).strftime(fmt)
+    except (OverflowError, OSError, ValueError):
+        return "?"
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -261,6 +313,8 @@ def _headline(o: Overview) -> Table:
         n = o.states.get(state.name, 0)
         if n:
             running.append(f"■ {state.name.lower()} {n}  ", _state_style(state.name))
+    if o.states.get(UNKNOWN_STATE):
+        running.append(f"■ unknown state {o.states[UNKNOWN_STATE]}  ", "dim")
     energy = Text()
     energy.append("—" if o.energy_kwh is None else f"{o.energy_kwh:,.0f}", "bold white")
     energy.append(" kWh today\n", "dim")
@@ -273,7 +327,7 @@ def _headline(o: Overview) -> Table:
 
 
 SHORT_STATE = {"OFF": "off", "IDLE": "idle", "RUNNING": "run", "SETUP": "setup",
-               "FAULT": "FAULT", "MAINTENANCE": "maint"}
+               "FAULT": "FAULT", "MAINTENANCE": "maint", UNKNOWN_STATE: "?"}
 
 
 def _floor(o: Overview) -> Panel:
@@ -292,7 +346,7 @@ def _alarms(o: Overview, rows: int) -> Panel:
     t.add_column("alarm", no_wrap=True, overflow="ellipsis", ratio=1)
     colour = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
     for a in o.alarms[:rows]:
-        when = dt.datetime.fromtimestamp(a.time_ms / 1000).strftime("%H:%M")
+        when = _clock(a.time_ms, "%H:%M")
         label = Text(f"{a.severity[:4]} ", colour.get(a.severity, ""))
         label.append(f"{a.code} {a.message}")
         t.add_row(when, a.machine, label)
@@ -334,10 +388,9 @@ def _sales(o: Overview) -> Panel:
 def render(o: Overview, *, title: str = "Plant overview", status: str = "",
            rows: int = 6) -> RenderableType:
     """The whole screen as one renderable (for rich.live or a text export)."""
-    now = dt.datetime.fromtimestamp(o.now_ms / 1000)
     head = Text()
     head.append(f" {title} ", "bold black on bright_white")
-    head.append(f"  {now:%Y-%m-%d %H:%M:%S}", "bold")
+    head.append(f"  {_clock(o.now_ms, '%Y-%m-%d %H:%M:%S')}", "bold")
     if o.latest_data_ms is not None:
         age_s = max(0.0, (o.now_ms - o.latest_data_ms) / 1000)
         head.append(f"   newest data {age_s:.0f} s old", "green" if age_s < 120 else "red")

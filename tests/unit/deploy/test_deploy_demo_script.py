@@ -93,8 +93,9 @@ def test_the_makefile_demo_targets_need_no_venv() -> None:
     for target in ("demo", "demo-down"):
         m = re.search(rf"^{target}:(.*)$", text, re.M)
         assert m is not None and m.group(1).strip() == "", f"{target}: {m.group(1) if m else ''}"
-    dry = subprocess.run(["make", "-n", "demo", "demo-down"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    # --no-print-directory: under `make test` MAKELEVEL > 0 would add "Entering directory".
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "demo", "demo-down"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
     assert len(lines) == 2 and all("scripts/demo" in ln for ln in lines), lines

@@ -32,6 +32,8 @@ _STATE_NAMES = [s.name for s in MachineState]
 _DECIMALS = {"temp_c": 2, "vibration_mm_s": 3, "power_kw": 3, "current_a": 2, "load_pct": 1,
              "spindle_rpm": 0, "tonnage_t": 2, "oven_temp_c": 2, "pressure_bar": 3,
              "speed_m_min": 2, "battery_pct": 2, "flow_m3_min": 4}
+#: Decimals of a plant-declared signal.
+CUSTOM_DECIMALS = 3
 
 
 def _json_template(keys: list[str], kind: str) -> str:
@@ -130,7 +132,7 @@ class Encoder:
         m = self.model
         source = {"temp_c": m.temp_out, "vibration_mm_s": m.vibration, "power_kw": m.power_kw,
                   "current_a": m.current_a, "load_pct": m.load_pct, **m.signal_values}
-        rounded = {f: np.round(a, _DECIMALS[f]) for f, a in source.items()}
+        rounded = {f: np.round(a, _DECIMALS.get(f, CUSTOM_DECIMALS)) for f, a in source.items()}
         for idx, names in self.tele_groups:
             yield idx, names, [rounded[f][idx].tolist() for f in names]
 

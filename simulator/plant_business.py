@@ -1,0 +1,163 @@
+"""The plant file's ``business:`` block and its maintenance crew (``technicians:``).
+
+Defaults describe a plausible Chinese integrated-stove maker: most revenue at home (East
+China first), a small cross-border share, priced in CNY. A region or channel marked
+``export: true`` (default: ``Overseas`` and ``cross-border``) only meets the other kind:
+export regions buy through export channels and domestic ones through the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.plant_check import Ctx, as_list, as_map, flag, join, known, num, text
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str  # English / pinyin (the `technician` field of work orders)
+    name_zh: str = ""  # default: name
+
+    def __post_init__(self) -> None:
+        if not self.name_zh:
+            object.__setattr__(self, "name_zh", self.name)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One sales region or channel: its tag value, labels and share of revenue."""
+
+    name: str  # the `region` / `channel` tag value
+    name_zh: str
+    share: float  # of revenue, normalised over the list
+    map: str | None = None  # China-map region id (regions only), None when not on the map
+    export: bool = False
+
+
+@dataclass(frozen=True)
+class Business:
+    currency: str = "CNY"  # ISO 4217
+    daily_output_target: float = 1500.0  # finished units per plant-local day
+    sales_orders_per_h: float = 60.0
+    regions: tuple[Share, ...] = ()
+    channels: tuple[Share, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.regions:
+            object.__setattr__(self, "regions", DEFAULT_REGIONS)
+        if not self.channels:
+            object.__setattr__(self, "channels", DEFAULT_CHANNELS)
+
+
+#: Revenue shares of the demo maker: domestic-dominant, a small overseas share.
+DEFAULT_REGIONS = (
+    Share("East China", "华东", 0.34, "east"),
+    Share("South China", "华南", 0.17, "south"),
+    Share("North China", "华北", 0.13, "north"),
+    Share("Central China", "华中", 0.12, "central"),
+    Share("Southwest China", "西南", 0.10, "southwest"),
+    Share("Northwest China", "西北", 0.05, "northwest"),
+    Share("Northeast China", "东北", 0.05, "northeast"),
+    Share("Overseas", "海外", 0.04, None, export=True),
+)
+DEFAULT_CHANNELS = (
+    Share("dealer", "经销商", 0.46),
+    Share("online", "电商", 0.28),
+    Share("live-stream", "直播", 0.22),
+    Share("cross-border", "跨境", 0.04, export=True),
+)
+DEFAULT_TECHNICIANS = (
+    Person("Zhang Wei", "张伟"), Person("Wang Fang", "王芳"), Person("Li Qiang", "李强"),
+    Person("Chen Jing", "陈静"), Person("Liu Yang", "刘洋"), Person("Zhao Lei", "赵磊"),
+    Person("Huang Min", "黄敏"), Person("Zhou Tao", "周涛"),
+)
+_CURRENCY = re.compile(r"^[A-Z]{3}\Z")
+_MAP_ID = re.compile(r"^[a-z][a-z0-9_-]{0,31}\Z")
+_EXPORT_DEFAULT = ("Overseas", "cross-border")
+
+
+def parse_technicians(ctx: Ctx, raw: Any) -> tuple[Person, ...]:
+    if raw is None:
+        return DEFAULT_TECHNICIANS
+    out = []
+    for i, item in enumerate(as_list(ctx, raw, "technicians")):
+        p = f"technicians[{i}]"
+        m = as_map(ctx, item, p)
+        known(ctx, m, p, ("name", "name_zh"))
+        name = _label(ctx, m, "name", p)
+        out.append(Person(name, _label(ctx, m, "name_zh", p, name)))
+    return tuple(out)
+
+
+def parse_business(ctx: Ctx, raw: Any, top_orders_per_h: Any) -> Business:
+    """The ``business:`` block; a top-level ``sales_orders_per_h`` is still accepted."""
+    m = as_map(ctx, raw if raw is not None else {}, "business")
+    known(ctx, m, "business", ("currency", "daily_output_target", "sales_orders_per_h",
+                               "regions", "channels"))
+    if top_orders_per_h is not None and m.get("sales_orders_per_h") is not None:
+        raise ctx.fail("sales_orders_per_h", "give it at the top level or in business:, "
+                       "not both")
+    rate = num(ctx, m if top_orders_per_h is None else {"sales_orders_per_h":
+                                                         top_orders_per_h},
+               "sales_orders_per_h", "" if top_orders_per_h is not None else "business",
+               60.0)
+    currency = text(ctx, m, "currency", "business", "CNY")
+    if not _CURRENCY.match(currency):
+        raise ctx.fail(join("business", "currency"),
+                       f"must be an ISO 4217 code such as CNY or EUR, got {currency!r}")
+    business = Business(
+        currency=currency,
+        daily_output_target=num(ctx, m, "daily_output_target", "business", 1500.0, lo=0.0,
+                                lo_open=True),
+        sales_orders_per_h=rate,
+        regions=_shares(ctx, m.get("regions"), "business.regions", DEFAULT_REGIONS,
+                        with_map=True),
+        channels=_shares(ctx, m.get("channels"), "business.channels", DEFAULT_CHANNELS,
+                         with_map=False),
+    )
+    _check_export_pairs(ctx, business)
+    return business
+
+
+def _shares(ctx: Ctx, raw: Any, path: str, default: tuple[Share, ...],
+            *, with_map: bool) -> tuple[Share, ...]:
+    if raw is None:
+        return default
+    out: list[Share] = []
+    keys = ("name", "name_zh", "share", "export", *(("map",) if with_map else ()))
+    for i, item in enumerate(as_list(ctx, raw, path)):
+        p = f"{path}[{i}]"
+        m = as_map(ctx, item, p)
+        known(ctx, m, p, keys)
+        name = _label(ctx, m, "name", p)
+        if name in {s.name for s in out}:
+            raise ctx.fail(join(p, "name"), f"duplicate name {name!r}")
+        map_id = (text(ctx, m, "map", p, "") or None) if with_map else None
+        if map_id is not None and not _MAP_ID.match(map_id):
+            raise ctx.fail(join(p, "map"), f"must be a map region id like east or "
+                           f"southwest, got {map_id!r}")
+        out.append(Share(name, _label(ctx, m, "name_zh", p, name),
+                         num(ctx, m, "share", p, lo=0.0, lo_open=True), map_id,
+                         flag(ctx, m, "export", p, name in _EXPORT_DEFAULT)))
+    return tuple(out)
+
+
+def _check_export_pairs(ctx: Ctx, business: Business) -> None:
+    """Every kind of region (export / domestic) present needs a channel of its kind."""
+    for export in (False, True):
+        if (any(r.export == export for r in business.regions)
+                and not any(c.export == export for c in business.channels)):
+            kind = "export" if export else "domestic"
+            raise ctx.fail("business.channels", f"has no {kind} channel for the {kind} "
+                           "regions (mark cross-border channels with export: true)")
+
+
+def _label(ctx: Ctx, m: Mapping[str, Any], key: str, path: str,
+           default: str | None = None) -> str:
+    v = text(ctx, m, key, path, default)
+    if "\\" in v or len(v) > 64:
+        raise ctx.fail(join(path, key), "must be at most 64 characters without backslashes")
+    return v

@@ -59,10 +59,10 @@ class SalesModel:
         self._day: tuple[int, str] = (-1, "")
         self.region_amount = np.zeros(len(SALES_REGIONS))
 
-    def orders(self, prev_ts: int, ts: int, utc_offset_h: float) -> list[SalesOrder]:
-        """Orders placed in (prev_ts, ts]."""
+    def orders(self, prev_ts: int, ts: int, offset_s: int) -> list[SalesOrder]:
+        """Orders placed in (prev_ts, ts]; ``offset_s``: local time minus UTC at prev_ts."""
         span_ms = ts - prev_ts
-        local = prev_ts / 1000 + utc_offset_h * 3600
+        local = prev_ts / 1000 + offset_s
         hour = int(local // 3600 % 24)
         lam = self.rate_per_s * HOURLY[hour] * span_ms / 1000
         rng = self.rng

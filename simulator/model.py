@@ -16,7 +16,6 @@ same plant, seed and start give the same run. Encoding to messages is separate
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import math
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from simulator.plant import (
     Plant,
     calendar_status,
 )
+from simulator.shifts import LocalClock
 from telemetry.contract import MachineState
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,7 @@ class PlantModel:
         self.area_idx = np.array([self.area_ids.index(m.area) for m in self.machines], np.int64)
         self.base_load_kw = np.array([a.base_load_kw for a in plant.areas])
         self._cal_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int8))
+        self.clock = LocalClock(plant.tzinfo)
         # Type-specific signals, grouped by (signal, model).
         groups: dict[tuple[str, str], list[tuple[int, Any]]] = {}
         for i, m in enumerate(self.machines):
@@ -369,7 +370,7 @@ class PlantModel:
     # -- calendar ----------------------------------------------------------------------------
     def calendar_now(self, ts_ms: int) -> np.ndarray:
         """Calendar status (CAL_*) of every machine at ``ts_ms``."""
-        local_s = ts_ms // 1000 + int(self.plant.utc_offset_h * 3600)
+        local_s = self.clock.local_s(ts_ms)
         minute_key = local_s // 60
         if self._cal_cache[0] == minute_key:
             return self._cal_cache[1]
@@ -468,7 +469,7 @@ class PlantModel:
         # 3. what sensors read now ----------------------------------------------------------
         self._compute_signals(noise)
         # 4. business streams ---------------------------------------------------------------
-        frame.sales = self.sales.orders(prev_ts, ts, self.plant.utc_offset_h)
+        frame.sales = self.sales.orders(prev_ts, ts, self.clock.offset_s(prev_ts))
         k = self.tick
         frame.state_changed = changed
         frame.state_all = k % self.iv.state_every == 0 or self.force_full_state
@@ -637,8 +638,7 @@ class PlantModel:
         self.timer[i] = response_s
         self.repair_s[i] = repair_s
         self._wo_seq += 1
-        day = dt.datetime.fromtimestamp(ts / 1000 + self.plant.utc_offset_h * 3600,
-                                        dt.UTC).strftime("%Y%m%d")
+        day = self.clock.day(ts)
         self.wo_id[i] = f"WO-{day}-{self._wo_seq:05d}"
         self.wo_opened[i] = ts
         self.technician[i] = ""

@@ -54,6 +54,35 @@ def standard_offset_h(tz: dt.tzinfo) -> float:
     return 0.0 if off is None else off.total_seconds() / 3600
 
 
+class LocalClock:
+    """UTC epoch ms -> the plant's local wall-clock seconds (DST included).
+
+    The offset is looked up once per UTC minute (zone transitions fall on whole minutes).
+    """
+
+    def __init__(self, tz: dt.tzinfo) -> None:
+        self.tz = tz
+        self._minute = -1
+        self._offset_s = 0
+
+    def offset_s(self, ts_ms: int) -> int:
+        """Seconds to add to UTC for local time at ``ts_ms``."""
+        minute = int(ts_ms) // 60_000
+        if minute != self._minute:
+            off = dt.datetime.fromtimestamp(minute * 60, self.tz).utcoffset()
+            self._offset_s = 0 if off is None else int(off.total_seconds())
+            self._minute = minute
+        return self._offset_s
+
+    def local_s(self, ts_ms: int) -> int:
+        """Local wall-clock seconds since 1970-01-01 00:00 local."""
+        return int(ts_ms) // 1000 + self.offset_s(ts_ms)
+
+    def day(self, ts_ms: int) -> str:
+        """The local date, ``YYYYMMDD``."""
+        return dt.datetime.fromtimestamp(ts_ms / 1000, self.tz).strftime("%Y%m%d")
+
+
 def parse_zone(ctx: Ctx, m: Mapping[str, Any]) -> tuple[str, float]:
     """``timezone:`` or ``utc_offset_h:`` (one or the other; default UTC) -> (name, hours)."""
     if m.get("timezone") is not None and m.get("utc_offset_h") is not None:

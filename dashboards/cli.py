@@ -84,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"grafana {report.grafana_version}: data source {report.datasource}, "
           f"{len(report.dashboards)} dashboards, playlists: {', '.join(report.playlists)}, "
           f"home: {report.home_uid}")
+    for line in report.skipped:
+        print(f"skipped, read-only in Grafana: {line}")
     if report.datasource_health != "OK":
         print(f"factory-dashboards: data source health check failed: "
               f"{report.datasource_health}", file=sys.stderr)

@@ -1,9 +1,13 @@
-"""Push the data source, dashboards, playlist and home dashboard to a running Grafana.
+"""Push the data source, dashboards, playlists and home dashboard to a running Grafana.
 
 An I/O edge over ``grafana-client`` (Grafana's HTTP API). The request bodies are built by
-pure functions (:func:`datasource_payload`, :func:`dashboard_payload`,
-:func:`playlist_payload`, :func:`home_payload`) so tests can hold them against Grafana's
-documented shapes.
+pure functions (:func:`datasource_payload`, :func:`dashboard_payload`, :func:`home_payload`,
+``playlists.playlist_object``) so tests can hold them against Grafana's documented shapes.
+
+Against a provisioned Grafana (the compose stack) the data source and the dashboards are
+read-only: Grafana answers 403 for a provisioned data source and 400 "Cannot save
+provisioned dashboard" for a provisioned dashboard. Those are skipped and reported (the
+files already give Grafana what push would send); every other refusal stops the push.
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from typing import Any
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
-from dashboards.build import HOME, Built
+from dashboards.build import HOME, SCREENS, Built
 from dashboards.influxql import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID
+from dashboards.playlists import PlaylistError, ensure_playlist
 from telemetry.endpoints import InfluxEndpoint
 
 log = logging.getLogger(__name__)
 
 FOLDER_TITLES = {"en": "Factory", "zh": "工厂大屏"}
-PLAYLIST_INTERVAL = "1m"
 
 
 class PushError(RuntimeError):
@@ -34,11 +38,12 @@ class PushError(RuntimeError):
 @dataclass(frozen=True)
 class PushReport:
     grafana_version: str
-    datasource: str  # "created" or "updated"
-    dashboards: tuple[str, ...]
-    playlists: tuple[str, ...]
+    datasource: str  # "created", "updated" or "read-only" (provisioned, left as it is)
+    dashboards: tuple[str, ...]  # saved
+    playlists: tuple[str, ...]  # uids, created or updated
     home_uid: str
     datasource_health: str  # "OK" or Grafana's error message
+    skipped: tuple[str, ...] = ()  # read-only objects, one line each ("dashboard X: ...")
 
 
 def datasource_payload(influx: InfluxEndpoint) -> dict[str, Any]:
@@ -71,14 +76,12 @@ def dashboard_payload(built: Built, folder_uid: str) -> dict[str, Any]:
             "message": "factory-dashboards push"}
 
 
-def playlist_payload(name: str, uids: Sequence[str],
-                     interval: str = PLAYLIST_INTERVAL) -> dict[str, Any]:
-    return {"name": name, "interval": interval,
-            "items": [{"type": "dashboard_by_uid", "value": u} for u in uids]}
-
-
 def home_payload(uid: str) -> dict[str, Any]:
     return {"homeDashboardUID": uid}
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc
 
 
 def _call(what: str, fn: Callable[[], Any]) -> Any:
@@ -89,6 +92,15 @@ def _call(what: str, fn: Callable[[], Any]) -> Any:
                         f"{str(exc.response)[:200]}") from exc
     except Exception as exc:  # niquests connection errors and timeouts
         raise PushError(f"grafana: {what} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _read_only(exc: GrafanaException, status: int) -> str | None:
+    """Grafana's message when `exc` is its answer for a provisioned (read-only) object."""
+    body = exc.response if isinstance(exc.response, dict) else {}
+    message = str(body.get("message") or exc.response or "")
+    if exc.status_code == status and ("provisioned" in message or "read-only" in message):
+        return message
+    return None
 
 
 def _exists(fn: Callable[[], Any]) -> bool:
@@ -121,11 +133,21 @@ def push(api: GrafanaApi, influx: InfluxEndpoint, built: Sequence[Built],
     version = str(health.get("version", "?"))
     log.info("grafana %s is healthy", version)
 
+    skipped: list[str] = []
     ds = datasource_payload(influx)
     ds_path = f"/datasources/uid/{DATASOURCE_UID}"
     if _exists(partial(api.client.GET, ds_path)):
-        _call("update data source", partial(api.client.PUT, ds_path, json=ds))
-        ds_action = "updated"
+        try:
+            api.client.PUT(ds_path, json=ds)
+            ds_action = "updated"
+        except GrafanaException as exc:
+            message = _read_only(exc, 403)
+            if message is None:
+                _call("update data source", partial(_raise, exc))
+            ds_action = "read-only"
+            skipped.append(f"data source {DATASOURCE_UID}: {message} (HTTP 403, provisioned)")
+        except Exception as exc:
+            _call("update data source", partial(_raise, exc))
     else:
         _call("create data source", partial(api.client.POST, "/datasources", json=ds))
         ds_action = "created"
@@ -138,25 +160,32 @@ def push(api: GrafanaApi, influx: InfluxEndpoint, built: Sequence[Built],
             _call(f"create folder {folder_uid}", partial(
                 api.folder.create_folder, FOLDER_TITLES.get(lang, "Factory"), uid=folder_uid))
     pushed = []
+    save_dashboard: Callable[[dict[str, Any]], Any] = api.dashboard.update_dashboard
     for b in built:
         body = dashboard_payload(b, f"factory-{b.lang}")
-        _call(f"save dashboard {b.uid}", partial(api.dashboard.update_dashboard, body))
+        try:
+            save_dashboard(body)
+        except GrafanaException as exc:
+            message = _read_only(exc, 400)
+            if message is None:
+                _call(f"save dashboard {b.uid}", partial(_raise, exc))
+            skipped.append(f"dashboard {b.uid}: {message} (HTTP 400)")
+            log.info("dashboard %s is provisioned: left as it is", b.uid)
+            continue
+        except Exception as exc:
+            _call(f"save dashboard {b.uid}", partial(_raise, exc))
         pushed.append(b.uid)
         log.info("dashboard %s saved", b.uid)
 
     playlists = []
-    existing = _call("list playlists", lambda: api.client.GET("/playlists"))
-    by_name = {p.get("name"): p.get("uid") for p in existing or []}
     for lang in langs:
-        name = f"Factory big screen ({lang})"
-        body = playlist_payload(name, [b.uid for b in built if b.lang == lang])
-        uid = by_name.get(name)
-        if uid:
-            _call(f"update playlist {name}", partial(api.client.PUT, f"/playlists/{uid}",
-                                                     json=body))
-        else:
-            _call(f"create playlist {name}", partial(api.client.POST, "/playlists", json=body))
-        playlists.append(name)
+        try:
+            result = ensure_playlist(api, lang, [b.uid for b in built
+                                                 if b.lang == lang and b.slug in SCREENS])
+        except PlaylistError as exc:
+            raise PushError(str(exc)) from exc
+        playlists.append(result.uid)
+        log.info("playlist %s %s", result.uid, result.action)
 
     home = next((b.uid for b in built if b.slug == HOME and b.lang == home_lang),
                 next(b.uid for b in built if b.slug == HOME))
@@ -168,4 +197,5 @@ def push(api: GrafanaApi, influx: InfluxEndpoint, built: Sequence[Built],
     except GrafanaException as exc:  # Grafana answers 400 {"status": "ERROR", "message"}
         body = exc.response if isinstance(exc.response, dict) else {}
         ds_health = str(body.get("message") or f"HTTP {exc.status_code}: {exc.response}")[:300]
-    return PushReport(version, ds_action, tuple(pushed), tuple(playlists), home, ds_health)
+    return PushReport(version, ds_action, tuple(pushed), tuple(playlists), home, ds_health,
+                      tuple(skipped))

@@ -19,7 +19,7 @@ from telemetry.contract import DEFAULT_ENTERPRISE, KINDS
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.scale.yml", "docker-compose.tls.yml")
 LONG_RUNNING = {"mosquitto", "influxdb", "grafana", "simulator", "collector"}
-ONE_SHOT = {"plant", "backfill", "fault"}
+ONE_SHOT = {"plant", "backfill", "fault", "playlists"}
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
 
 

@@ -85,7 +85,8 @@ def test_no_python_anywhere_on_the_docker_path(repo: Path, path_dir: Path) -> No
     up = [c for c in calls(repo) if c.startswith("compose up")]
     assert up == ["compose up -d --build --wait --wait-timeout 600"]
     assert (repo / ".env").stat().st_mode & 0o777 == 0o600  # init-env ran (POSIX sh)
-    assert "Wall display (kiosk): http://localhost:3000/d/plant-overview?kiosk" in res.stdout
+    assert ("Wall display (kiosk): http://localhost:3000/playlists/play/factory-wall-en?kiosk"
+            in res.stdout)
 
 
 def test_the_makefile_demo_targets_need_no_venv() -> None:

@@ -1,0 +1,198 @@
+"""Sales by region as a schematic map of China: a Grafana Geomap panel and its two files.
+
+Not a map with borders: the eight sales regions are blocks laid out roughly where they
+are (north-west top left, north-east top right, south at the bottom, overseas off the
+east coast). That reads better across a room than province outlines and avoids the
+question of the official standard map's borders (标准地图), which a map shown in China must
+follow. The geometry is written here, in :data:`TILES` (longitude/latitude boxes), and
+nowhere else.
+
+Two files go to Grafana, mounted at ``public/maps/factory/`` (Grafana serves its
+``public/`` folder as static files; the compose stack mounts ``dashboards/maps`` there):
+
+- ``china-regions.geojson``: one polygon per tile, properties ``id``, ``name``, ``name_zh``;
+  the Geomap panel draws it as its base layer (no map tiles from the internet);
+- ``sales-regions.json``: a gazetteer (Grafana's ``[{key, keys, latitude, longitude,
+  name}]`` lookup format) from each sales region's ``region`` tag value to the centre of
+  its tile, so the panel's marker layer places every region's sales on its block.
+
+Which tile a region sits on comes from the plant (``business.regions[].map``); a region
+without a tile is left off the map (the ranking beside it still lists it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grafana_foundation_sdk.builders import common as cb
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import geomap
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import geomap as gm
+
+from dashboards import queries as q
+from dashboards.i18n import REGION_NAMES, Lang
+from dashboards.influxql import InfluxQLTarget, datasource_ref
+from telemetry.contract import SALES_REGIONS
+
+MAPS_DIR = Path(__file__).resolve().parent / "maps"
+#: Where Grafana serves the two files (compose: ./dashboards/maps mounted there).
+PUBLIC_PATH = "public/maps/factory"
+REGIONS_FILE = "china-regions.geojson"
+GAZETTEER_FILE = "sales-regions.json"
+#: Space between neighbouring blocks, degrees.
+GAP = 0.5
+
+
+@dataclass(frozen=True)
+class Tile:
+    id: str
+    name: str
+    name_zh: str
+    west: float
+    south: float
+    east: float
+    north: float
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """(longitude, latitude) of the block's middle."""
+        return ((self.west + self.east) / 2, (self.south + self.north) / 2)
+
+    def ring(self) -> list[list[float]]:
+        """The block, shrunk by half the gap on every side, counter-clockwise (RFC 7946)."""
+        w, s, e, n = (self.west + GAP / 2, self.south + GAP / 2,
+                      self.east - GAP / 2, self.north - GAP / 2)
+        return [[w, s], [e, s], [e, n], [w, n], [w, s]]
+
+
+#: The schematic map: eight blocks, roughly where the regions are.
+TILES: tuple[Tile, ...] = (
+    Tile("northwest", "Northwest", "西北", 80, 35, 104, 47),
+    Tile("north", "North", "华北", 104, 36, 117, 44),
+    Tile("northeast", "Northeast", "东北", 117, 40, 131, 48),
+    Tile("southwest", "Southwest", "西南", 88, 22, 104, 35),
+    Tile("central", "Central", "华中", 104, 27, 113, 36),
+    Tile("east", "East", "华东", 113, 27, 122, 36),
+    Tile("south", "South", "华南", 104, 20, 117, 27),
+    Tile("overseas", "Overseas", "海外", 124, 22, 134, 32),
+)
+TILE_IDS = tuple(t.id for t in TILES)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A sales region as the plant names it: its ``region`` tag value and its block."""
+
+    name: str
+    name_zh: str
+    map: str | None
+
+
+#: The demo plant's regions (the contract's names) on their blocks.
+DEFAULT_REGIONS: tuple[Region, ...] = tuple(
+    Region(name, REGION_NAMES[name], name.split()[0].lower()) for name in SALES_REGIONS)
+
+
+def regions_geojson() -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": t.id,
+         "properties": {"id": t.id, "name": t.name, "name_zh": t.name_zh},
+         "geometry": {"type": "Polygon", "coordinates": [t.ring()]}} for t in TILES]}
+
+
+def gazetteer(regions: Sequence[Region]) -> list[dict[str, Any]]:
+    """Grafana's legacy gazetteer list: each region's tag value -> its block's centre."""
+    tiles = {t.id: t for t in TILES}
+    out = []
+    for r in regions:
+        if r.map is None:
+            continue
+        if r.map not in tiles:
+            raise ValueError(f"sales region {r.name!r}: map {r.map!r} is not one of "
+                             f"{', '.join(TILE_IDS)}")
+        lon, lat = tiles[r.map].centre
+        out.append({"key": r.name, "keys": [r.name, r.name_zh], "name": r.name,
+                    "latitude": lat, "longitude": lon})
+    return out
+
+
+def _dump(data: object) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def files(regions: Sequence[Region] = DEFAULT_REGIONS) -> dict[str, str]:
+    """File name -> text of both map files for a plant's regions."""
+    return {REGIONS_FILE: _dump(regions_geojson()), GAZETTEER_FILE: _dump(gazetteer(regions))}
+
+
+def write(regions: Sequence[Region] = DEFAULT_REGIONS, out_dir: Path = MAPS_DIR) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files(regions).items():
+        path = out_dir / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+#: Sales amount per region as a table (a ``region`` column for the marker lookup).
+SALES_BY_REGION_TABLE = q.PanelQuery(
+    "sales.region_map",
+    f'SELECT sum("amount_cny") AS "amount" FROM "sales" WHERE {q.SITE_WHERE} AND '
+    f'{q.TIME_FILTER} GROUP BY "region"',
+    result_format="table",
+    description="Sales amount per region (the China map's markers).")
+
+
+def _style(**extra: Any) -> dict[str, Any]:
+    return {"opacity": 0.85, "lineWidth": 2,
+            "rotation": {"fixed": 0, "min": -360, "max": 360, "mode": "mod"},
+            "symbolAlign": {"horizontal": "center", "vertical": "center"}, **extra}
+
+
+def china_map_panel(pid: int, title: str, pos: dm.GridPos, lang: Lang, *,
+                    unit: str = "currencyCNY", time_from: str | None = None) -> geomap.Panel:
+    """The Geomap panel: blocks as the base layer, a marker per region sized by sales."""
+    label = "name" if lang.code == "en" else "name_zh"
+    base = (cb.MapLayerOptions().type("geojson").name(lang.t("Regions", "区域")).config({
+        "src": f"{PUBLIC_PATH}/{REGIONS_FILE}", "rules": [],
+        "style": _style(color={"fixed": "#12325e"},
+                        text={"mode": "field", "field": label, "fixed": ""},
+                        textConfig={"fontSize": 18, "offsetX": 0, "offsetY": -28,
+                                    "textAlign": "center", "textBaseline": "middle"})}))
+    markers = (
+        cb.MapLayerOptions().type("markers").name(lang.t("Sales", "销售额")).tooltip(True)
+        .location(cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.LOOKUP)
+                  .lookup("region").gazetteer(f"{PUBLIC_PATH}/{GAZETTEER_FILE}"))
+        .config({"showLegend": False, "style": _style(
+            color={"field": "amount", "fixed": "#73bf69"},
+            size={"field": "amount", "fixed": 10, "min": 14, "max": 44},
+            symbol={"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
+            text={"mode": "field", "field": "amount", "fixed": ""},
+            textConfig={"fontSize": 16, "offsetX": 0, "offsetY": 22,
+                        "textAlign": "center", "textBaseline": "middle"})}))
+    p = (geomap.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
+         .targets([InfluxQLTarget(SALES_BY_REGION_TABLE).ref_id("A")])
+         .unit(unit).decimals(0)
+         .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.CONTINUOUS_BL_YL_RD))
+         .view(geomap.MapViewConfig().id("coords").lat(34).lon(107).zoom(4))
+         .controls(geomap.ControlsOptions().show_zoom(False).mouse_wheel_zoom(False)
+                   .show_attribution(False).show_scale(False).show_measure(False)
+                   .show_debug(False))
+         .basemap(base).layers([markers])
+         .tooltip(geomap.TooltipOptions().mode(gm.TooltipMode.DETAILS)))
+    if time_from:
+        p.time_from(time_from)
+    return p
+
+
+if __name__ == "__main__":
+    for path in write():
+        print(path)

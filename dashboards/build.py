@@ -15,7 +15,15 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from dashboards.floorplan import load_placed_machines
 from dashboards.i18n import LANGS, Lang, LangCode
-from dashboards.screens import equipment, maintenance, overview, pipeline, production, sales
+from dashboards.screens import (
+    equipment,
+    machine,
+    maintenance,
+    overview,
+    pipeline,
+    production,
+    sales,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +32,8 @@ JSON_DIR = Path(__file__).resolve().parent / "json"
 SCREENS = (overview.SLUG, equipment.SLUG, maintenance.SLUG, production.SLUG, sales.SLUG,
            pipeline.SLUG)
 HOME = overview.SLUG
+#: Every dashboard built: the screens, then those opened from them (not in the rotation).
+BOARDS = (*SCREENS, machine.SLUG)
 
 
 @dataclass(frozen=True)
@@ -60,8 +70,9 @@ def build_lang(code: LangCode, plant: str | Path | None = None) -> list[Built]:
         production.SLUG: production.build(lang),
         sales.SLUG: sales.build(lang),
         pipeline.SLUG: pipeline.build(lang),
+        machine.SLUG: machine.build(lang, default_machine=floor[0].machine if floor else ""),
     }
-    return [Built(code, slug, to_model(boards[slug])) for slug in SCREENS]
+    return [Built(code, slug, to_model(boards[slug])) for slug in BOARDS]
 
 
 def build_all(langs: Iterable[LangCode] = LANGS, plant: str | Path | None = None) -> list[Built]:

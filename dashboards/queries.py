@@ -14,6 +14,7 @@ contract's ratio of sums over the window: availability = Σrun_s/Σplanned_s, pe
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -567,10 +568,15 @@ def substitute(query: str, *, from_ms: int, to_ms: int,
     return _VAR_RE.sub(repl, query)
 
 
+#: Modules beside this one whose PanelQuery constants count as the dashboards' queries.
+MORE_QUERY_MODULES = ("dashboards.detail_queries",)
+
+
 def all_queries() -> dict[str, PanelQuery]:
-    """Every query defined here, by key."""
+    """Every query defined here and in :data:`MORE_QUERY_MODULES`, by key."""
     found: dict[str, PanelQuery] = {}
-    for value in globals().values():
+    spaces = [globals()] + [vars(importlib.import_module(m)) for m in MORE_QUERY_MODULES]
+    for value in (v for space in spaces for v in space.values()):
         for q in value if isinstance(value, tuple) else (value,):
             if isinstance(q, PanelQuery):
                 found[q.key] = q

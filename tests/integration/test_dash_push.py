@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from dashboards import playlists
-from dashboards.build import SCREENS, build_all
+from dashboards.build import BOARDS, SCREENS, build_all
 from dashboards.cli import main
 from dashboards.i18n import LANGS
 from dashboards.influxql import DATASOURCE_UID
@@ -262,13 +262,13 @@ def test_push_creates_then_updates_everything(grafana: tuple[str, StandIn],
     url, state = grafana
     assert _push(url, "--influx-api", "v2", "--influx-token", "read-only-token") == 0
     out = capsys.readouterr().out
-    assert "data source created" in out and "12 dashboards" in out
+    assert "data source created" in out and "14 dashboards" in out
     ds = state.datasources[DATASOURCE_UID]
     assert ds["jsonData"]["version"] == "InfluxQL" and ds["jsonData"]["dbName"] == "factory"
     assert ds["jsonData"]["httpHeaderName1"] == "Authorization"
     assert ds["secureJsonData"]["httpHeaderValue1"] == "Token read-only-token"
     assert set(state.folders) == {"factory-en", "factory-zh"}
-    assert set(state.dashboards) == set(SCREENS) | {f"{s}-zh" for s in SCREENS}
+    assert set(state.dashboards) == set(BOARDS) | {f"{s}-zh" for s in BOARDS}
     assert all(d["overwrite"] for d in state.dashboards.values())
     assert sorted(state.playlists) == ["factory-wall-en", "factory-wall-zh"]
     en = state.playlists["factory-wall-en"]["spec"]
@@ -327,10 +327,10 @@ def test_push_to_a_provisioned_grafana_skips_and_reports_read_only_objects(
     out = capsys.readouterr().out
     assert "data source read-only, 0 dashboards" in out
     skipped = [line for line in out.splitlines() if line.startswith("skipped, read-only")]
-    # one line per refused object: the data source and all 12 dashboards
-    assert len(skipped) == 13
+    # one line per refused object: the data source and all 14 dashboards
+    assert len(skipped) == 15
     assert any("Cannot update read-only data source (HTTP 403" in line for line in skipped)
-    assert sum("Cannot save provisioned dashboard (HTTP 400)" in line for line in skipped) == 12
+    assert sum("Cannot save provisioned dashboard (HTTP 400)" in line for line in skipped) == 14
     assert state.datasources[DATASOURCE_UID] == {"uid": DATASOURCE_UID, "readOnly": True}
     assert not state.dashboards
     # what push can do, it did: playlists and the home dashboard

@@ -20,6 +20,7 @@ import pytest
 from dashboards import queries as q
 from dashboards.build import build_lang
 from dashboards.floorplan import load_placed_machines
+from dashboards.screens import machine as machine_screen
 from stack.services import Influxd
 from telemetry.contract import SALES_REGIONS, MachineState, WorkOrderStatus
 from telemetry.endpoints import InfluxEndpoint
@@ -97,7 +98,9 @@ def plant(influxd: Influxd, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 HARDWARE = {m.machine for m in load_placed_machines()}
 #: Queries that may legitimately return nothing for a 3-hour window.
 MAY_BE_EMPTY = {"maintenance.count_open", "maintenance.count_in_progress",
-                "maintenance.count_done", "overview.active_alarms"}
+                "maintenance.count_done", "overview.active_alarms",
+                # one machine's alarms and work orders (the test below picks one that has)
+                "machine.alarms", "machine.work_orders"}
 
 
 def test_every_panel_query_runs_and_returns_data(plant: Plant) -> None:
@@ -106,9 +109,10 @@ def test_every_panel_query_runs_and_returns_data(plant: Plant) -> None:
     ran = set()
     for b in build_lang("en"):
         for panel in b.model["panels"]:
-            # A repeated tile gets one machine, as Grafana scopes each repeat.
-            variables = ({q.VAR_MACHINE: q.multi(sorted(HARDWARE)[0])} if panel.get("repeat")
-                         else None)
+            # A repeated tile gets one machine, as Grafana scopes each repeat; the machine
+            # detail screen's variable is single-choice.
+            variables = ({q.VAR_MACHINE: q.multi(sorted(HARDWARE)[0])}
+                         if panel.get("repeat") or b.slug == machine_screen.SLUG else None)
             for t in panel["targets"]:
                 key = by_text[t["query"]]
                 series = plant.run(t["query"], min_interval=panel.get("interval"),
@@ -254,3 +258,32 @@ def test_pipeline_health_reads_the_collector_self_metrics(plant: Plant) -> None:
     assert set(reasons) == {"bad_json", "wrong_type"} and sum(reasons.values()) == now[
         "dead_letters"]
     assert plant.run(q.PIPELINE_LATENCY.influxql) and plant.run(q.PIPELINE_LAG.influxql)
+
+
+def test_machine_detail_shows_one_machine_its_own_signals_alarms_and_faults(
+        plant: Plant) -> None:
+    from dashboards import detail_queries as dq
+    from dashboards.annotations import fault_query
+    from simulator.plant import COMMON_SIGNALS, load_plant
+
+    # a machine that raised an alarm in the window
+    (first,) = plant.run('SELECT "code", "machine" FROM "alarm" WHERE "active" = true AND '
+                         "$timeFilter LIMIT 1")
+    name = first["values"][0][2]
+    one = {q.VAR_MACHINE: name}
+    alarms = plant.rows(dq.ALARMS, variables=one)
+    assert alarms and all(r["message"] for r in alarms)
+    times = [r["time"] for r in alarms]
+    assert times == sorted(times, reverse=True)  # newest first
+    faults = plant.rows(fault_query(dq.MACHINE_WHERE), variables=one)
+    assert faults and {r["machine"] for r in faults} == {name}
+    assert len(faults) == sum(1 for r in alarms if r["active"])  # raised ones only
+    orders = plant.rows(dq.WORK_ORDERS, variables=one)
+    assert orders and all(0 <= r["progress_pct"] <= 100 for r in orders)
+    # the signals it sends: the common ones plus its type's, nothing of other types
+    demo = load_plant()
+    machine_type = demo.types[demo.machine(name).type]
+    (now,) = plant.rows(dq.SIGNALS_NOW, variables=one)
+    sent = {k.removeprefix("last_") for k, v in now.items() if k != "time" and v is not None}
+    assert sent == set(COMMON_SIGNALS) | {s.name for s in machine_type.signals}
+    assert len(plant.run(dq.STATE_TIMELINE.influxql, variables=one)) == 1

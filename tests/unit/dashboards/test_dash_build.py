@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dashboards.build import JSON_DIR, SCREENS, Built, build_all, repeat_counts, stale
+from dashboards.build import BOARDS, JSON_DIR, SCREENS, Built, build_all, repeat_counts, stale
 from dashboards.checks import check_all, check_dashboard
 from dashboards.floorplan import canvas_elements, load_placed_machines
 from dashboards.influxql import DATASOURCE_UID
@@ -34,7 +34,7 @@ def test_committed_json_is_what_the_code_generates(built: list[Built]) -> None:
 
 
 def test_six_screens_in_two_languages_pass_the_static_checks(built: list[Built]) -> None:
-    assert len(built) == 2 * len(SCREENS) == 12
+    assert len(built) == 2 * len(BOARDS) == 14
     assert check_all([b.model for b in built], repeat_counts()) == []
 
 
@@ -177,4 +177,4 @@ def test_provisioning_files() -> None:
     assert paths == {"/var/lib/grafana/dashboards/en", "/var/lib/grafana/dashboards/zh"}
     # Only Grafana's own provisioning folders are read when the whole tree is mounted.
     assert {p.name for p in root.iterdir() if p.is_dir()} == {
-        "datasources", "dashboards", "alternatives"}
+        "datasources", "dashboards", "alerting", "alternatives"}

@@ -1,0 +1,186 @@
+"""7. Machine detail: one machine (variable ``machine``): its state now and over the shift,
+every signal it sends with units, its alarms and work orders.
+
+Not in the rotation: the floor plan and the equipment tiles open it with the machine
+clicked (:func:`machine_link`). The signals are the plant's: every telemetry field any
+machine type declares gets its label and unit here, and the panels show the fields the
+chosen machine actually sends (fields it does not send are null and filtered out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from grafana_foundation_sdk.builders import common, table
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import statetimeline as st
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
+
+from dashboards import detail_queries as dq
+from dashboards import panels as p
+from dashboards import queries as q
+from dashboards.annotations import fault_annotation
+from dashboards.i18n import Lang
+from dashboards.influxql import datasource_ref
+from dashboards.screens.base import frame, tag_variable, uid
+from telemetry.contract import DEFAULT_ENTERPRISE, DEFAULT_SITE
+
+SLUG = "machine-detail"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A telemetry field as the wall labels it."""
+
+    field: str
+    label: str
+    label_zh: str
+    unit: str  # as shown, e.g. "°C"
+
+    def title(self, lang: Lang) -> str:
+        return f"{lang.t(self.label, self.label_zh)} ({self.unit})"
+
+
+#: The telemetry fields every machine sends or the contract names (docs/contract.md).
+BUILT_IN: tuple[Signal, ...] = (
+    Signal("temp_c", "Temperature", "温度", "°C"),
+    Signal("vibration_mm_s", "Vibration", "振动", "mm/s"),
+    Signal("power_kw", "Power", "功率", "kW"),
+    Signal("current_a", "Current", "电流", "A"),
+    Signal("load_pct", "Load", "负载", "%"),
+    Signal("spindle_rpm", "Spindle speed", "主轴转速", "rpm"),
+    Signal("tonnage_t", "Press force", "吨位", "t"),
+    Signal("oven_temp_c", "Oven temperature", "炉温", "°C"),
+    Signal("pressure_bar", "Pressure", "压力", "bar"),
+    Signal("speed_m_min", "Line speed", "线速度", "m/min"),
+    Signal("battery_pct", "Battery", "电量", "%"),
+    Signal("flow_m3_min", "Air flow", "流量", "m³/min"),
+)
+
+
+def machine_link(lang: Lang, machine: str = "${__field.labels.machine}") -> dash.DashboardLink:
+    """A data link to this machine's detail screen; `machine` is Grafana's expression for
+    the clicked machine (a series label by default; ``${machine}`` in a repeated tile)."""
+    return (dash.DashboardLink(lang.t("Machine details", "设备详情"))
+            .type(dm.DashboardLinkType.LINK)
+            .url(f"/d/{uid(SLUG, lang)}?var-enterprise=${{enterprise}}&var-site=${{site}}"
+                 f"&var-machine={machine}&${{__url_time_range}}"))
+
+
+def _machine_variable(lang: Lang, default: str) -> dash.QueryVariable:
+    """Single choice among every machine of the site (not only one area's)."""
+    return (dash.QueryVariable(q.VAR_MACHINE).label(lang.t("Machine", "设备"))
+            .datasource(datasource_ref())
+            .query(f'SHOW TAG VALUES FROM "state" WITH KEY = "machine" WHERE {q.SITE_WHERE}')
+            .refresh(dm.VariableRefresh.ON_DASHBOARD_LOAD)
+            .sort(dm.VariableSort.ALPHABETICAL_ASC)
+            .current(dm.VariableOption(selected=True, text=default, value=default)))
+
+
+def _signal_names(signals: Sequence[Signal], lang: Lang, prefix: str) -> list[p.Override]:
+    return [p.field_props(f"{prefix}_{s.field}", displayName=s.title(lang))
+            for s in signals]
+
+
+def build(lang: Lang, signals: Sequence[Signal] = BUILT_IN,
+          default_machine: str = "") -> dash.Dashboard:
+    t = lang.t
+    variables = [tag_variable(q.VAR_ENTERPRISE, t("Enterprise", "企业"), DEFAULT_ENTERPRISE),
+                 tag_variable(q.VAR_SITE, t("Site", "工厂"), DEFAULT_SITE),
+                 _machine_variable(lang, default_machine)]
+    d = frame(SLUG, lang, t("Machine details", "设备详情"), time_from="now-8h",
+              description=t("One machine: state, signals with units, alarms, work orders.",
+                            "单台设备：状态、各信号（含单位）、报警、工单。"),
+              variables=variables)
+    d.annotation(fault_annotation(lang, dq.MACHINE_WHERE))
+    offline = t("Offline", "离线")
+    d.with_panel(p.stat_panel(1, t("State now", "当前状态"), p.at(0, 0, 6, 4),
+                              p.targets(dq.STATE_NOW), "none", time_from=dq.FRESH,
+                              color_mode=cm.BigValueColorMode.BACKGROUND,
+                              mappings=p.state_mappings(lang),
+                              thresholds=p.steps((None, p.GREY)))
+                 .no_value(offline))
+    d.with_panel(p.stat_panel(2, t("Utilisation", "利用率"), p.at(6, 0, 6, 4),
+                              p.targets(dq.UTILISATION), "percent", decimals=1,
+                              thresholds=p.steps(*p.OEE_STEPS)).no_value("—"))
+    d.with_panel(p.stat_panel(3, t("Good / scrap parts", "良品 / 废品"), p.at(12, 0, 6, 4),
+                              p.targets(dq.PARTS), "locale", decimals=0).no_value("0")
+                 .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
+                 .overrides([p.rename("good", t("Good", "良品")),
+                             p.rename("scrap", t("Scrap", "废品"))]))
+    d.with_panel(
+        st.Panel().id(4).title(t("State over the window", "状态时间线"))
+        .grid_pos(p.at(18, 0, 6, 4)).datasource(datasource_ref())
+        .targets(list(p.targets(dq.STATE_TIMELINE))).unit("none").mappings(p.state_mappings(lang))
+        .show_value(cm.VisibilityMode.NEVER).row_height(0.9)
+        .legend(common.VizLegendOptions().show_legend(False)
+                .display_mode(cm.LegendDisplayMode.HIDDEN)
+                .placement(cm.LegendPlacement.BOTTOM))
+        .thresholds(p.steps((None, p.GREY))))
+    d.with_panel(
+        p.timeseries_panel(5, t("Signals", "运行参数"), p.at(0, 4, 16, 13),
+                           p.targets(dq.SIGNALS), "none")
+        .overrides(_signal_names(signals, lang, "mean")))
+    d.with_panel(
+        table.Panel().id(6).title(t("Signals now", "当前参数")).grid_pos(p.at(16, 4, 8, 13))
+        .datasource(datasource_ref()).targets(list(p.targets(dq.SIGNALS_NOW)))
+        .unit("none").cell_height(cm.TableCellHeight.MD).decimals(1).no_value("—")
+        .transformations([
+            # one row per field, then drop the fields this machine does not send
+            p.transformation("reduce", {"mode": "seriesToRows", "reducers": ["lastNotNull"]}),
+            p.transformation("filterByValue", {
+                "type": "exclude", "match": "any",
+                "filters": [{"fieldName": "Last *", "config": {"id": "isNull",
+                                                                "options": {}}}]}),
+        ])
+        .overrides([
+            p.field_props("Field", displayName=t("Signal", "参数"), mappings=[
+                dm.ValueMap(options={f"last_{s.field}": dm.ValueMappingResult(
+                    text=s.title(lang)) for s in signals})]),
+            p.rename("Last *", t("Now", "当前值")),
+        ]))
+    severity = {"critical": (t("Critical", "严重"), p.RED),
+                "warning": (t("Warning", "警告"), p.YELLOW),
+                "info": (t("Info", "提示"), p.BLUE)}
+    message_en, message_zh = ("message", "message_zh")
+    hidden = message_zh if lang.code == "en" else message_en
+    d.with_panel(
+        p.table_panel(7, t("Alarms", "报警记录"), p.at(0, 17, 12, 10), p.targets(dq.ALARMS))
+        .no_value(t("No alarms", "无报警"))
+        .transformations([p.transformation("organize", {"excludeByName": {hidden: True}})])
+        .overrides([
+            p.field_props("Time", displayName=t("Time", "时间"), unit="dateTimeAsLocal"),
+            p.field_props("code", displayName=t("Code", "代码")),
+            p.field_props(message_en if lang.code == "en" else message_zh,
+                          displayName=t("Message", "内容")),
+            p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
+                dm.ValueMap(options={k: dm.ValueMappingResult(text=v[0], color=v[1])
+                                     for k, v in severity.items()})],
+                          custom__cellOptions={"type": "color-background", "mode": "basic"}),
+            p.field_props("active", displayName=t("Event", "事件"), mappings=[
+                dm.ValueMap(options={
+                    "true": dm.ValueMappingResult(text=t("raised", "报警"), color=p.RED),
+                    "false": dm.ValueMappingResult(text=t("cleared", "已解除"),
+                                                     color=p.GREEN)})],
+                          custom__cellOptions={"type": "color-text"}),
+        ]))
+    d.with_panel(
+        p.table_panel(8, t("Work orders", "维修工单"), p.at(12, 17, 12, 10),
+                      p.targets(dq.WORK_ORDERS))
+        .no_value(t("No work orders", "无工单"))
+        .transformations([p.transformation("sortBy", {"sort": [{"field": "status_code"}]})])
+        .overrides([
+            p.field_props("wo_id", displayName=t("Work order", "工单号")),
+            p.field_props("status_code", displayName=t("Status", "状态"),
+                          mappings=p.work_order_mappings(lang),
+                          custom__cellOptions={"type": "color-background", "mode": "basic"}),
+            p.field_props("progress_pct", displayName=t("Progress", "进度"), unit="percent",
+                          min=0, max=100,
+                          custom__cellOptions={"type": "gauge", "mode": "basic"}),
+            p.field_props("technician", displayName=t("Technician", "维修人员")),
+            p.field_props("fault_code", displayName=t("Fault", "故障代码")),
+            p.field_props("Time", custom__hidden=True),
+        ]))
+    return d

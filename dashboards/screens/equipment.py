@@ -10,9 +10,11 @@ from grafana_foundation_sdk.models import dashboard as dm
 
 from dashboards import panels as p
 from dashboards import queries as q
+from dashboards.annotations import fault_annotation
 from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
 from dashboards.screens.base import frame, plant_variables
+from dashboards.screens.machine import machine_link
 
 SLUG = "equipment-status"
 #: Tiles per row of the repeated machine tile (24 columns / 2).
@@ -33,16 +35,19 @@ def build(lang: Lang, machines: int) -> dash.Dashboard:
               description=t("Every machine of the hardware (sheet-metal) workshop, live.",
                             "五金车间每台设备的实时运行状态。"),
               variables=plant_variables(lang, machine=True))
+    d.annotation(fault_annotation(lang, q.MACHINE_WHERE))
     d.with_panel(p.stat_panel(1, "$machine", p.at(0, 0, TILE_W, TILE_H),
                               p.targets(q.MACHINE_TILE_STATE), "none",
                               color_mode=cm.BigValueColorMode.BACKGROUND,
                               mappings=p.state_mappings(lang))
+                 .data_links([machine_link(lang, "${machine}")])
                  .repeat(q.VAR_MACHINE).repeat_direction("h").max_per_row(TILES_PER_ROW))
     y = tile_rows(machines)
     d.with_panel(
         statetimeline.Panel().id(2).title(t("State timeline (shift)", "本班设备状态时间线"))
         .grid_pos(p.at(0, y, 14, 27 - y)).datasource(datasource_ref())
         .targets(list(p.targets(q.STATE_TIMELINE))).unit("none")
+        .data_links([machine_link(lang)])
         .mappings(p.state_mappings(lang)).show_value(cm.VisibilityMode.NEVER)
         .merge_values(True).row_height(0.8).fill_opacity(90).line_width(0)
         .legend(common.VizLegendOptions().show_legend(True)

@@ -16,6 +16,7 @@ from dashboards.floorplan import PlacedMachine, canvas_elements
 from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
 from dashboards.screens.base import frame, plant_variables
+from dashboards.screens.machine import machine_link
 from dashboards.screens.tables import work_order_table
 
 SLUG = "plant-overview"
@@ -59,6 +60,7 @@ def build(lang: Lang, floor: list[PlacedMachine]) -> dash.Dashboard:
         .grid_pos(p.at(0, 4, 14, 13)).datasource(datasource_ref())
         .targets(list(p.targets(q.FLOOR_PLAN_STATES))).unit("none")
         .mappings(p.state_mappings(lang)).inline_editing(False).show_advanced_types(True)
+        .data_links([machine_link(lang)])
         .root(canvas.CanvasOptionsRoot().name("floor").elements(
             [_element(e) for e in canvas_elements(floor, FLOOR_W_PX, FLOOR_H_PX)])))
     d.with_panel(p.pie_panel(8, t("Sales share by region", "各区销售占比"), p.at(14, 4, 10, 13),

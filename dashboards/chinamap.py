@@ -35,7 +35,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import geomap as gm
 
-from dashboards import queries as q
+from dashboards import detail_queries as dq
 from dashboards.i18n import REGION_NAMES, Lang
 from dashboards.influxql import InfluxQLTarget, datasource_ref
 from telemetry.contract import SALES_REGIONS
@@ -142,15 +142,6 @@ def write(regions: Sequence[Region] = DEFAULT_REGIONS, out_dir: Path = MAPS_DIR)
     return written
 
 
-#: Sales amount per region as a table (a ``region`` column for the marker lookup).
-SALES_BY_REGION_TABLE = q.PanelQuery(
-    "sales.region_map",
-    f'SELECT sum("amount_cny") AS "amount" FROM "sales" WHERE {q.SITE_WHERE} AND '
-    f'{q.TIME_FILTER} GROUP BY "region"',
-    result_format="table",
-    description="Sales amount per region (the China map's markers).")
-
-
 def _style(**extra: Any) -> dict[str, Any]:
     return {"opacity": 0.85, "lineWidth": 2,
             "rotation": {"fixed": 0, "min": -360, "max": 360, "mode": "mod"},
@@ -179,7 +170,7 @@ def china_map_panel(pid: int, title: str, pos: dm.GridPos, lang: Lang, *,
             textConfig={"fontSize": 16, "offsetX": 0, "offsetY": 22,
                         "textAlign": "center", "textBaseline": "middle"})}))
     p = (geomap.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
-         .targets([InfluxQLTarget(SALES_BY_REGION_TABLE).ref_id("A")])
+         .targets([InfluxQLTarget(dq.SALES_BY_REGION_TABLE).ref_id("A")])
          .unit(unit).decimals(0)
          .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.CONTINUOUS_BL_YL_RD))
          .view(geomap.MapViewConfig().id("coords").lat(34).lon(107).zoom(4))

@@ -51,3 +51,11 @@ WORK_ORDERS = _q("work_orders", 'SELECT last("status_code") AS "status_code", '
                  result_format="table",
                  description="Latest status and progress of the machine's work orders.")
 
+
+# -- sales screen: the China map ---------------------------------------------------------
+SALES_BY_REGION_TABLE = q.PanelQuery(
+    "sales.region_map",
+    f'SELECT sum("amount_cny") AS "amount" FROM "sales" WHERE {q.SITE_WHERE} AND '
+    f'{q.TIME_FILTER} GROUP BY "region"',
+    result_format="table",
+    description="Sales amount per region (the China map's markers).")

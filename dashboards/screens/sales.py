@@ -9,6 +9,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 
 from dashboards import panels as p
 from dashboards import queries as q
+from dashboards.chinamap import china_map_panel
 from dashboards.i18n import Lang
 from dashboards.screens.base import frame, plant_variables
 
@@ -46,9 +47,8 @@ def build(lang: Lang) -> dash.Dashboard:
                          "mode": "binary", "alias": "kwh_per_unit", "replaceFields": True,
                          "binary": {"left": "kwh", "operator": "/", "right": "output"}}),
                  ]))
-    d.with_panel(p.pie_panel(5, t("Sales share by region", "各区销售占比"), p.at(0, 4, 8, 11),
-                             p.targets(q.SALES_BY_REGION), "currencyCNY",
-                             p.region_overrides(lang)))
+    d.with_panel(china_map_panel(5, t("Sales by region", "各区销售分布"), p.at(0, 4, 8, 11),
+                                 lang))
     d.with_panel(p.pie_panel(6, t("Sales by channel", "各渠道销售占比"), p.at(8, 4, 8, 11),
                              p.targets(q.SALES_BY_CHANNEL), "currencyCNY",
                              p.channel_overrides(lang)))

@@ -1,8 +1,10 @@
 """Fault annotations: every alarm a machine raises, as a marker on the time-series panels.
 
 Grafana's InfluxDB data source takes an InfluxQL annotation query with the columns that
-hold the marker's title, text and tags (``titleColumn``, ``textColumn``, ``tagsColumn``:
-the model its annotation editor saves). The grafana-foundation-sdk's ``AnnotationQuery``
+hold the marker's title, text and tags (``titleColumn``, ``textColumn``, ``tagsColumn``).
+Its ``prepareAnnotation`` moves those legacy top-level fields into ``target`` (with
+``fromAnnotations: true``) and runs the annotation from ``target``; both are written, the
+target already in its migrated form. The grafana-foundation-sdk's ``AnnotationQuery``
 has no such fields, so :class:`InfluxAnnotation` adds them, the way ``influxql.py`` adds
 the InfluxQL target.
 """
@@ -45,8 +47,14 @@ class InfluxAnnotationQuery(dm.AnnotationQuery):
 
     def to_json(self) -> dict[str, object]:
         payload = super().to_json()
-        payload.update({"query": self.query, "textColumn": self.text_column,
-                        "titleColumn": self.title_column, "tagsColumn": self.tags_column})
+        columns = {"textColumn": self.text_column, "titleColumn": self.title_column,
+                   "tagsColumn": self.tags_column, "timeEndColumn": ""}
+        payload.update({"query": self.query, **columns})
+        # The data source's own target, as its prepareAnnotation() migrates the legacy
+        # fields above into it (migrations.ts): the query runs from target.
+        payload["target"] = {"refId": "Anno", "query": self.query, "queryType": "tags",
+                             "fromAnnotations": True, "name": self.name, **columns,
+                             "limit": 100, "matchAny": False, "tags": [], "type": ""}
         return payload
 
 

@@ -45,6 +45,10 @@ def test_the_machine_detail_is_one_machine_with_fault_markers() -> None:
         (faults,) = model["annotations"]["list"]
         assert '"active" = true' in faults["query"] and "$machine" in faults["query"]
         assert faults["textColumn"] == ("message" if lang == "en" else "message_zh")
+        # what the InfluxDB data source runs: target, with the query and the columns
+        target = faults["target"]
+        assert target["query"] == faults["query"] and target["fromAnnotations"] is True
+        assert target["textColumn"] == faults["textColumn"] and target["titleColumn"] == "code"
         table = _panel(model, 6)
         mapping = next(o for o in table["fieldConfig"]["overrides"]
                        if o["matcher"]["options"] == "Field")

@@ -24,6 +24,7 @@ from dashboards.screens import (
     production,
     sales,
 )
+from simulator.plant import load_plant
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def build_lang(code: LangCode, plant: str | Path | None = None) -> list[Built]:
         production.SLUG: production.build(lang),
         sales.SLUG: sales.build(lang),
         pipeline.SLUG: pipeline.build(lang),
-        machine.SLUG: machine.build(lang, default_machine=floor[0].machine if floor else ""),
+        machine.SLUG: machine.build(lang, load_plant(plant)),
     }
     return [Built(code, slug, to_model(boards[slug])) for slug in BOARDS]
 

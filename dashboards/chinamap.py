@@ -16,17 +16,21 @@ Two files go to Grafana, mounted at ``public/maps/factory/`` (Grafana serves its
   name}]`` lookup format) from each sales region's ``region`` tag value to the centre of
   its tile, so the panel's marker layer places every region's sales on its block.
 
-Which tile a region sits on comes from the plant (``business.regions[].map``); a region
-without a tile is left off the map (the ranking beside it still lists it).
+Which block a region sits on comes from the plant (``business.regions[].map``); only the
+blocks the plant's regions use are drawn, labelled with the regions' names. A region
+without a block (the demo plant's Overseas) is left off the map. ``python -m
+dashboards.chinamap [--plant FILE]`` writes the files.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.builders import dashboard as dash
@@ -36,9 +40,9 @@ from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import geomap as gm
 
 from dashboards import detail_queries as dq
-from dashboards.i18n import REGION_NAMES, Lang
+from dashboards.i18n import Lang
 from dashboards.influxql import InfluxQLTarget, datasource_ref
-from telemetry.contract import SALES_REGIONS
+from simulator.plant import load_plant
 
 MAPS_DIR = Path(__file__).resolve().parent / "maps"
 #: Where Grafana serves the two files (compose: ./dashboards/maps mounted there).
@@ -85,38 +89,43 @@ TILES: tuple[Tile, ...] = (
 TILE_IDS = tuple(t.id for t in TILES)
 
 
-@dataclass(frozen=True)
-class Region:
-    """A sales region as the plant names it: its ``region`` tag value and its block."""
+class Region(Protocol):
+    """A sales region as the plant names it (``simulator.plant_business.Share``)."""
 
-    name: str
-    name_zh: str
-    map: str | None
-
-
-#: The demo plant's regions (the contract's names) on their blocks.
-DEFAULT_REGIONS: tuple[Region, ...] = tuple(
-    Region(name, REGION_NAMES[name], name.split()[0].lower()) for name in SALES_REGIONS)
+    @property
+    def name(self) -> str: ...  # the `region` tag value
+    @property
+    def name_zh(self) -> str: ...
+    @property
+    def map(self) -> str | None: ...  # a block id of :data:`TILES`, or None
 
 
-def regions_geojson() -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": t.id,
-         "properties": {"id": t.id, "name": t.name, "name_zh": t.name_zh},
-         "geometry": {"type": "Polygon", "coordinates": [t.ring()]}} for t in TILES]}
+def placed(regions: Sequence[Region]) -> list[tuple[Region, Tile]]:
+    """The regions that have a block, with it. A region without ``map``, or naming a
+    block this map does not have, stays off the map (the ranking still lists it)."""
+    tiles = {t.id: t for t in TILES}
+    return [(r, tiles[r.map]) for r in regions if r.map in tiles]
+
+
+def regions_geojson(regions: Sequence[Region]) -> dict[str, Any]:
+    """The blocks the plant's regions use, labelled with the regions' names."""
+    features, seen = [], set()
+    for r, t in placed(regions):
+        if t.id in seen:
+            continue
+        seen.add(t.id)
+        features.append({
+            "type": "Feature", "id": t.id,
+            "properties": {"id": t.id, "name": r.name, "name_zh": r.name_zh},
+            "geometry": {"type": "Polygon", "coordinates": [t.ring()]}})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def gazetteer(regions: Sequence[Region]) -> list[dict[str, Any]]:
     """Grafana's legacy gazetteer list: each region's tag value -> its block's centre."""
-    tiles = {t.id: t for t in TILES}
     out = []
-    for r in regions:
-        if r.map is None:
-            continue
-        if r.map not in tiles:
-            raise ValueError(f"sales region {r.name!r}: map {r.map!r} is not one of "
-                             f"{', '.join(TILE_IDS)}")
-        lon, lat = tiles[r.map].centre
+    for r, t in placed(regions):
+        lon, lat = t.centre
         out.append({"key": r.name, "keys": [r.name, r.name_zh], "name": r.name,
                     "latitude": lat, "longitude": lon})
     return out
@@ -126,12 +135,13 @@ def _dump(data: object) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
-def files(regions: Sequence[Region] = DEFAULT_REGIONS) -> dict[str, str]:
+def files(regions: Sequence[Region]) -> dict[str, str]:
     """File name -> text of both map files for a plant's regions."""
-    return {REGIONS_FILE: _dump(regions_geojson()), GAZETTEER_FILE: _dump(gazetteer(regions))}
+    return {REGIONS_FILE: _dump(regions_geojson(regions)),
+            GAZETTEER_FILE: _dump(gazetteer(regions))}
 
 
-def write(regions: Sequence[Region] = DEFAULT_REGIONS, out_dir: Path = MAPS_DIR) -> list[Path]:
+def write(regions: Sequence[Region], out_dir: Path = MAPS_DIR) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in files(regions).items():
@@ -184,6 +194,16 @@ def china_map_panel(pid: int, title: str, pos: dm.GridPos, lang: Lang, *,
     return p
 
 
-if __name__ == "__main__":
-    for path in write():
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m dashboards.chinamap",
+                                 description="write the China map's files for a plant")
+    ap.add_argument("--plant", help="plant YAML (default: the demo plant)")
+    ap.add_argument("--out", type=Path, default=MAPS_DIR, help=f"default {MAPS_DIR}")
+    args = ap.parse_args(argv)
+    for path in write(load_plant(args.plant).business.regions, args.out):
         print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

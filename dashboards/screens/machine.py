@@ -3,8 +3,9 @@ every signal it sends with units, its alarms and work orders.
 
 Not in the rotation: the floor plan and the equipment tiles open it with the machine
 clicked (:func:`machine_link`). The signals are the plant's: every telemetry field any
-machine type declares gets its label and unit here, and the panels show the fields the
-chosen machine actually sends (fields it does not send are null and filtered out).
+machine type declares (custom ones included) gets its label and unit from the plant
+file, and the panels show the fields the chosen machine actually sends (fields it does
+not send are null and filtered out).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dashboards.annotations import fault_annotation
 from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
 from dashboards.screens.base import frame, tag_variable, uid
-from telemetry.contract import DEFAULT_ENTERPRISE, DEFAULT_SITE
+from simulator.plant import Plant
 
 SLUG = "machine-detail"
 
@@ -43,21 +44,28 @@ class Signal:
         return f"{lang.t(self.label, self.label_zh)} ({self.unit})"
 
 
-#: The telemetry fields every machine sends or the contract names (docs/contract.md).
-BUILT_IN: tuple[Signal, ...] = (
+#: Labels and units of the signals every machine sends (the types add their own).
+COMMON: tuple[Signal, ...] = (
     Signal("temp_c", "Temperature", "温度", "°C"),
     Signal("vibration_mm_s", "Vibration", "振动", "mm/s"),
     Signal("power_kw", "Power", "功率", "kW"),
     Signal("current_a", "Current", "电流", "A"),
     Signal("load_pct", "Load", "负载", "%"),
-    Signal("spindle_rpm", "Spindle speed", "主轴转速", "rpm"),
-    Signal("tonnage_t", "Press force", "吨位", "t"),
-    Signal("oven_temp_c", "Oven temperature", "炉温", "°C"),
-    Signal("pressure_bar", "Pressure", "压力", "bar"),
-    Signal("speed_m_min", "Line speed", "线速度", "m/min"),
-    Signal("battery_pct", "Battery", "电量", "%"),
-    Signal("flow_m3_min", "Air flow", "流量", "m³/min"),
 )
+#: Plant-file units written in ASCII, as a screen shows them.
+UNIT_DISPLAY = {"degC": "°C", "m3/min": "m³/min", "m3/h": "m³/h", "m3": "m³"}
+
+
+def plant_signals(plant: Plant) -> list[Signal]:
+    """Every telemetry field of the plant: the common ones, then each type's own (its
+    unit and labels from the plant file; built-in signals have them by default)."""
+    out = {s.field: s for s in COMMON}
+    for machine_type in plant.types.values():
+        for spec in machine_type.signals:
+            out.setdefault(spec.name, Signal(spec.name, spec.label or spec.name,
+                                             spec.label_zh or spec.label or spec.name,
+                                             UNIT_DISPLAY.get(spec.unit, spec.unit)))
+    return list(out.values())
 
 
 def machine_link(lang: Lang, machine: str = "${__field.labels.machine}") -> dash.DashboardLink:
@@ -84,11 +92,12 @@ def _signal_names(signals: Sequence[Signal], lang: Lang, prefix: str) -> list[p.
             for s in signals]
 
 
-def build(lang: Lang, signals: Sequence[Signal] = BUILT_IN,
-          default_machine: str = "") -> dash.Dashboard:
+def build(lang: Lang, plant: Plant) -> dash.Dashboard:
     t = lang.t
-    variables = [tag_variable(q.VAR_ENTERPRISE, t("Enterprise", "企业"), DEFAULT_ENTERPRISE),
-                 tag_variable(q.VAR_SITE, t("Site", "工厂"), DEFAULT_SITE),
+    signals = plant_signals(plant)
+    default_machine = plant.machines[0].id if plant.machines else ""
+    variables = [tag_variable(q.VAR_ENTERPRISE, t("Enterprise", "企业"), plant.enterprise),
+                 tag_variable(q.VAR_SITE, t("Site", "工厂"), plant.site),
                  _machine_variable(lang, default_machine)]
     d = frame(SLUG, lang, t("Machine details", "设备详情"), time_from="now-8h",
               description=t("One machine: state, signals with units, alarms, work orders.",

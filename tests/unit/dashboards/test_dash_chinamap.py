@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from itertools import pairwise
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -12,15 +13,18 @@ from grafana_foundation_sdk.builders import dashboard as dash
 
 from dashboards import chinamap
 from dashboards.build import to_model
-from dashboards.i18n import REGION_NAMES, Lang
+from dashboards.i18n import Lang
 from dashboards.panels import at
-from telemetry.contract import SALES_REGIONS
+from simulator.plant import load_plant
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
+DEMO = load_plant().business.regions
+
+
 def test_committed_map_files_are_the_generated_ones() -> None:
-    for name, text in chinamap.files().items():
+    for name, text in chinamap.files(DEMO).items():
         assert (chinamap.MAPS_DIR / name).read_text(encoding="utf-8") == text, \
             "run: python -m dashboards.chinamap"
 
@@ -44,21 +48,29 @@ def test_eight_blocks_that_do_not_overlap_roughly_where_the_regions_are() -> Non
 
 
 def test_every_region_of_the_demo_plant_lands_in_its_block() -> None:
-    points = {p["key"]: p for p in chinamap.gazetteer(chinamap.DEFAULT_REGIONS)}
-    assert set(points) == set(SALES_REGIONS)
+    points = {p["key"]: p for p in chinamap.gazetteer(DEMO)}
+    domestic = [r for r in DEMO if r.map is not None]
+    assert set(points) == {r.name for r in domestic} and len(domestic) == 7
     tiles = {t.id: t for t in chinamap.TILES}
-    for r in chinamap.DEFAULT_REGIONS:
+    for r in domestic:
         t, p = tiles[r.map or ""], points[r.name]
         assert t.west < p["longitude"] < t.east and t.south < p["latitude"] < t.north
-        assert p["keys"] == [r.name, REGION_NAMES[r.name]]
-        assert t.name_zh == REGION_NAMES[r.name]  # the block is labelled as the region
+        assert p["keys"] == [r.name, r.name_zh]
+    blocks = chinamap.regions_geojson(DEMO)["features"]
+    assert {f["id"] for f in blocks} == {r.map for r in domestic}  # Overseas: off the map
+    east = next(f for f in blocks if f["id"] == "east")["properties"]
+    assert (east["name"], east["name_zh"]) == ("East China", "华东")
 
 
-def test_a_region_without_a_block_is_left_off_and_an_unknown_block_is_refused() -> None:
-    regions = [chinamap.Region("Export", "出口", None), chinamap.Region("Lyon", "里昂", "east")]
-    assert [p["key"] for p in chinamap.gazetteer(regions)] == ["Lyon"]
-    with pytest.raises(ValueError, match="map 'mars' is not one of northwest"):
-        chinamap.gazetteer([chinamap.Region("Mars", "火星", "mars")])
+def test_another_plants_regions_label_the_blocks_and_unknown_ones_stay_off() -> None:
+    regions = [SimpleNamespace(name="Export", name_zh="出口", map=None),
+               SimpleNamespace(name="Rhône-Alpes", name_zh="罗讷-阿尔卑斯", map="east"),
+               SimpleNamespace(name="Mars", name_zh="火星", map="mars"),
+               SimpleNamespace(name="Abroad", name_zh="海外", map="overseas")]
+    assert [p["key"] for p in chinamap.gazetteer(regions)] == ["Rhône-Alpes", "Abroad"]
+    labels = {f["id"]: f["properties"]["name_zh"]
+              for f in chinamap.regions_geojson(regions)["features"]}
+    assert labels == {"east": "罗讷-阿尔卑斯", "overseas": "海外"}
 
 
 def test_the_geojson_is_closed_counter_clockwise_polygons_with_both_names() -> None:
@@ -82,7 +94,7 @@ def test_the_panel_draws_the_served_files(code: str) -> None:
     opts = panel["options"]
     base, (markers,) = opts["basemap"], opts["layers"]
     assert base["type"] == "geojson" and markers["type"] == "markers"
-    served = {f"{chinamap.PUBLIC_PATH}/{n}": n for n in chinamap.files()}
+    served = {f"{chinamap.PUBLIC_PATH}/{n}": n for n in chinamap.files(DEMO)}
     assert served[base["config"]["src"]] == chinamap.REGIONS_FILE
     assert served[markers["location"]["gazetteer"]] == chinamap.GAZETTEER_FILE
     assert markers["location"] == {"mode": "lookup", "lookup": "region",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from dashboards.build import build_all
+from dashboards.build import build_all, to_model
+from dashboards.checks import check_dashboard
+from dashboards.i18n import Lang
 from dashboards.screens import equipment, machine, overview
-from telemetry.contract import KINDS
+from simulator.machine_types import COMMON_SIGNALS
+from simulator.plant import load_plant
+
+ACME_LYON = Path(__file__).resolve().parents[1] / "simulator" / "data" / "acme-lyon.yaml"
 
 
 def _panel(model: dict[str, Any], pid: int) -> dict[str, Any]:
@@ -26,13 +32,36 @@ def test_floor_plan_tiles_and_timeline_open_the_machine_in_the_same_language() -
             assert f"var-machine={expr}&" in link["url"] and "${__url_time_range}" in link["url"]
 
 
-def test_every_contract_telemetry_field_has_a_label_and_unit() -> None:
-    fields = set(KINDS["telemetry"].fields)
-    assert "temp_c" in fields
-    known = {s.field for s in machine.BUILT_IN}
-    assert fields <= known, fields - known
-    for s in machine.BUILT_IN:
-        assert s.unit and s.label and s.label_zh
+def _signal_labels(model: dict[str, Any]) -> dict[str, str]:
+    table = _panel(model, 6)
+    mapping = next(o for o in table["fieldConfig"]["overrides"]
+                   if o["matcher"]["options"] == "Field")
+    options = mapping["properties"][1]["value"][0]["options"]
+    return {k.removeprefix("last_"): v["text"] for k, v in options.items()}
+
+
+def test_signals_of_the_demo_plant_have_labels_and_units() -> None:
+    demo = load_plant()
+    sent = set(COMMON_SIGNALS) | {s.name for t in demo.types.values() for s in t.signals}
+    labels = _signal_labels(to_model(machine.build(Lang("en"), demo)))
+    assert set(labels) == sent
+    assert labels["temp_c"] == "Temperature (°C)" and labels["oven_temp_c"] == \
+        "Oven temperature (°C)"
+    zh = _signal_labels(to_model(machine.build(Lang("zh"), demo)))
+    assert zh["tonnage_t"] == "吨位 (t)" and zh["flow_m3_min"] == "流量 (m³/min)"
+
+
+def test_another_plants_custom_signals_come_with_their_units() -> None:
+    lyon = load_plant(ACME_LYON)
+    en, zh = (to_model(machine.build(Lang(c), lyon)) for c in ("en", "zh"))
+    assert _signal_labels(en)["barrel_temp_c"] == "Barrel temperature (°C)"
+    assert _signal_labels(zh)["barrel_temp_c"] == "料筒温度 (°C)"
+    assert _signal_labels(en)["clamp_force_kn"] == "clamp_force_kn (kN)"
+    assert _signal_labels(en)["fill_level_ml"] == "fill_level_ml (ml)"
+    variables = {v["name"]: v["current"]["value"] for v in en["templating"]["list"]}
+    assert variables == {"enterprise": "acme", "site": "lyon",
+                         "machine": lyon.machines[0].id}
+    assert check_dashboard(en) == [] and check_dashboard(zh) == []
 
 
 def test_the_machine_detail_is_one_machine_with_fault_markers() -> None:
@@ -49,9 +78,5 @@ def test_the_machine_detail_is_one_machine_with_fault_markers() -> None:
         target = faults["target"]
         assert target["query"] == faults["query"] and target["fromAnnotations"] is True
         assert target["textColumn"] == faults["textColumn"] and target["titleColumn"] == "code"
-        table = _panel(model, 6)
-        mapping = next(o for o in table["fieldConfig"]["overrides"]
-                       if o["matcher"]["options"] == "Field")
-        texts = mapping["properties"][1]["value"][0]["options"]
-        assert texts["last_temp_c"]["text"] == ("Temperature (°C)" if lang == "en"
-                                                else "温度 (°C)")
+        assert _signal_labels(model)["temp_c"] == ("Temperature (°C)" if lang == "en"
+                                                   else "温度 (°C)")

@@ -56,6 +56,14 @@ COMMON: tuple[Signal, ...] = (
 UNIT_DISPLAY = {"degC": "°C", "m3/min": "m³/min", "m3/h": "m³/h", "m3": "m³"}
 
 
+def fault_texts(plant: Plant) -> list[dm.ValueMapping]:
+    """Fault code -> "CODE 中文说明" for every fault of the plant's types."""
+    texts = {f.code: f"{f.code} {f.message_zh}" for mt in plant.types.values()
+             for f in mt.faults}
+    return [dm.ValueMap(options={c: dm.ValueMappingResult(text=v)
+                                 for c, v in sorted(texts.items())})]
+
+
 def plant_signals(plant: Plant) -> list[Signal]:
     """Every telemetry field of the plant: the common ones, then each type's own (its
     unit and labels from the plant file; built-in signals have them by default)."""
@@ -153,17 +161,19 @@ def build(lang: Lang, plant: Plant) -> dash.Dashboard:
     severity = {"critical": (t("Critical", "严重"), p.RED),
                 "warning": (t("Warning", "警告"), p.YELLOW),
                 "info": (t("Info", "提示"), p.BLUE)}
-    message_en, message_zh = ("message", "message_zh")
-    hidden = message_zh if lang.code == "en" else message_en
+    # The alarm's text in the screen's language: English from the wire's `message`; Chinese
+    # from the plant's fault list (code -> message_zh), the wire's messages being English.
+    hidden = {"message_zh": True} if lang.code == "en" else {"message": True,
+                                                           "message_zh": True}
     d.with_panel(
         p.table_panel(7, t("Alarms", "报警记录"), p.at(0, 17, 12, 10), p.targets(dq.ALARMS))
         .no_value(t("No alarms", "无报警"))
-        .transformations([p.transformation("organize", {"excludeByName": {hidden: True}})])
+        .transformations([p.transformation("organize", {"excludeByName": hidden})])
         .overrides([
             p.field_props("Time", displayName=t("Time", "时间"), unit="dateTimeAsLocal"),
-            p.field_props("code", displayName=t("Code", "代码")),
-            p.field_props(message_en if lang.code == "en" else message_zh,
-                          displayName=t("Message", "内容")),
+            p.field_props("code", displayName=t("Code", "故障"),
+                          **({} if lang.code == "en" else {"mappings": fault_texts(plant)})),
+            p.field_props("message", displayName=t("Message", "内容")),
             p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
                 dm.ValueMap(options={k: dm.ValueMappingResult(text=v[0], color=v[1])
                                      for k, v in severity.items()})],
@@ -188,8 +198,12 @@ def build(lang: Lang, plant: Plant) -> dash.Dashboard:
             p.field_props("progress_pct", displayName=t("Progress", "进度"), unit="percent",
                           min=0, max=100,
                           custom__cellOptions={"type": "gauge", "mode": "basic"}),
-            p.field_props("technician", displayName=t("Technician", "维修人员")),
-            p.field_props("fault_code", displayName=t("Fault", "故障代码")),
+            p.field_props("technician", displayName=t("Technician", "维修人员"),
+                          **({} if lang.code == "en" else {"mappings": [dm.ValueMap(options={
+                              person.name: dm.ValueMappingResult(text=person.name_zh)
+                              for person in plant.technicians})]})),
+            p.field_props("fault_code", displayName=t("Fault", "故障"),
+                          **({} if lang.code == "en" else {"mappings": fault_texts(plant)})),
             p.field_props("Time", custom__hidden=True),
         ]))
     return d

@@ -80,3 +80,21 @@ def test_the_machine_detail_is_one_machine_with_fault_markers() -> None:
         assert target["textColumn"] == faults["textColumn"] and target["titleColumn"] == "code"
         assert _signal_labels(model)["temp_c"] == ("Temperature (°C)" if lang == "en"
                                                    else "温度 (°C)")
+
+
+def test_the_chinese_screen_names_faults_and_technicians_in_chinese() -> None:
+    lyon = load_plant(ACME_LYON)
+    zh = to_model(machine.build(Lang("zh"), lyon))
+
+    def mapping(pid: int, column: str) -> dict[str, str]:
+        o = next(o for o in _panel(zh, pid)["fieldConfig"]["overrides"]
+                 if o["matcher"]["options"] == column)
+        m = next(pr for pr in o["properties"] if pr["id"] == "mappings")
+        return {k: v["text"] for k, v in m["value"][0]["options"].items()}
+
+    assert mapping(7, "code")["INJ-HEATER"] == "INJ-HEATER 料筒加热区故障"
+    assert mapping(8, "fault_code")["INJ-HEATER"] == "INJ-HEATER 料筒加热区故障"
+    people = mapping(8, "technician")
+    assert people == {p.name: p.name_zh for p in lyon.technicians} and people
+    excluded = _panel(zh, 7)["transformations"][0]["options"]["excludeByName"]
+    assert excluded == {"message": True, "message_zh": True}  # English text not shown

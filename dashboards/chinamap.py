@@ -77,14 +77,14 @@ class Tile:
 
 #: The schematic map: eight blocks, roughly where the regions are.
 TILES: tuple[Tile, ...] = (
-    Tile("northwest", "Northwest", "西北", 80, 35, 104, 47),
-    Tile("north", "North", "华北", 104, 36, 117, 44),
-    Tile("northeast", "Northeast", "东北", 117, 40, 131, 48),
-    Tile("southwest", "Southwest", "西南", 88, 22, 104, 35),
-    Tile("central", "Central", "华中", 104, 27, 113, 36),
-    Tile("east", "East", "华东", 113, 27, 122, 36),
-    Tile("south", "South", "华南", 104, 20, 117, 27),
-    Tile("overseas", "Overseas", "海外", 124, 22, 134, 32),
+    Tile("northwest", "Northwest", "西北", 86, 37, 100, 45),
+    Tile("north", "North", "华北", 100, 37, 111, 44),
+    Tile("northeast", "Northeast", "东北", 111, 40, 122, 46),
+    Tile("southwest", "Southwest", "西南", 89, 27, 100, 37),
+    Tile("central", "Central", "华中", 100, 29, 109, 37),
+    Tile("east", "East", "华东", 109, 29, 118, 37),
+    Tile("south", "South", "华南", 100, 21, 112, 29),
+    Tile("overseas", "Overseas", "海外", 121, 24, 130, 32),
 )
 TILE_IDS = tuple(t.id for t in TILES)
 
@@ -183,7 +183,7 @@ def china_map_panel(pid: int, title: str, pos: dm.GridPos, lang: Lang, *,
          .targets([InfluxQLTarget(dq.SALES_BY_REGION_TABLE).ref_id("A")])
          .unit(unit).decimals(0)
          .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.CONTINUOUS_BL_YL_RD))
-         .view(geomap.MapViewConfig().id("coords").lat(34).lon(107).zoom(4))
+         .view(geomap.MapViewConfig().id("coords").lat(34).lon(104).zoom(4))
          .controls(geomap.ControlsOptions().show_zoom(False).mouse_wheel_zoom(False)
                    .show_attribution(False).show_scale(False).show_measure(False)
                    .show_debug(False))

@@ -24,7 +24,8 @@ STATE_NOW = _q("state_now", f'SELECT last("state_code") AS "state_code" FROM "st
                description=f"Latest state within {FRESH} (older: off-line).")
 STATE_TIMELINE = _q("state_timeline",
                     f'SELECT last("state_code") AS "state_code" FROM "state" WHERE '
-                    f"{MACHINE_WHERE} AND {q.TIME_FILTER} {q.GROUP_BY_TIME} fill(previous)",
+                    f"{MACHINE_WHERE} AND {q.TIME_FILTER} "
+                    f'{q.GROUP_BY_TIME}, "machine" fill(previous)',
                     alias="$tag_machine", description="The machine's state per interval.")
 UTILISATION = _q("utilisation", 'SELECT sum("run_s") / sum("planned_s") * 100 AS '
                                 f'"utilisation" FROM "counts" WHERE {MACHINE_WHERE} AND '

@@ -95,9 +95,11 @@ def _machine_variable(lang: Lang, default: str) -> dash.QueryVariable:
             .current(dm.VariableOption(selected=True, text=default, value=default)))
 
 
-def _signal_names(signals: Sequence[Signal], lang: Lang, prefix: str) -> list[p.Override]:
-    return [p.field_props(f"{prefix}_{s.field}", displayName=s.title(lang))
-            for s in signals]
+def _signal_series(signals: Sequence[Signal], lang: Lang) -> list[p.Override]:
+    """Each signal's series: its label and unit (its own scale; the axes are hidden, so
+    every line uses the panel's height and the tooltip gives the value with its unit)."""
+    return [p.field_props(f"mean_{s.field}", displayName=s.title(lang),
+                          unit=f"suffix: {s.unit}") for s in signals]
 
 
 def build(lang: Lang, plant: Plant) -> dash.Dashboard:
@@ -123,7 +125,7 @@ def build(lang: Lang, plant: Plant) -> dash.Dashboard:
                               p.targets(dq.UTILISATION), "percent", decimals=1,
                               thresholds=p.steps(*p.OEE_STEPS)).no_value("—"))
     d.with_panel(p.stat_panel(3, t("Good / scrap parts", "良品 / 废品"), p.at(12, 0, 6, 4),
-                              p.targets(dq.PARTS), "locale", decimals=0).no_value("0")
+                              p.targets(dq.PARTS), "none", decimals=0).no_value("0")
                  .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
                  .overrides([p.rename("good", t("Good", "良品")),
                              p.rename("scrap", t("Scrap", "废品"))]))
@@ -139,7 +141,8 @@ def build(lang: Lang, plant: Plant) -> dash.Dashboard:
     d.with_panel(
         p.timeseries_panel(5, t("Signals", "运行参数"), p.at(0, 4, 16, 13),
                            p.targets(dq.SIGNALS), "none")
-        .overrides(_signal_names(signals, lang, "mean")))
+        .axis_placement(cm.AxisPlacement.HIDDEN).fill_opacity(0)
+        .overrides(_signal_series(signals, lang)))
     d.with_panel(
         table.Panel().id(6).title(t("Signals now", "当前参数")).grid_pos(p.at(16, 4, 8, 13))
         .datasource(datasource_ref()).targets(list(p.targets(dq.SIGNALS_NOW)))

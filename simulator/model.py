@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from simulator.business import SalesModel, SalesOrder
+from simulator.flow import LineFlow
 from simulator.plant import (
     CAL_BREAK,
     CAL_DOWNTIME,
@@ -251,6 +252,7 @@ class PlantModel:
                 value=np.zeros(len(idx))))
         self.signal_values: dict[str, np.ndarray] = {
             g.name: np.full(n, np.nan) for g in self.signal_groups}
+        self.flow = LineFlow(plant, self.index, self.producing)
         self.sales = SalesModel(plant, self.rng)
         self.episodes: list[Episode] = []
         self._open_episode: dict[int, Episode] = {}
@@ -420,11 +422,13 @@ class PlantModel:
         eff = np.where(running, dt - np.minimum(micro * self.micro_s, 0.8 * dt), 0.0)
         cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0]))
         self.progress += np.where(running & self.producing, eff / cycle, 0.0)
-        units = np.floor(self.progress).astype(np.int64)
-        self.progress -= units
+        units = self.flow.clamp(np.floor(self.progress).astype(np.int64))
+        # A part finished but held by a full buffer or no input waits in the machine.
+        self.progress = np.minimum(self.progress - units, 1.0)
         p_scrap = np.minimum(self.scrap_rate * (1 + 2 * self.wear * self.wear), 0.5)
         scrap = rng.binomial(units, p_scrap)
         good = units - scrap
+        self.flow.move(good, units)
         ideal = units * self.ideal_s
         planned_s = planned * dt
         self.acc_good += good
@@ -612,6 +616,7 @@ class PlantModel:
                 self._start_fault(int(i), int(codes[j]), float(resp[j]), float(repair[j]),
                                   ts, "random", frame, new, new_reason)
         self._apply_commands(ts, frame, new, new_reason, s, on)
+        self.flow.gate(new, new_reason, self.timer, R_STARVED, R_BLOCKED)
         self.state, self.reason = new, new_reason
         self.planned_now = self._planned(cal)
 
@@ -715,28 +720,3 @@ class PlantModel:
             self.signal_values[g.name][g.idx] = v
         self.area_power_kw = np.bincount(self.area_idx, self.power_kw,
                                          minlength=len(self.area_ids)) + self.base_load_kw
-
-    # -- ground truth ------------------------------------------------------------------------
-    def oee_truth(self) -> dict[str, Any]:
-        """Ground-truth OEE over everything stepped so far (plant, lines, machines)."""
-        from simulator.oee import oee_from_sums  # noqa: PLC0415  # avoid an import cycle
-
-        prod = np.flatnonzero(self.producing)
-        machines = {self.ids[i]: oee_from_sums(
-            self.truth_run_s[i], self.truth_planned_s[i], self.truth_ideal_s[i],
-            int(self.truth_good[i]), int(self.truth_scrap[i])) for i in prod}
-        lines: dict[str, list[int]] = {}
-        for i in prod:
-            m = self.machines[i]
-            lines.setdefault(f"{m.area}/{m.line}", []).append(int(i))
-
-        def agg(idx: list[int] | np.ndarray) -> dict[str, float]:
-            ix = np.asarray(idx, np.int64)
-            return oee_from_sums(float(self.truth_run_s[ix].sum()),
-                                 float(self.truth_planned_s[ix].sum()),
-                                 float(self.truth_ideal_s[ix].sum()),
-                                 int(self.truth_good[ix].sum()),
-                                 int(self.truth_scrap[ix].sum()))
-
-        return {"plant": agg(prod), "lines": {k: agg(v) for k, v in lines.items()},
-                "machines": machines}

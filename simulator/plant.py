@@ -42,6 +42,7 @@ from simulator.plant_check import (
     PlantError,
     as_list,
     as_map,
+    flag,
     ident,
     join,
     known,
@@ -108,6 +109,7 @@ class Line:
     buffer: int = DEFAULT_BUFFER
     daily_target: float | None = None
     output: tuple[str, ...] = ()
+    finished: bool = True  # False: makes parts for other lines, not in plant totals
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -175,8 +177,10 @@ class Plant:
 
     @property
     def output_machines(self) -> list[Machine]:
-        """Every line's output machines, in plant order."""
-        return [m for _, ln in self.lines for m in ln.machines if m.id in ln.output]
+        """The output machines of every line whose output is finished goods (all lines
+        unless some say ``finished: false``), in plant order: plant totals add these."""
+        return [m for _, ln in self.lines if ln.finished
+                for m in ln.machines if m.id in ln.output]
 
     def machine(self, machine_id: str) -> Machine:
         for m in self.machines:
@@ -189,7 +193,7 @@ _PLANT_KEYS = ("enterprise", "site", "name", "name_zh", "timezone", "utc_offset_
                "calendars", "areas", "technicians", "business", "sales_orders_per_h")
 _AREA_KEYS = ("id", "name", "name_zh", "calendar", "base_load_kw", "lines")
 _LINE_KEYS = ("id", "name", "name_zh", "flow", "buffer", "daily_target", "output",
-              "machines")
+              "finished", "machines")
 
 
 def _pos(ctx: Ctx, raw: Any, path: str) -> tuple[float, float]:
@@ -217,7 +221,7 @@ def _machines(ctx: Ctx, raw: Any, path: str, area: str, line: str,
         names = ", ".join(sorted(types)[:12]) + (" ..." if len(types) > 12 else "")
         raise ctx.fail(join(path, "type"), f"unknown machine type {tid!r} (known: {names})")
     pos = _pos(ctx, m["pos"], join(path, "pos")) if m.get("pos") is not None else None
-    buf = _count(ctx, m, "buffer", path, 0, MAX_BUFFER) if m.get("buffer") is not None else None
+    buf = _count(ctx, m, "buffer", path, 1, MAX_BUFFER) if m.get("buffer") is not None else None
     if "count" not in m:
         return [Machine(mid, area, line, tid, pos, buf)]
     count = _count(ctx, m, "count", path, 1, 999)
@@ -273,9 +277,10 @@ def _line(ctx: Ctx, raw: Any, lp: str, aid: str, types: Mapping[str, MachineType
     name = text(ctx, lm, "name", lp, lid)
     return Line(lid, tuple(machines), name=name, name_zh=text(ctx, lm, "name_zh", lp, name),
                 flow=flow,
-                buffer=(_count(ctx, lm, "buffer", lp, 0, MAX_BUFFER)
+                buffer=(_count(ctx, lm, "buffer", lp, 1, MAX_BUFFER)
                         if lm.get("buffer") is not None else DEFAULT_BUFFER),
-                daily_target=None if target == -1.0 else target, output=output)
+                daily_target=None if target == -1.0 else target, output=output,
+                finished=flag(ctx, lm, "finished", lp, True))
 
 
 def _area(ctx: Ctx, raw: Any, ap: str, calendars: Mapping[str, Calendar],

@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dashboards import queries as q
+from simulator.oee import FACTORS, oee_from_sums
 from telemetry.contract import STATE_COLOURS, MachineState, WorkOrderStatus
 from telemetry.influx import InfluxClient, series_rows
 
@@ -116,6 +117,12 @@ def planned_queries(now_ms: int, today_ms: int,
                                      to_ms=now_ms, variables=ALL_AREAS)
     out["latest_alarms"] = q.substitute(q.LATEST_ALARMS.influxql, from_ms=range_ms,
                                         to_ms=now_ms)
+    # The OEE sums, so an undefined ratio (nothing planned, run or made) shows as absent:
+    # InfluxQL answers x / 0 with 0.
+    out["oee_sums"] = q.substitute(
+        'SELECT sum("run_s") AS "run_s", sum("planned_s") AS "planned_s", '
+        'sum("ideal_s") AS "ideal_s", sum("good") AS "good", sum("scrap") AS "scrap" '
+        f'FROM "counts" WHERE {q.SITE_WHERE} AND $timeFilter', from_ms=range_ms, to_ms=now_ms)
     # Freshness of the data (not a dashboard figure): the newest telemetry sample.
     out["latest_data"] = q.substitute(
         f'SELECT last("power_kw") FROM "telemetry" WHERE {q.SITE_WHERE} AND $timeFilter',
@@ -172,6 +179,22 @@ def _first(results: Mapping[str, list[dict[str, Any]]], name: str,
         if value is not None:
             return value
     return None
+
+
+def _oee_pct(results: Mapping[str, list[dict[str, Any]]]) -> dict[str, float]:
+    """OEE factors in percent from the summed counts; an undefined one is left out. Without
+    the sums (an older caller), the dashboard's own OEE query."""
+    if "oee_sums" not in results:
+        return {k: v for k in FACTORS if (v := _first(results, "oee", k)) is not None}
+    rows = _rows(results, "oee_sums")
+    if not rows:
+        return {}
+    sums = [_num(rows[0].get(k)) for k in ("run_s", "planned_s", "ideal_s", "good", "scrap")]
+    if any(v is None or v < 0 for v in sums):
+        return {}
+    run, planned, ideal, good, scrap = (float(v or 0.0) for v in sums)
+    return {k: 100 * v for k, v in oee_from_sums(run, planned, ideal, round(good),
+                                                  round(scrap)).items()}
 
 
 def _int(value: float | None) -> int | None:
@@ -235,14 +258,15 @@ def build(results: Mapping[str, list[dict[str, Any]]], *, now_ms: int, today_ms:
     active = _int(_first(results, "active_alarms", "active_alarms"))
     if active is None and latest:  # count() over no active alarm returns no row at all
         active = 0
+    oee = _oee_pct(results)
     return Overview(
         now_ms=now_ms, today_from_ms=today_ms, range_from_ms=range_ms,
         output_today=_int(_first(results, "output_today", "output")),
         output_pct=_first(results, "output_vs_target_pct", "of_target"),
-        availability_pct=_first(results, "oee", "availability"),
-        performance_pct=_first(results, "oee", "performance"),
-        quality_pct=_first(results, "oee", "quality"),
-        oee_pct=_first(results, "oee", "oee"),
+        availability_pct=oee.get("availability"),
+        performance_pct=oee.get("performance"),
+        quality_pct=oee.get("quality"),
+        oee_pct=oee.get("oee"),
         machines_running=_int(_first(results, "machines_running", "running")),
         machines_total=_int(_first(results, "machines_running", "total")),
         states=dict(states),

@@ -180,3 +180,24 @@ def test_second_demo_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
         first.release()
     assert second.acquire()
     second.release()
+
+
+def test_undefined_oee_is_absent_not_zero() -> None:
+    """From the summed counts: nothing planned -> no ratio at all (InfluxQL's x / 0 = 0
+    from the dashboard's OEE query is not used); planned, never ran -> A 0, OEE 0."""
+    results = sample_results()
+    sums = ["run_s", "planned_s", "ideal_s", "good", "scrap"]
+    results["oee"] = [result(["availability", "performance", "quality", "oee"],
+                             [0.0, 0.0, 0.0, 0.0])]
+    results["oee_sums"] = [result(sums, [0.0, 0.0, 0.0, 0, 0])]
+    o = build(results, now_ms=NOW, today_ms=TODAY, range_ms=RANGE)
+    assert (o.availability_pct, o.performance_pct, o.quality_pct, o.oee_pct) == (
+        None, None, None, None)
+    assert "0.0 %" not in render_text(o)
+    results["oee_sums"] = [result(sums, [0.0, 3600.0, 0.0, 0, 0])]
+    o = build(results, now_ms=NOW, today_ms=TODAY, range_ms=RANGE)
+    assert (o.availability_pct, o.performance_pct, o.quality_pct, o.oee_pct) == (
+        0.0, None, None, 0.0)
+    results["oee_sums"] = [result(sums, [7 * 3600.0, 8 * 3600.0, 380 * 60.0, 361, 19])]
+    o = build(results, now_ms=NOW, today_ms=TODAY, range_ms=RANGE)
+    assert o.availability_pct == pytest.approx(87.5) and o.quality_pct == pytest.approx(95)

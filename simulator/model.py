@@ -30,6 +30,7 @@ from simulator.plant import (
     CAL_DOWNTIME,
     CAL_OFF,
     CAL_ON,
+    Person,
     Plant,
     calendar_status,
 )
@@ -51,8 +52,9 @@ REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "brea
  R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(len(REASONS))
 N_REASONS = len(REASONS)
 
-TECHNICIANS = ("Zhang Wei", "Wang Fang", "Li Qiang", "Chen Jing", "Liu Yang", "Zhao Lei",
-               "Huang Min", "Zhou Tao")
+def _zh_if(text: str, message_zh: str, message: str) -> str:
+    """``text`` when the type gives a Chinese message (message_zh differs), else ""."""
+    return text if message_zh != message else ""
 
 #: Vibration relative to running, by state (OFF IDLE RUNNING SETUP FAULT MAINTENANCE).
 _VIB_BY_STATE = np.array([0.03, 0.2, 1.0, 0.35, 0.1, 0.03])
@@ -70,6 +72,7 @@ class AlarmEvent:
     severity: str
     message: str
     wo_id: str
+    message_zh: str = ""  # empty when the type gives no Chinese message
 
 
 @dataclass
@@ -82,6 +85,7 @@ class WorkOrderEvent:
     technician: str
     fault_code: str
     opened_ts: int
+    technician_zh: str = ""
 
 
 @dataclass
@@ -204,7 +208,8 @@ class PlantModel:
         self.wear_gain = per("wear_gain")
         self.wear_life_s = per("wear_life_h", 3600)
         # Faults: a global code table and, per machine, the codes of its type with weights.
-        self.fault_codes: list[tuple[str, str, str, float]] = []  # code, message, severity, mttr_s
+        # code, message, severity, mttr_s, message_zh
+        self.fault_codes: list[tuple[str, str, str, float, str]] = []
         code_index: dict[str, int] = {}
         width = max(len(t.faults) for t in tl)
         table = np.zeros((len(tl), width), np.int64)
@@ -217,7 +222,8 @@ class PlantModel:
                 if key not in code_index:
                     code_index[key] = len(self.fault_codes)
                     mttr = (f.mttr_min if f.mttr_min is not None else t.mttr_min) * 60
-                    self.fault_codes.append((f.code, f.message, f.severity, mttr))
+                    self.fault_codes.append((f.code, f.message, f.severity, mttr,
+                                             f.message_zh))
                 table[ti, fi] = code_index[key]
                 cum[ti, fi] = cw[fi]
             table[ti, len(t.faults):] = table[ti, len(t.faults) - 1]
@@ -279,7 +285,7 @@ class PlantModel:
         self.fault_code = np.full(n, -1, np.int64)
         self.wo_id: list[str] = [""] * n
         self.wo_opened = np.zeros(n, np.int64)
-        self.technician: list[str] = [""] * n
+        self.technician: list[Person | None] = [None] * n
         self.wear = rng.uniform(0.05, 0.6, n)
         self.load = rng.uniform(60, 90, n)
         ar = np.arange(n)
@@ -585,14 +591,17 @@ class PlantModel:
             new_reason[i] = R_REPAIR
             self.timer[i] = self.repair_s[i]
             self.timer_total[i] = self.repair_s[i]
-            self.technician[i] = TECHNICIANS[int(rng.integers(len(TECHNICIANS)))]
+            crew = self.plant.technicians
+            self.technician[i] = crew[int(rng.integers(len(crew)))]
             frame.workorders.append(self._wo_event(i, "in_progress", 0.0))
         for i in np.flatnonzero(back):
             self.wear[i] = rng.uniform(0.02, 0.1)
             frame.workorders.append(self._wo_event(i, "done", 100.0))
-            code, message, severity, _ = self.fault_codes[self.fault_code[i]]
+            code, message, severity, _, message_zh = self.fault_codes[self.fault_code[i]]
             frame.alarms.append(AlarmEvent(int(i), code, False, severity,
-                                           f"Cleared: {message}", self.wo_id[i]))
+                                           f"Cleared: {message}", self.wo_id[i],
+                                           _zh_if(f"已清除：{message_zh}", message_zh,
+                                                  message)))
             ep = self._open_episode.pop(int(i), None)
             if ep is not None:
                 ep.end_ms = ts
@@ -646,9 +655,10 @@ class PlantModel:
         day = self.clock.day(ts)
         self.wo_id[i] = f"WO-{day}-{self._wo_seq:05d}"
         self.wo_opened[i] = ts
-        self.technician[i] = ""
-        code_s, message, severity, _ = self.fault_codes[code]
-        frame.alarms.append(AlarmEvent(i, code_s, True, severity, message, self.wo_id[i]))
+        self.technician[i] = None
+        code_s, message, severity, _, message_zh = self.fault_codes[code]
+        frame.alarms.append(AlarmEvent(i, code_s, True, severity, message, self.wo_id[i],
+                                       _zh_if(message_zh, message_zh, message)))
         frame.workorders.append(self._wo_event(i, "open", 0.0))
         ep = Episode(self.ids[i], code_s, source, ts, self.wo_id[i])
         self.episodes.append(ep)
@@ -685,14 +695,15 @@ class PlantModel:
         if key not in self._code_index:
             self._code_index[key] = len(self.fault_codes)
             self.fault_codes.append((code, f"Demo fault {code}", "critical",
-                                     float(self.mttr_s[i])))
+                                     float(self.mttr_s[i]), f"演示故障 {code}"))
         return self._code_index[key]
 
     def _wo_event(self, i: int | np.integer[Any], status: str, pct: float) -> WorkOrderEvent:
         code = {"open": 0, "in_progress": 1, "done": 2}[status]
+        tech = self.technician[i]
         return WorkOrderEvent(int(i), self.wo_id[i], status, code, float(pct),
-                              self.technician[i], self.fault_codes[self.fault_code[i]][0],
-                              int(self.wo_opened[i]))
+                              tech.name if tech else "", self.fault_codes[self.fault_code[i]][0],
+                              int(self.wo_opened[i]), tech.name_zh if tech else "")
 
     def _compute_signals(self, noise: np.ndarray) -> None:
         ar = self._ar

@@ -33,6 +33,7 @@ from simulator.plant_business import (
     DEFAULT_TECHNICIANS,
     Business,
     Person,
+    Product,
     Share,
     parse_business,
     parse_technicians,
@@ -71,8 +72,8 @@ __all__ = [
     "BUILTIN_SIGNALS", "CAL_BREAK", "CAL_DOWNTIME", "CAL_OFF", "CAL_ON", "COMMON_SIGNALS",
     "DATA_DIR", "DEFAULT_BUFFER", "DEFAULT_PLANT", "FLOWS", "MAX_SCALE", "SEVERITIES",
     "SIGNAL_MODELS", "STATE_KEYS", "TYPE_SIGNALS", "WEEKDAYS", "Area", "Business", "Calendar",
-    "FaultSpec", "Line", "Machine", "MachineType", "Person", "Plant", "PlantError", "Share",
-    "SignalSpec", "calendar_status", "load_plant", "load_yaml_text", "parse_plant",
+    "FaultSpec", "Line", "Machine", "MachineType", "Person", "Plant", "PlantError", "Product",
+    "Share", "SignalSpec", "calendar_status", "load_plant", "load_yaml_text", "parse_plant",
     "parse_types", "scale_plant",
 ]
 

@@ -30,6 +30,7 @@ def ground_truth(model: PlantModel) -> dict[str, Any]:
         "counts": {"good": int(model.truth_good[producing].sum()),
                    "scrap": int(model.truth_scrap[producing].sum())},
         "sales": model.sales.truth(),
+        "sales_channels": model.sales.channel_truth(),
         "energy_kwh": {a: round(float(v), 3)
                        for a, v in zip(model.area_ids, model.truth_kwh, strict=True)},
         "faults": [e.as_dict() for e in model.episodes],

@@ -56,6 +56,7 @@ class WorkOrderStatus(enum.IntEnum):
     DONE = 2
 
 
+#: The demo plant's sales regions and channels (a plant file sets its own: business:).
 SALES_REGIONS = (
     "East China",
     "South China",
@@ -139,7 +140,8 @@ KINDS: dict[str, Kind] = {
         Kind(
             "alarm",
             "machine",
-            {"code": "str", "active": "bool", "message": "str", "wo_id": "str"},
+            {"code": "str", "active": "bool", "message": "str", "message_zh": "str",
+             "wo_id": "str"},
             payload_tags=("severity",),
             required=("code", "active"),
             description="Alarm raised (active=true) or cleared (active=false).",
@@ -148,7 +150,8 @@ KINDS: dict[str, Kind] = {
             "workorder",
             "machine",
             {"status": "str", "status_code": "int", "progress_pct": "float",
-             "technician": "str", "fault_code": "str", "opened_ts": "int"},
+             "technician": "str", "technician_zh": "str", "fault_code": "str",
+             "opened_ts": "int"},
             payload_tags=("wo_id",),
             required=("status", "status_code", "progress_pct"),
             description="Maintenance work order update: open -> in_progress -> done.",
@@ -171,7 +174,8 @@ KINDS: dict[str, Kind] = {
         Kind(
             "meta",
             "machine",
-            {"type": "str", "type_name": "str", "ideal_cycle_s": "float", "online": "bool"},
+            {"type": "str", "type_name": "str", "type_name_zh": "str", "ideal_cycle_s": "float",
+             "online": "bool"},
             retained=True,
             description="Retained birth/metadata message per machine (also its last will).",
         ),

@@ -21,7 +21,7 @@ from simulator.plant import (
 
 from .helpers_sim import tiny_plant_raw
 
-ACME = Path(__file__).parent / "data" / "acme-lyon.yaml"
+ACME = Path(__file__).resolve().parents[3] / "docs" / "examples" / "acme-lyon.yaml"
 
 
 def test_second_plant_parses_with_its_own_identity_zone_and_signals() -> None:

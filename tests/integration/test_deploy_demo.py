@@ -127,7 +127,7 @@ def test_headless_demo_shows_live_figures_and_runs_once(tmp_path: Path,
         # Every machine of the plant reports a state; the per-state counts add up.
         assert last["machines_total"] == len(plant.machines)
         assert sum(last["states"].values()) == len(plant.machines)
-        assert set(last["hardware_states"]) == {
+        assert set(last["floor_states"]) == {
             m.id for a in plant.areas if a.id == "hardware" for ln in a.lines
             for m in ln.machines}
         # (Output, OEE and energy depend on the shift calendar at the time the test runs:
@@ -296,7 +296,7 @@ def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
         assert machine is not None
         name = machine.group(1).decode()
         wait_for(lambda: read_some() is not None and any(
-            f["hardware_states"].get(name) == "FAULT" or
+            f["floor_states"].get(name) == "FAULT" or
             any(a["machine"] == name for a in f["alarms"]) for f in frames(tmp_path)),
             f"{name} in FAULT on the overview")
         os.write(master, b"q")
@@ -311,4 +311,46 @@ def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
             demo.send_signal(signal.SIGTERM)
             demo.wait(90)
         os.close(master)
+        subprocess.run(stack_cmd(tmp_path, "down"), capture_output=True, timeout=120)
+
+
+def test_another_plant_runs_end_to_end(tmp_path: Path, ports: dict[str, int]) -> None:
+    """`python -m stack.demo --plant` (what `make demo PLANT=...` runs natively): backfill,
+    simulator, collector and overview all follow the plant's enterprise/site and areas."""
+    plant_file = ROOT / "tests" / "data" / "acme-lyon.yaml"
+    plant = load_plant(plant_file)
+    res = subprocess.run(
+        [*demo_cmd(tmp_path, "up"), "--plant", str(plant_file), *port_args(ports),
+         "--backfill-days", "0.02", "--once", "--width", "140"],
+        capture_output=True, text=True, timeout=DEADLINE_S + 60, cwd=ROOT)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert f"{plant.name} · live overview" in res.stdout
+    assert "Moulding hall equipment status" in res.stdout
+    assert "demo stopped: simulator, collector, the local stack" in res.stdout
+    last = frames(tmp_path)[-1]
+    assert last["live"]
+    assert last["machines_total"] == len(plant.machines) == 5
+    assert set(last["floor_states"]) == {m.id for m in plant.machines if m.area == "moulding"}
+    # The database the demo filled (its stack is stopped; start it again to read it).
+    up = subprocess.run([*stack_cmd(tmp_path, "up"), "--mqtt-port", str(ports["mqtt"]),
+                         "--influx-port", str(ports["influx"]), "--influx-rpc-port",
+                         str(ports["rpc"])], capture_output=True, text=True, timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        client = InfluxClient(InfluxEndpoint(url=f"http://127.0.0.1:{ports['influx']}",
+                                             db="factory"))
+        for key, want in (("enterprise", {"acme"}), ("site", {"lyon"}),
+                          ("area", {"moulding", "bottling"})):
+            rows = series_rows(client.query(f'SHOW TAG VALUES FROM "state" WITH KEY = "{key}"')[0])
+            assert {r["value"] for r in rows} == want
+        # Both writers followed the plant: the backfill (before the simulator started)
+        # and the simulator through the collector (after).
+        for when, what in ((f"time < {last['sim_started_ms']}ms", "backfill"),
+                           (f"time >= {last['sim_started_ms']}ms", "simulator")):
+            rows = series_rows(client.query(
+                f'SELECT count("power_kw") FROM "telemetry" WHERE "enterprise" = \'acme\' '
+                f'AND "site" = \'lyon\' AND {when}')[0])
+            assert rows and rows[0]["count"] > 0, what
+        client.close()
+    finally:
         subprocess.run(stack_cmd(tmp_path, "down"), capture_output=True, timeout=120)

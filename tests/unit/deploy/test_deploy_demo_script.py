@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,35 @@ def test_plant_goes_to_env_for_every_later_compose_call(repo: Path, path_dir: Pa
     assert env.count("PLANT_DIR=") == 1
     bad = demo(repo, path_dir, PLANT="plants/nope.yaml")
     assert bad.returncode == 1 and "no such file" in bad.stderr
+
+
+INSTALL_STAND_IN = """#!/bin/sh
+# A stand-in for scripts/install-services (it would apt-get install): records the call.
+echo install-services >> "$FAKE_LOG"
+exit 3
+"""
+
+
+@pytest.mark.parametrize("plant,ok", [("acme-lyon.yaml", True), ("bad.yaml", False)])
+def test_native_path_checks_the_plant_before_anything_starts(
+        repo: Path, path_dir: Path, tmp_path: Path, plant: str, ok: bool) -> None:
+    """`make demo PLANT=...` without Docker: the plant file is validated first (one line
+    naming the key), then services are installed and `python -m stack.demo up --plant`."""
+    (repo / "scripts/install-services").write_text(INSTALL_STAND_IN)
+    (repo / "scripts/install-services").chmod(0o755)
+    plants = tmp_path / "plants"
+    plants.mkdir()
+    shutil.copy(ROOT / "tests/data/acme-lyon.yaml", plants / "acme-lyon.yaml")
+    (plants / "bad.yaml").write_text("enterprise: acme\nsite: lyon\nname: x\n"
+                                     "areas:\n  - id: moulding\n    calendar: night_shift\n")
+    py = Path(sys.executable)
+    res = demo(repo, path_dir, FACTORY_DEMO_NATIVE="1", PLANT=f"plants/{plant}", PY=str(py))
+    if ok:
+        # Past the check: install-services ran (its stand-in stops the script there).
+        assert calls(repo) == ["install-services"], res.stdout + res.stderr
+        assert res.returncode == 3
+    else:
+        assert res.returncode == 2
+        assert calls(repo) == []  # nothing installed, nothing started
+        line, = res.stderr.splitlines()
+        assert line.startswith("demo: ") and "areas[0].calendar" in line

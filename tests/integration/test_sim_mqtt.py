@@ -34,6 +34,9 @@ class Observer:
                                   client_id=f"obs-{uuid.uuid4().hex[:8]}")
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *a: c.subscribe(f"{prefix}/#", qos=1)
+        #: Set by the broker's SUBACK: from then on every message is delivered to us.
+        self.subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.connect(host, int(port))
         self.client.loop_start()
 
@@ -66,8 +69,7 @@ class Observer:
 def observer(url: str, prefix: str) -> Iterator[Observer]:
     obs = Observer(url, prefix)
     try:
-        obs.wait_for(lambda _: obs.client.is_connected(), 10)
-        time.sleep(0.2)  # let the subscription land
+        assert obs.subscribed.wait(10), "no SUBACK from the broker"
         yield obs
     finally:
         obs.close()

@@ -48,6 +48,8 @@ from rich.live import Live
 
 from simulator.plant import Plant, PlantError, load_plant
 from stack import cli as stack_cli
+from stack.backfill import newest_ms as backfill_newest_ms
+from stack.backfill import plan as backfill_plan
 from stack.health import check_http
 from stack.overview import Overview, Scope, fetch, render, render_text
 from stack.services import ServiceError, free_port, port_open, process_start_time
@@ -264,29 +266,20 @@ class Demo:
         return port
 
     def backfill(self, ep: Endpoints) -> None:
-        days = self.opts.backfill_days
-        if days <= 0:
-            return
         client = InfluxClient(InfluxEndpoint(url=ep.influx_url, db=self.opts.db))
         try:
-            rows = client.query(
-                'SELECT last("state_code") FROM "state" WHERE "enterprise" = '
-                f"'{self.plant.enterprise}' AND \"site\" = '{self.plant.site}'")
+            newest = backfill_newest_ms(client, self.plant.enterprise, self.plant.site)
         except QueryError:
-            rows = []
+            newest = None  # a database created just now
         finally:
             client.close()
-        series = (rows[0].get("series") or []) if rows else []
-        if series:
-            newest_ms = int(series[0]["values"][0][0])
-            gap_days = (time.time() * 1000 - newest_ms) / 86_400_000
-            if gap_days < 1 / 1440:
-                self.say("history is up to date; no backfill needed")
-                return
-            days = min(days, gap_days)
-            self.say(f"backfilling the {days * 24:.1f} h since the newest data")
-        else:
-            self.say(f"first start: backfilling the last {days * 24:.1f} h of history")
+        todo = backfill_plan(newest, int(time.time() * 1000), self.opts.backfill_days)
+        if todo.days <= 0:
+            if self.opts.backfill_days > 0:
+                self.say(todo.message)
+            return
+        days = todo.days
+        self.say(todo.message)
         cmd = [*_tool("factory-sim"), "backfill", *self.opts.plant_args, "--days",
                f"{days:.6f}", "--seed", str(self.opts.seed), "--influx-url", ep.influx_url,
                "--influx-db", self.opts.db]

@@ -59,6 +59,8 @@ class Scope:
     site: str = DEFAULT_SITE
     floor_area: str = HARDWARE_AREA
     floor_title: str = "Hardware workshop"
+    #: The plant's time zone: "today" starts at its local midnight (None: this machine's).
+    tzinfo: dt.tzinfo | None = None
 
     @classmethod
     def of(cls, plant: Any) -> Scope:
@@ -67,7 +69,7 @@ class Scope:
         name = str(getattr(first, "name", "") or first.id)
         name_zh = str(getattr(first, "name_zh", "") or "")
         title = f"{name} ({name_zh})" if name_zh and name_zh != name else name
-        return cls(plant.enterprise, plant.site, first.id, title)
+        return cls(plant.enterprise, plant.site, first.id, title, plant.tzinfo)
 
     def variables(self, all_areas: bool = False) -> dict[str, q.Variable]:
         return {q.VAR_ENTERPRISE: q.single(self.enterprise), q.VAR_SITE: q.single(self.site),
@@ -125,10 +127,13 @@ class Overview:
 
 
 # -- I/O: run the dashboard's queries ----------------------------------------------------
-def windows(now: dt.datetime) -> tuple[int, int, int]:
-    """(now_ms, start of today in local time, start of the dashboard's range), in ms."""
+def windows(now: dt.datetime, tz: dt.tzinfo | None = None) -> tuple[int, int, int]:
+    """(now_ms, start of today in the plant's local time, start of the dashboard's range),
+    in ms (``tz`` None: this machine's time zone)."""
     now_ms = int(now.timestamp() * 1000)
-    midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    local = now.astimezone(tz)
+    # With a zone (summer time included) the offset is midnight's own, not now's.
+    midnight = dt.datetime(local.year, local.month, local.day, tzinfo=tz or local.tzinfo)
     return now_ms, int(midnight.timestamp() * 1000), now_ms - DASHBOARD_RANGE_MS
 
 
@@ -159,7 +164,8 @@ def planned_queries(now_ms: int, today_ms: int, range_ms: int,
 def fetch(client: InfluxClient, now: dt.datetime | None = None,
           scope: Scope | None = None) -> Overview:
     """Run every query against InfluxDB and build the overview."""
-    now_ms, today_ms, range_ms = windows(now or dt.datetime.now(dt.UTC))
+    now_ms, today_ms, range_ms = windows(now or dt.datetime.now(dt.UTC),
+                                         scope.tzinfo if scope else None)
     planned = planned_queries(now_ms, today_ms, range_ms, scope)
     results = {name: client.query(influxql) for name, influxql in planned.items()}
     return build(results, now_ms=now_ms, today_ms=today_ms, range_ms=range_ms)

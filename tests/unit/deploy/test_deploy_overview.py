@@ -194,7 +194,8 @@ def test_second_demo_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
 
 def test_the_overview_follows_the_plants_enterprise_site_and_first_area() -> None:
     scope = Scope.of(load_plant(SECOND_PLANT))
-    assert scope == Scope("acme", "lyon", "moulding", "Moulding hall")
+    assert (scope.enterprise, scope.site, scope.floor_area, scope.floor_title) == \
+        ("acme", "lyon", "moulding", "Moulding hall")
     planned = planned_queries(NOW, TODAY, RANGE, scope)
     for name, influxql in planned.items():
         assert re.search(r'"enterprise" =~ /\^\(acme\)\$/', influxql), name
@@ -237,3 +238,21 @@ def test_a_bad_plant_is_one_line_naming_the_key_before_anything_starts(
 def test_check_names_the_plant(capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main(["check", "--plant", str(SECOND_PLANT)]) == 0
     assert capsys.readouterr().out == "plant acme/lyon (ACME Lyon plant): 5 machines in 2 areas\n"
+
+
+def test_today_starts_at_the_plants_local_midnight() -> None:
+    """Lyon (Europe/Paris) on the day summer time ends: 'today' began at 00:00 CEST
+    (22:00 UTC the day before), whatever this machine's time zone."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from stack.overview import windows
+
+    now = dt.datetime(2026, 10, 25, 12, 0, tzinfo=dt.UTC)
+    _, today_ms, _ = windows(now, ZoneInfo("Europe/Paris"))
+    assert today_ms == int(dt.datetime(2026, 10, 24, 22, 0, tzinfo=dt.UTC).timestamp() * 1000)
+    _, today_ms, _ = windows(now, ZoneInfo("Asia/Shanghai"))
+    assert today_ms == int(dt.datetime(2026, 10, 24, 16, 0, tzinfo=dt.UTC).timestamp() * 1000)
+    scope = Scope.of(load_plant(SECOND_PLANT))
+    assert scope.tzinfo is not None
+    assert scope.tzinfo.utcoffset(now.replace(tzinfo=None)) == dt.timedelta(hours=1)

@@ -90,11 +90,17 @@ def _token_desc(s: Settings, action: str) -> str:
 
 def _write_file(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # read by another service's user; the volume is its only reach
-    tmp.replace(path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # read by another service's user; the volume is its only reach
+        tmp.replace(path)
+    except OSError as exc:
+        raise InitError(f"cannot write {path} ({exc.strerror}): a token volume made by an "
+                        "older version belongs to root; remove it (make demo-down, then "
+                        "docker volume rm factory_influx-writer-token "
+                        "factory_influx-reader-token) and run make demo again") from exc
 
 
 def _read_file(path: Path) -> str:

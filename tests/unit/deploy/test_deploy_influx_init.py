@@ -274,3 +274,15 @@ def test_missing_admin_secrets_are_named(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("INFLUX_ADMIN_PASSWORD", raising=False)
     assert influx_init.main([]) == 1
     assert "INFLUX_ADMIN_TOKEN, INFLUX_ADMIN_PASSWORD not set" in capsys.readouterr().err
+
+
+def test_an_unwritable_token_folder_is_one_line_with_the_fix(
+        server: tuple[StandIn, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _, url = server
+    settings = env(url, tmp_path, FACTORY_WRITER_TOKEN_FILE=str(tmp_path / "no" / "such" / "t"))
+    code, _, err = run(monkeypatch, settings, capsys)
+    assert code == 1
+    (line,) = err.splitlines()
+    assert line.startswith(f"influx-init: cannot write {tmp_path}/no/such/t (")
+    assert "docker volume rm" in line

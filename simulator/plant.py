@@ -359,13 +359,21 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
 
 def _types_file(ctx: Ctx, name: str, path: str,
                 base_dir: Path | None) -> dict[str, MachineType]:
-    """Types from a file named in the plant: next to the plant file, else shipped data."""
-    candidates = [(base_dir or DATA_DIR) / name, DATA_DIR / name]
+    """Types from a file named in the plant: next to the plant file, else shipped data.
+
+    The name must stay inside the folder it is looked up in (`../../etc/passwd` and
+    absolute paths are refused): a plant file reads no other file of the machine.
+    """
+    folders = [base_dir or DATA_DIR, DATA_DIR]
+    candidates = [f / name for f in folders if (f / name).resolve().is_relative_to(f.resolve())]
+    if name.strip() and not candidates:
+        raise ctx.fail(path, f"{name!r} leaves the plant file's folder: name a types file "
+                             "in that folder (or in simulator/data)")
     for tp in candidates:
         if name.strip() and tp.is_file():
             return parse_types(read_yaml(tp), str(tp), "types")
     raise ctx.fail(path, f"no such types file {name!r} (looked in "
-                   f"{', '.join(sorted({str(c.parent) for c in candidates}))})")
+                   f"{', '.join(sorted({str(f) for f in folders}))})")
 
 
 def scale_plant(plant: Plant, scale: int) -> Plant:

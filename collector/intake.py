@@ -23,6 +23,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from collector.config import CollectorConfig
 from collector.deadletter import DeadLetter, DeadLetterLog
+from collector.guards import Collisions
 from collector.mapping import Ignored, Mapped, Mapper
 from collector.metrics import Metrics
 from collector.spool import Entry, Spool, SpoolError
@@ -57,6 +58,7 @@ class Intake:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.collisions = Collisions()
         self._queue: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._generation = 0
         self._connects = 0
@@ -175,6 +177,8 @@ class Intake:
         kinds: Counter[str] = Counter()
         ignored: Counter[str] = Counter()
         dl_topic = self.cfg.deadletter_topic
+        collided = 0
+        check_collision = self.collisions.check
         for m in batch:
             if dl_topic and m.topic == dl_topic:
                 ignored["deadletter_topic"] += 1
@@ -183,6 +187,8 @@ class Intake:
             if isinstance(r, Mapped):
                 entries.append(Entry(r.line, m.topic, m.payload))
                 kinds[r.measurement] += 1
+                if check_collision(r.line):
+                    collided += 1
             elif isinstance(r, Ignored):
                 ignored[r.reason] += 1
             else:
@@ -204,6 +210,8 @@ class Intake:
                 if self._stop.wait(1.0):
                     return
         self.metrics.received(kinds)
+        if collided:
+            self.metrics.collided(collided)
         for reason, n in ignored.items():
             self.metrics.ignored.labels(reason).inc(n)
         for dl in letters:

@@ -66,6 +66,9 @@ class Metrics:
                                       "accepted", registry=r)
         self.retries = Counter("collector_write_retries", "write retries (network, 429, "
                                "5xx, 401/403 probes)", registry=r)
+        self.collisions = Counter("collector_collisions", "points with the series and "
+                                  "timestamp of an earlier point but another value (the "
+                                  "later overwrites it in InfluxDB)", registry=r)
         self.reconnects = Counter("collector_mqtt_reconnects", "MQTT connections after the "
                                   "first", registry=r)
         self.write_latency = Histogram("collector_write_latency_seconds", "duration of one "
@@ -79,6 +82,7 @@ class Metrics:
         self.total_deadletters = 0
         self.total_retries = 0
         self.total_reconnects = 0
+        self.total_collisions = 0
         self._latency_ms: deque[float] = deque(maxlen=2000)
         self._lag_ms: deque[float] = deque(maxlen=5000)
         self._last_snapshot = (time.monotonic(), 0, 0)
@@ -127,6 +131,11 @@ class Metrics:
         with self._lock:
             self.total_retries += 1
 
+    def collided(self, n: int) -> None:
+        self.collisions.inc(n)
+        with self._lock:
+            self.total_collisions += n
+
     def reconnected(self) -> None:
         self.reconnects.inc()
         with self._lock:
@@ -149,6 +158,7 @@ class Metrics:
                 "dead_letters": self.total_deadletters,
                 "retries": self.total_retries,
                 "reconnects": self.total_reconnects,
+                "collisions": self.total_collisions,
                 "spool_depth": spool[0],
                 "spool_bytes": spool[1],
                 "spool_oldest_age_s": float(spool[2]),

@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 import time
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -16,7 +17,7 @@ from collector.mapping import Mapper
 from collector.metrics import Metrics, MetricsServer
 from collector.spool import Spool
 from collector.writer import Writer
-from telemetry.influx import InfluxClient, QueryError
+from telemetry.influx import InfluxClient, QueryError, retention_s
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +74,31 @@ class Collector:
             except QueryError as exc:
                 log.warning("could not create database %s yet (%s); will retry on write",
                             self.cfg.endpoints.influx.db, exc)
+        self._apply_retention()
         if self.server is not None:
             self.server.start()
             log.info("metrics on http://%s:%d/metrics and /healthz", self.cfg.metrics_bind,
                      self.server.port)
         self.writer.start()
         self.intake.start()
+
+    def _apply_retention(self) -> None:
+        """Timestamp window: points older than the database keeps are dead-lettered at
+        intake (mapping.timestamp_window.max_age_s: retention, v1 API)."""
+        cfg = self.cfg.mapping
+        if not cfg.max_age_retention or self.cfg.endpoints.influx.api != "v1":
+            return
+        try:
+            seconds = retention_s(self.influx)
+        except (QueryError, ValueError, IndexError) as exc:
+            log.warning("cannot read the retention policy of %s (%s): no age limit on "
+                        "timestamps", self.cfg.endpoints.influx.db, exc)
+            return
+        if seconds:
+            self.mapper.config = replace(cfg, max_age_s=seconds)
+            self.writer.retention_s = seconds
+            log.info("retention of %s is %.0f s: older points are dead-lettered "
+                     "(out_of_window)", self.cfg.endpoints.influx.db, seconds)
 
     def stop(self) -> bool:
         """Graceful: stop intake, flush within shutdown_timeout_s. True if the spool

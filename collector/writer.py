@@ -15,6 +15,7 @@ Only one writer runs per spool, always oldest rows first.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -23,11 +24,26 @@ from collector.config import CollectorConfig
 from collector.deadletter import DeadLetter, DeadLetterLog
 from collector.metrics import Metrics
 from collector.spool import Row, Spool
-from telemetry.influx import NETWORK_ERROR, InfluxClient, QueryError, WriteResult
+from telemetry.influx import (
+    NETWORK_ERROR,
+    InfluxClient,
+    QueryError,
+    WriteResult,
+    retention_s,
+)
 
 log = logging.getLogger(__name__)
 
 _LAG_SAMPLES = 64
+_RETENTION_DROP = re.compile(r'\{"error":"partial write: points beyond retention policy '
+                             r'dropped=(\d+)"\}')
+
+
+def _line_ts(line: str) -> int:
+    try:
+        return int(line.rsplit(" ", 1)[1])
+    except (ValueError, IndexError):
+        return 0
 
 
 class Writer:
@@ -47,6 +63,8 @@ class Writer:
         self._blocked = False
         self._db_created = False
         self.last_ok_s: float | None = None
+        #: The database's retention (set at start, v1): lines older are dropped by influxd.
+        self.retention_s: float | None = None
         self.last_status: int | None = None
 
     # -- lifecycle --------------------------------------------------------------------
@@ -108,6 +126,8 @@ class Writer:
             status = res.status
             if status in (400, 422, 413):
                 self._recovered()
+                if status == 400 and self._retention_dropped(rows, res):
+                    return True
                 return self._split(rows, res)
             if status in (401, 403):
                 self._set_blocked(res)
@@ -141,6 +161,44 @@ class Writer:
             return True
         mid = len(rows) // 2
         return self._write(rows[:mid]) and self._write(rows[mid:])
+
+    def _retention_dropped(self, rows: Sequence[Row], res: WriteResult) -> bool:
+        """influxd 1.x stores a batch but drops points older than its retention, answering
+        400 "partial write: points beyond retention policy dropped=N". If exactly N lines
+        are older than the retention, dead-letter those (reason ``retention``) and count
+        the rest as written: no bisection, no re-sending. Else False (bisect)."""
+        m = _RETENTION_DROP.fullmatch(res.body.strip())
+        if m is None:
+            return False
+        if self.retention_s is None:
+            self.retention_s = self._read_retention()
+        if self.retention_s is None:
+            return False
+        cutoff_ms = time.time() * 1000 - self.retention_s * 1000
+        stale = [r for r in rows if _line_ts(r.line) < cutoff_ms]
+        if len(stale) != int(m.group(1)):
+            return False
+        now_ms = int(time.time() * 1000)
+        letters = []
+        for r in stale:
+            entry = self.spool.entry(r.id)
+            topic, payload = (entry.topic, entry.payload) if entry else ("", b"")
+            letters.append(DeadLetter(topic, payload, "retention", "older than the "
+                                      f"{self.retention_s:.0f} s retention policy: InfluxDB "
+                                      "dropped it", now_ms))
+        self.deadletters.write(letters)
+        self.metrics.dead_lettered("retention", len(letters))
+        log.warning("InfluxDB dropped %d points older than its retention; dead-lettered "
+                    "(retention), the other %d are stored", len(stale), len(rows) - len(stale))
+        self.spool.delete([r.id for r in stale])
+        self._written([r for r in rows if _line_ts(r.line) >= cutoff_ms])
+        return True
+
+    def _read_retention(self) -> float | None:
+        try:
+            return retention_s(self.client)
+        except (QueryError, ValueError, IndexError):
+            return None
 
     def _written(self, rows: Sequence[Row]) -> None:
         self.spool.delete([r.id for r in rows])

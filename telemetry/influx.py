@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import ssl
 import threading
 from dataclasses import dataclass
@@ -190,6 +191,27 @@ class InfluxClient:
     def create_database(self, name: str | None = None) -> None:
         """v1 only: CREATE DATABASE (idempotent)."""
         self.query(f'CREATE DATABASE "{name or self.endpoint.db}"', db="")
+
+
+_DURATION = re.compile(r"(\d+)(h|m|s)")
+
+
+def parse_duration_s(text: str) -> float:
+    """InfluxDB 1.x duration as SHOW RETENTION POLICIES prints it (``168h0m0s``)."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return float(sum(int(n) * units[u] for n, u in _DURATION.findall(text)))
+
+
+def retention_s(client: InfluxClient) -> float | None:
+    """Seconds the default retention policy of the client's database keeps data (v1 API);
+    None for infinite or unknown. Raises QueryError if the server cannot be asked."""
+    rows = series_rows(client.query(f'SHOW RETENTION POLICIES ON "{client.endpoint.db}"',
+                                     db="")[0])
+    for row in rows:
+        if row.get("default"):
+            seconds = parse_duration_s(str(row.get("duration", "")))
+            return seconds or None
+    return None
 
 
 def series_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

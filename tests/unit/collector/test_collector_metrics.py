@@ -6,7 +6,8 @@ from __future__ import annotations
 from collector.metrics import Metrics
 
 CONTRACT_FIELDS = {
-    "msgs_in", "points_written", "dead_letters", "retries", "reconnects", "spool_depth",
+    "msgs_in", "points_written", "dead_letters", "retries", "reconnects", "collisions",
+    "spool_depth",
     "spool_bytes", "spool_oldest_age_s", "msgs_per_s", "points_per_s",
     "write_latency_p50_ms", "write_latency_p99_ms", "lag_p50_ms", "lag_p99_ms", "paused",
     "write_blocked",

@@ -15,7 +15,13 @@ from collector.mapconfig import filter_matches
 from collector.mapping import HINTS, Ignored, Mapped, Mapper
 from collector.spool import SpoolError
 from telemetry.endpoints import ConfigError, add_endpoint_args
-from telemetry.influx import InfluxClient, QueryError
+from telemetry.influx import (
+    NETWORK_ERROR,
+    InfluxClient,
+    QueryError,
+    http_cause,
+    network_cause,
+)
 from telemetry.mqtt import connect_kwargs, make_client
 
 log = logging.getLogger("collector")
@@ -104,7 +110,9 @@ def _check_mqtt(cfg: CollectorConfig, timeout_s: float = 10.0) -> str | None:
     try:
         client.connect(**connect_kwargs(client, ep))
     except (OSError, ValueError) as exc:
-        return f"cannot reach broker {ep.display()}: {exc}"
+        cause = network_cause(exc, f"mqtt://{ep.host}:{ep.port}", timeout_s) \
+            if isinstance(exc, OSError) else str(exc)
+        return f"cannot reach broker {ep.display()}: {cause}"
     client.loop_start()
     try:
         if not done.wait(timeout_s):
@@ -116,25 +124,30 @@ def _check_mqtt(cfg: CollectorConfig, timeout_s: float = 10.0) -> str | None:
 
 
 def _check_influx(cfg: CollectorConfig) -> str | None:
+    """None if InfluxDB answers as configured, else one line naming the cause."""
     ep = cfg.endpoints.influx
     client = InfluxClient(ep, timeout_s=10)
+    where = f"InfluxDB {ep.display()}"
     try:
-        if not client.ping():
-            return f"InfluxDB {ep.display()} does not answer /ping"
+        ping = client.ping_result()
+        if ping.status == NETWORK_ERROR:
+            return f"{where}: {ping.body}"
+        if ping.status != 204:
+            return f"{where}: {http_cause(ping.status, ping.body, 'ping', '/ping')}"
         if ep.api == "v1":
             try:
                 rows = client.query("SHOW DATABASES", db="")
             except QueryError as exc:
-                return f"InfluxDB {ep.display()}: {exc}"
+                return f"{where}: {exc}"
             names = {v[0] for s in rows[0].get("series", []) for v in s.get("values", [])}
             if ep.db not in names and not cfg.create_database:
-                return f"InfluxDB {ep.display()}: database {ep.db!r} does not exist"
+                return f"{where}: database {ep.db!r} does not exist"
         else:
-            res = client.write(b"")
-            if res.status in (401, 403):
-                return f"InfluxDB {ep.display()} refused the token (HTTP {res.status})"
-            if res.status >= 400 and res.status != 400:
-                return f"InfluxDB {ep.display()}: test write answered HTTP {res.status}"
+            res = client.probe_v2_write()
+            if res.status == NETWORK_ERROR:
+                return f"{where}: {res.body}"
+            if res.status >= 300 and res.status != 400:  # 400: no points in an empty body
+                return f"{where}: {http_cause(res.status, res.body, 'v2', '/api/v2/write')}"
         return None
     finally:
         client.close()

@@ -136,6 +136,10 @@ OPTIONS: tuple[Option, ...] = (
            "cap of the exponential backoff after network errors and 5xx; retries never stop"),
     Option("blocked_retry_s", 60.0, _positive_float,
            "after 401/403 writing stops; probe again this often (credentials may be fixed)"),
+    Option("write_stall_s", 60.0, _positive_float,
+           "/healthz answers 503 when no write has succeeded for this long while the "
+           "spool holds data, or when the spooler or writer thread has not moved for this "
+           "long"),
     Option("shutdown_timeout_s", 10.0, _non_negative_float,
            "on SIGTERM, how long to keep flushing the spool before exiting (the rest stays "
            "spooled for next start)"),
@@ -177,6 +181,7 @@ class CollectorConfig:
     write_timeout_s: float
     retry_max_s: float
     blocked_retry_s: float
+    write_stall_s: float
     shutdown_timeout_s: float
     deadletter_file: Path
     deadletter_topic: str | None
@@ -297,6 +302,9 @@ def load(ns: argparse.Namespace | None = None, env: Mapping[str, str] | None = N
             values["enterprise"] = plant_enterprise(values["plant"])
         values["topics"] = mapping.topic_filters(values["enterprise"])
     dl_file = values.pop("deadletter_file")
+    if endpoints.influx.api == "v2" and not endpoints.influx.org:
+        raise ConfigError("influx api v2 needs an org (InfluxDB 2.x refuses writes without "
+                          "one): set --influx-org or FACTORY_INFLUX_ORG")
     if mapping.max_payload_bytes <= 0:
         raise ConfigError("mapping.max_payload_bytes must be > 0")
     return CollectorConfig(

@@ -68,6 +68,11 @@ class Intake:
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self.last_error: str | None = None
+        self.beat_s = time.monotonic()  # the spooler thread's last sign of life (health)
+
+    @property
+    def spooler_alive(self) -> bool:
+        return self._thread.is_alive()
 
     # -- paho callbacks (network thread: nothing slow here) ---------------------------
     def _on_connect(self, client: paho.Client, _userdata: Any, flags: Any, reason: Any,
@@ -160,6 +165,7 @@ class Intake:
         limit = max(100, min(self.cfg.batch_max_points, 5000))
         try:
             while not self._stop.is_set():
+                self.beat_s = time.monotonic()
                 batch = self._drain(limit)
                 while batch and not self._stop.is_set():
                     try:
@@ -207,6 +213,7 @@ class Intake:
                 break
             except (SpoolError, OSError) as exc:
                 log.error("cannot store messages (%s); not acknowledging, retrying", exc)
+                self.beat_s = time.monotonic()
                 if self._stop.wait(1.0):
                     return
         self.metrics.received(kinds)
@@ -231,6 +238,7 @@ class Intake:
         log.warning("spool full (%d messages, %d bytes): intake paused, the broker queues "
                     "for us", st.depth, st.bytes)
         while self.spool.full():
+            self.beat_s = time.monotonic()
             if self._stop.wait(0.2):
                 return False
         self.metrics.set_paused(False)

@@ -77,6 +77,10 @@ class ScriptedInflux:
             self.stored.update(lines)
         return res
 
+    @staticmethod
+    def cause(res: WriteResult) -> str:
+        return f"HTTP {res.status}: {res.body}"
+
 
 def _run_writer(tmp_path: Path, rule: Any, n: int, yaml_text: str = "",
                 until: Any = None) -> tuple[ScriptedInflux, Writer, Spool, Path]:

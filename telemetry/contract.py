@@ -183,10 +183,12 @@ KINDS: dict[str, Kind] = {
 }
 
 #: The measurements the collector writes about itself (tag `collector` = its client id).
-#: collector_stats fields: msgs_in, points_written, dead_letters, retries, reconnects (int
-#: totals since start), spool_depth, spool_bytes (int), spool_oldest_age_s, msgs_per_s,
-#: points_per_s, write_latency_p50_ms, write_latency_p99_ms, lag_p50_ms, lag_p99_ms (float),
-#: paused (int 0/1: intake paused because the spool is full), write_blocked (int 0/1: 401/403).
+#: collector_stats fields: msgs_in, points_written, dead_letters, retries, reconnects,
+#: collisions (int totals since start), spool_depth, spool_bytes (int), spool_oldest_age_s,
+#: msgs_per_s, points_per_s, write_latency_p50_ms, write_latency_p99_ms, lag_p50_ms,
+#: lag_p99_ms (float), paused (int 0/1: intake paused because the spool is full),
+#: write_blocked (int 0/1: 401/403), write_failing (int 0/1: writes failing now, any
+#: cause), write_errors (int total of write requests not accepted).
 COLLECTOR_STATS = "collector_stats"
 #: One point per dead-letter reason: tags collector, reason; field count (int total).
 COLLECTOR_DEADLETTERS = "collector_deadletters"

@@ -88,8 +88,12 @@ def test_collector_command_parses_and_config_resolves(tmp_path: Path, name: str,
     cmd, env = service(name, file)
     assert cmd[0] == "factory-collector"
     ns = collector_parser().parse_args(cmd[1:])
+    # The plant file mounted at /plant (PLANT_DIR, default simulator/data) names the
+    # enterprise the collector subscribes to.
+    assert env["FACTORY_COLLECTOR_PLANT"] == "/plant/plant.yaml"
+    env = {**env, "FACTORY_COLLECTOR_PLANT": str(ROOT / "simulator/data/plant.yaml")}
     cfg = collector_config.load(ns, env=with_token(env, tmp_path))
-    assert cfg.subscriptions == ("$share/collectors/+/#",)  # what the ACL test grants
+    assert cfg.subscriptions == ("$share/collectors/hearth/#",)  # what the ACL grants
     assert cfg.client_id == env["FACTORY_COLLECTOR_CLIENT_ID"]
     # Each collector is its own broker user, and its client id says the same (the broker
     # makes the id the user name: use_username_as_clientid).

@@ -30,7 +30,7 @@ class Lang:
 
 
 STATE_NAMES: dict[MachineState, tuple[str, str]] = {
-    MachineState.OFF: ("Off", "停机"),
+    MachineState.OFF: ("Off", "关机"),
     MachineState.IDLE: ("Idle", "待机"),
     MachineState.RUNNING: ("Running", "运行"),
     MachineState.SETUP: ("Setup", "换型调试"),

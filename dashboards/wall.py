@@ -1,0 +1,194 @@
+"""What one screen is built for: a plant (the plant file, parsed by the simulator's own
+validator) in one language, and the facts about it the screens need.
+
+Everything a plant decides reaches the dashboards through here: its name, time zone,
+areas and lines, the machines whose good parts are the plant's output, machine count,
+shift start times. Pure: no I/O after :func:`load`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from dashboards.i18n import DOWNTIME_REASON_NAMES, Lang, LangCode
+from dashboards.queries import VAR_OUTPUT, VAR_SHIFT_OFFSET, Variable, multi, single
+from simulator.plant import Area, Calendar, Line, Machine, Plant, load_plant
+
+#: A machine whose latest state is older than this shows grey "Offline" (3 state
+#: intervals of 60 s: one lost message never turns a machine grey).
+FRESH_WINDOW = "3m"
+#: The data-age stat turns red when nothing arrived for this long.
+DATA_AGE_LIMIT_S = 60
+
+
+def load(path: str | Path | None = None) -> Plant:
+    """The plant file at `path` (default: the demo plant), validated like the simulator."""
+    return load_plant(path)
+
+
+@dataclass(frozen=True)
+class Wall:
+    """One language's wall for one plant; ``wall.t(en, zh)`` picks a label."""
+
+    lang: Lang
+    plant: Plant
+
+    @classmethod
+    def of(cls, code: LangCode, plant: Plant) -> Wall:
+        return cls(Lang(code), plant)
+
+    def t(self, en: str, zh: str) -> str:
+        return self.lang.t(en, zh)
+
+    # -- names ---------------------------------------------------------------------------
+    @property
+    def plant_name(self) -> str:
+        return self.plant.name
+
+    def area_name(self, area: Area) -> str:
+        return area.name
+
+    def line_name(self, line: Line) -> str:
+        return line.id
+
+    def type_name(self, type_id: str) -> str:
+        return self.plant.types[type_id].name
+
+    def fault_message(self, code: str) -> str:
+        for mt in self.plant.types.values():
+            for f in mt.faults:
+                if f.code == code:
+                    return f.message
+        return code
+
+    # -- value mappings: tag values (ids, codes) -> names in this language ---------------
+    def area_mappings(self) -> list[dict[str, Any]]:
+        return _value_map({a.id: self.area_name(a) for a in self.plant.areas})
+
+    def line_mappings(self) -> list[dict[str, Any]]:
+        return _value_map({ln.id: self.line_name(ln) for _, ln in self.plant.lines})
+
+    def fault_mappings(self) -> list[dict[str, Any]]:
+        """Fault codes -> their message (a FAULT state's reason, a downtime reason)."""
+        return _value_map({f.code: self.fault_message(f.code)
+                           for mt in self.plant.types.values() for f in mt.faults})
+
+    def reason_mappings(self) -> list[dict[str, Any]]:
+        """Every downtime reason: the contract's own reasons and the plant's fault codes."""
+        names = {r: self.lang.t(*n) for r, n in DOWNTIME_REASON_NAMES.items()}
+        return _value_map({**names, **{f.code: self.fault_message(f.code)
+                                       for mt in self.plant.types.values()
+                                       for f in mt.faults}})
+
+    # -- structure -----------------------------------------------------------------------
+    @cached_property
+    def machines(self) -> list[Machine]:
+        return self.plant.machines
+
+    @cached_property
+    def output_machines(self) -> list[Machine]:
+        """The machines whose good parts are finished units: per line its last producing
+        machine (parts flow through a line in file order)."""
+        out = []
+        for _, line in self.plant.lines:
+            producing = [m for m in line.machines if self.plant.types[m.type].producing]
+            if producing:
+                out.append(producing[-1])
+        return out
+
+    @property
+    def timezone(self) -> str:
+        """The plant's IANA time zone name, for the dashboards' ``timezone``."""
+        hours = self.plant.utc_offset_h
+        if hours == int(hours):
+            # POSIX sign: Etc/GMT-8 is UTC+8.
+            return "UTC" if hours == 0 else f"Etc/GMT{-int(hours):+d}"
+        return "UTC"
+
+    @property
+    def utc_offset(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.plant.utc_offset_h)
+
+    @property
+    def currency(self) -> str:
+        """ISO 4217 code of the sales amounts."""
+        return "CNY"
+
+    @property
+    def currency_zh(self) -> str:
+        return CURRENCY_ZH.get(self.currency, self.currency)
+
+    def line_of(self, machine: Machine) -> Line:
+        return next(ln for a, ln in self.plant.lines
+                    if a.id == machine.area and ln.id == machine.line)
+
+    def first_area(self) -> Area:
+        return self.plant.areas[0]
+
+    # -- shifts ----------------------------------------------------------------------------
+    def calendar(self, area: Area | None = None) -> Calendar:
+        """The calendar of `area`, else the one most machines of the plant work to."""
+        if area is not None:
+            return self.plant.calendars[area.calendar]
+        counts: dict[str, int] = {}
+        for a in self.plant.areas:
+            n = sum(len(ln.machines) for ln in a.lines)
+            counts[a.calendar] = counts.get(a.calendar, 0) + n
+        return self.plant.calendars[max(counts, key=lambda c: counts[c])]
+
+    def output_calendar(self) -> Calendar:
+        """The calendar the output machines work to (the first output machine's area)."""
+        first = self.output_machines[0] if self.output_machines else self.machines[0]
+        return self.calendar(next(a for a in self.plant.areas if a.id == first.area))
+
+    @property
+    def shift_length_min(self) -> int:
+        """Bucket length of "output by shift": the output calendar's first shift."""
+        start, end = self.output_calendar().shifts[0]
+        return (end - start) % MIN_PER_DAY or MIN_PER_DAY
+
+    @property
+    def shift_offset(self) -> str:
+        """InfluxQL GROUP BY time offset that puts bucket edges on the shift changes."""
+        start = self.output_calendar().shifts[0][0]
+        utc_min = round(start - self.plant.utc_offset_h * 60)
+        return f"{utc_min % self.shift_length_min}m"
+
+    def shifts(self, area: Area | None = None) -> list[tuple[str, int, int]]:
+        """(label, start, end) in minutes of the local day for each shift; a shift over
+        midnight is split in two ranges with the same label."""
+        out = []
+        for i, (start, end) in enumerate(self.calendar(area).shifts):
+            hhmm = f"{start // 60:02d}:{start % 60:02d}-{end // 60 % 24:02d}:{end % 60:02d}"
+            label = self.t(f"Shift {i + 1} {hhmm}", f"{ZH_ORDINALS[i % 10]}班 {hhmm}")
+            if end > MIN_PER_DAY:
+                out += [(label, start, MIN_PER_DAY), (label, 0, end - MIN_PER_DAY)]
+            elif end < start:
+                out += [(label, start, MIN_PER_DAY), (label, 0, end)]
+            else:
+                out.append((label, start, end))
+        return out
+
+    # -- variables the queries expand -------------------------------------------------------
+    def query_variables(self) -> dict[str, Variable]:
+        """The plant-generated variables (output machines, shift offset), as
+        :func:`dashboards.queries.substitute` takes them."""
+        return {VAR_OUTPUT: multi(*[m.id for m in self.output_machines]),
+                VAR_SHIFT_OFFSET: single(self.shift_offset)}
+
+
+def _value_map(texts: dict[str, str]) -> list[dict[str, Any]]:
+    """One Grafana value mapping (JSON) from value -> text, in the given order."""
+    return [{"type": "value", "options": {
+        value: {"text": text, "index": i} for i, (value, text) in enumerate(texts.items())}}]
+
+
+MIN_PER_DAY = 24 * 60
+#: Chinese names of currencies a plant may sell in (others show their ISO code).
+CURRENCY_ZH = {"CNY": "元", "USD": "美元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑",
+               "HKD": "港元"}
+ZH_ORDINALS = "一二三四五六七八九十"

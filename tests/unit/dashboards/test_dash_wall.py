@@ -1,0 +1,116 @@
+"""The wall rules (banner, exact numbers, noValue, colours, fit) hold for the default plant
+and for a second plant, and each check fires on a dashboard broken on purpose."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboards.build import Built, build_all, repeat_counts
+from dashboards.checks import check_all
+from dashboards.cli import main
+from dashboards.wall import Wall, load
+from dashboards.wallchecks import check_wall, query_columns, table_columns
+from simulator.plant import Plant
+
+LYON = Path(__file__).parent / "data" / "acme-lyon.yaml"
+
+
+@pytest.fixture(scope="module")
+def lyon() -> Plant:
+    return load(LYON)
+
+
+@pytest.fixture(scope="module")
+def built() -> list[Built]:
+    return build_all()
+
+
+def _by(built: list[Built], uid: str) -> dict[str, Any]:
+    return copy.deepcopy(next(b.model for b in built if b.uid == uid))
+
+
+def _panel(model: dict[str, Any], pid: int) -> dict[str, Any]:
+    return next(p for p in model["panels"] if p["id"] == pid)
+
+
+def test_a_second_plant_builds_and_passes_every_check(lyon: Plant, tmp_path: Path) -> None:
+    built = build_all(plant=lyon)
+    assert check_all([b.model for b in built], repeat_counts(lyon), lyon) == []
+    overview = next(b.model for b in built if b.uid == "plant-overview")
+    variables = {v["name"]: v for v in overview["templating"]["list"]}
+    assert variables["enterprise"]["current"]["value"] == "acme"
+    assert variables["site"]["current"]["value"] == "lyon"
+    assert variables["output"]["current"]["value"] == [
+        m.id for m in Wall.of("en", lyon).output_machines]
+    assert overview["timezone"] == "Etc/GMT-1"
+    assert next(b.model for b in built if b.uid == "equipment-status")["title"] == \
+        "Press shop equipment status"
+    # build --out writes there and leaves the committed JSON alone.
+    assert main(["build", "--plant", str(LYON), "--out", str(tmp_path), "--lang", "zh"]) == 0
+    assert sorted(p.name for p in (tmp_path / "zh").iterdir()) == sorted(
+        f"{b.slug}.json" for b in built if b.lang == "zh")
+    assert not (tmp_path / "en").exists()
+    assert main(["check", "--plant", str(LYON)]) == 0
+
+
+def test_a_bad_plant_file_is_a_one_line_error(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "plant.yaml"
+    bad.write_text("enterprise: acme\nsite: lyon\nareas: []\n")
+    assert main(["check", "--plant", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("factory-dashboards: ") and "\n" not in err
+
+
+def test_every_screen_has_the_banner(built: list[Built]) -> None:
+    for b in built:
+        content = _panel(b.model, 101)["options"]["content"]
+        assert b.model["title"].replace("&", "&amp;") in content
+        assert "${__to:date:YYYY-MM-DD HH:mm:ss}" in content
+        assert _panel(b.model, 103)["timeFrom"] == "60s"
+
+
+def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
+    shifts = Wall.of("zh", lyon).shifts()
+    assert [label for label, _, _ in shifts] == ["一班 05:00-13:00", "二班 13:00-21:00"]
+    assert Wall.of("en", lyon).shift_offset == "240m"  # 05:00 at UTC+1 = 04:00 UTC
+    assert Wall.of("en", load()).shift_offset == "360m"  # 06:00 at UTC+8 = 22:00 UTC
+
+
+@pytest.mark.parametrize(("uid", "pid", "mutate", "expected"), [
+    ("plant-overview", 1, lambda p: p["fieldConfig"]["defaults"].update(unit="short"),
+     "scales the number"),
+    ("sales-energy", 1, lambda p: p["fieldConfig"]["defaults"].update(unit="currencyCNY"),
+     "scales the number"),
+    ("plant-overview", 5, lambda p: p["fieldConfig"]["defaults"].pop("noValue"), "noValue"),
+    ("plant-overview", 5, lambda p: p["fieldConfig"]["defaults"]["thresholds"]["steps"][1]
+     .update(color="#ff8800"), "palette"),
+    ("sales-energy-zh", 9, lambda p: p["fieldConfig"]["overrides"][-1]["properties"][1][
+        "value"][0]["options"]["critical"].update(color="#ff780a"), "severity critical"),
+    ("sales-energy", 9, lambda p: p["transformations"][0]["options"]["excludeByName"].update(
+        code=False, wo_id=False, area=False), "do not fit"),
+    ("maintenance-progress", 4, lambda p: p["transformations"].pop(), "rows not limited"),
+    ("equipment-status", 3, lambda p: p["gridPos"].update(h=5), "bars need"),
+    ("oee-production", 103, lambda p: p.update(timeFrom="1h"), "60 s"),
+    ("oee-production", 101, lambda p: p["options"].update(content="OEE"), "banner"),
+])
+def test_wall_checks_catch_broken_dashboards(built: list[Built], uid: str, pid: int,
+                                             mutate: Any, expected: str) -> None:
+    model = _by(built, uid)
+    assert check_wall(model, load()) == []
+    mutate(_panel(model, pid))
+    problems = check_wall(model, load())
+    assert any(expected in p for p in problems), problems
+
+
+def test_table_columns_are_read_from_the_queries(built: list[Built]) -> None:
+    assert query_columns('SELECT "code", "message" FROM "alarm" WHERE $timeFilter '
+                         'ORDER BY time DESC LIMIT 20') == ["Time", "code", "message"]
+    assert query_columns('SELECT last("a") AS "x" FROM (SELECT b FROM m GROUP BY "t") '
+                         'GROUP BY "machine", "line"') == ["Time", "machine", "line", "x"]
+    faults = _panel(_by(built, "plant-overview"), 8)
+    assert table_columns(faults) == ["machine", "line", "reason"]

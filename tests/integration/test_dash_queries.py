@@ -19,7 +19,8 @@ import pytest
 
 from dashboards import queries as q
 from dashboards.build import build_lang
-from dashboards.wall import Wall, load
+from dashboards.queries import parse_interval
+from dashboards.wall import FRESH_WINDOW, Wall, load
 from stack.services import Influxd
 from telemetry.contract import SALES_REGIONS, MachineState, WorkOrderStatus
 from telemetry.endpoints import InfluxEndpoint
@@ -41,8 +42,10 @@ class Plant:
         self.to_ms = int(truth["window"]["end_ms"])
 
     def run(self, influxql: str, *, min_interval: str | None = None,
-            variables: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        text = q.substitute(influxql, from_ms=self.from_ms, to_ms=self.to_ms,
+            variables: dict[str, Any] | None = None, from_ms: int | None = None,
+            to_ms: int | None = None) -> list[dict[str, Any]]:
+        text = q.substitute(influxql, from_ms=self.from_ms if from_ms is None else from_ms,
+                            to_ms=self.to_ms if to_ms is None else to_ms,
                             min_interval=min_interval, variables=variables)
         assert "$" not in text.replace("$/", ""), text
         series: list[dict[str, Any]] = self.client.query(text)[0].get("series") or []
@@ -257,3 +260,54 @@ def test_pipeline_health_reads_the_collector_self_metrics(plant: Plant) -> None:
     assert set(reasons) == {"bad_json", "wrong_type"} and sum(reasons.values()) == now[
         "dead_letters"]
     assert plant.run(q.PIPELINE_LATENCY.influxql) and plant.run(q.PIPELINE_LAG.influxql)
+
+
+def test_data_stopped_30_minutes_ago_shows_no_machine_running(plant: Plant) -> None:
+    """The state panels read the freshness window: live, machines run; 30 minutes after
+    the last data, none runs, none is in fault, no box has a colour (all Offline)."""
+    fresh = parse_interval(FRESH_WINDOW)
+    (live,) = plant.rows(q.MACHINES_RUNNING, from_ms=plant.to_ms - fresh)
+    assert live["running"] > 0
+    stopped_at = plant.to_ms + 30 * 60_000
+    window = {"from_ms": stopped_at - fresh, "to_ms": stopped_at}
+    assert plant.rows(q.MACHINES_RUNNING, **window) == []
+    assert plant.rows(q.PLANT_STATES, **window) == []
+    assert plant.rows(q.CURRENT_FAULTS, **window) == []
+    assert plant.rows(q.MACHINE_TILE_STATE, **window) == []
+    assert plant.rows(q.MACHINE_SIGNALS, **window) == []
+    # What a 24 h window (the old panels) claims at that moment: machines still running.
+    (claimed,) = plant.rows(q.MACHINES_RUNNING, from_ms=stopped_at - 86_400_000,
+                            to_ms=stopped_at)
+    assert claimed["running"] > 0
+
+
+def test_output_per_line_equals_the_simulator_truth(plant: Plant) -> None:
+    """Finished units per line = the good parts of that line's output machines."""
+    series = plant.run(q.OUTPUT_BY_LINE.influxql, min_interval=f"{WALL.shift_length_min}m")
+    shown = {s["tags"]["line"]: sum(v[1] for v in s["values"]) for s in series}
+    good = plant.truth["good_by_machine"]
+    truth: dict[str, int] = {}
+    for m in WALL.output_machines:
+        truth[m.line] = truth.get(m.line, 0) + good[m.id]
+    assert shown == truth and sum(truth.values()) > 0
+    # Every machine's parts would count far more (the finding this replaces).
+    every = sum(good[m.id] for m in WALL.machines if m.id in good)
+    assert every > sum(truth.values())
+    (today,) = plant.rows(q.OUTPUT_TODAY)
+    assert today["output"] == sum(truth.values())
+
+
+def test_oee_is_absent_where_nothing_was_planned(plant: Plant) -> None:
+    """A window without planned time: no OEE row (InfluxQL would divide 0 / 0 as 0)."""
+    lines = [f'counts,enterprise=hearth,site=idle,area=a,line=l,machine=m{i} good=0i,'
+             f"scrap=0i,run_s=0,planned_s=0,ideal_s=0 {plant.to_ms - 60_000 * i}"
+             for i in range(1, 4)]
+    assert plant.client.write("\n".join(lines).encode()).ok
+    idle = {q.VAR_SITE: "idle"}
+    assert plant.rows(q.OEE_PLANT, variables=idle) == []
+    assert plant.rows(q.OEE_BY_LINE, variables=idle) == []
+    assert plant.run(q.OEE_TREND.influxql, variables=idle) == []
+    naive = plant.rows(q.PanelQuery(
+        "naive", 'SELECT sum("run_s") / sum("planned_s") * 100 AS "a" FROM "counts" '
+        f"WHERE {q.SITE_WHERE} AND $timeFilter"), variables=idle)
+    assert naive == [{"time": naive[0]["time"], "a": 0}]  # the false 0 %

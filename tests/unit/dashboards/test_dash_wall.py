@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from dashboards import panels as p
 from dashboards.build import Built, build_all, repeat_counts
 from dashboards.checks import check_all
 from dashboards.cli import main
-from dashboards.wall import Wall, load
+from dashboards.wall import FRESH_WINDOW, Wall, load
 from dashboards.wallchecks import check_wall, query_columns, table_columns
 from simulator.plant import Plant
 
@@ -114,3 +115,37 @@ def test_table_columns_are_read_from_the_queries(built: list[Built]) -> None:
                          'GROUP BY "machine", "line"') == ["Time", "machine", "line", "x"]
     faults = _panel(_by(built, "plant-overview"), 8)
     assert table_columns(faults) == ["machine", "line", "reason"]
+
+
+def test_state_panels_read_the_freshness_window_and_show_offline(built: list[Built],
+                                                                 lyon: Plant) -> None:
+    # A plant with few machines gets boxes wide enough to name the state.
+    small = next(b.model for b in build_all(("zh",), lyon) if b.slug == "plant-overview")
+    texts = {e["config"]["text"]["fixed"] for e in _panel(small, 7)["options"]["root"][
+        "elements"] if e["config"]["text"]["mode"] == "field"}
+    assert texts == {"离线"}
+    for lang, offline in (("en", "Offline"), ("zh", "离线")):
+        suffix = "" if lang == "en" else "-zh"
+        overview = _by(built, f"plant-overview{suffix}")
+        for pid in (4, 7, 8):  # machines running, floor plan, current faults
+            assert _panel(overview, pid)["timeFrom"] == FRESH_WINDOW
+        boxes = [e for e in _panel(overview, 7)["options"]["root"]["elements"]
+                 if "field" in e["background"]["color"]]
+        assert {e["background"]["color"]["fixed"] for e in boxes} == {p.GREY}
+        assert {e["config"]["text"]["fixed"] for e in boxes
+                if e["config"]["text"]["mode"] == "field"} <= {offline}
+        tile = _panel(_by(built, f"equipment-status{suffix}"), 1)
+        assert tile["timeFrom"] == FRESH_WINDOW
+        assert tile["fieldConfig"]["defaults"]["noValue"] == offline
+        assert tile["fieldConfig"]["defaults"]["thresholds"]["steps"][0]["color"] == p.GREY
+    timeline = _panel(_by(built, "equipment-status"), 2)
+    assert timeline["targets"][0]["query"].endswith("fill(null)")
+
+
+def test_energy_per_unit_has_no_value_before_the_first_unit(built: list[Built]) -> None:
+    """merge -> keep rows with output > 0 -> kWh / output: no row, no Infinity."""
+    ids = [t["id"] for t in _panel(_by(built, "sales-energy"), 4)["transformations"]]
+    assert ids == ["merge", "filterByValue", "calculateField"]
+    flt = _panel(_by(built, "sales-energy"), 4)["transformations"][1]["options"]
+    assert flt["filters"] == [{"fieldName": "output",
+                               "config": {"id": "greater", "options": {"value": 0}}}]

@@ -159,9 +159,10 @@ class Wall:
         return f"{utc_min % self.shift_length_min}m"
 
     def shifts(self, area: Area | None = None) -> list[tuple[str, int, int]]:
-        """(label, start, end) in minutes of the local day for each shift; a shift over
-        midnight is split in two ranges with the same label."""
-        out = []
+        """(label, start, end) in minutes of the local day covering the whole day: each
+        shift (one over midnight split in two ranges with the same label) and the time
+        between shifts as "No shift"."""
+        out: list[tuple[str, int, int]] = []
         for i, (start, end) in enumerate(self.calendar(area).shifts):
             hhmm = f"{start // 60:02d}:{start % 60:02d}-{end // 60 % 24:02d}:{end % 60:02d}"
             label = self.t(f"Shift {i + 1} {hhmm}", f"{ZH_ORDINALS[i % 10]}班 {hhmm}")
@@ -171,7 +172,15 @@ class Wall:
                 out += [(label, start, MIN_PER_DAY), (label, 0, end)]
             else:
                 out.append((label, start, end))
-        return out
+        out.sort(key=lambda s: s[1])
+        gaps, edge = [], 0
+        for _, start, end in out:
+            if start > edge:
+                gaps.append((self.t("No shift", "非生产时间"), edge, start))
+            edge = max(edge, end)
+        if edge < MIN_PER_DAY:
+            gaps.append((self.t("No shift", "非生产时间"), edge, MIN_PER_DAY))
+        return sorted(out + gaps, key=lambda s: s[1])
 
     # -- variables the queries expand -------------------------------------------------------
     def query_variables(self) -> dict[str, Variable]:

@@ -77,7 +77,11 @@ def test_every_screen_has_the_banner(built: list[Built]) -> None:
 
 def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
     shifts = Wall.of("zh", lyon).shifts()
-    assert [label for label, _, _ in shifts] == ["一班 05:00-13:00", "二班 13:00-21:00"]
+    assert shifts == [("非生产时间", 0, 300), ("一班 05:00-13:00", 300, 780),
+                      ("二班 13:00-21:00", 780, 1260), ("非生产时间", 1260, 1440)]
+    night = Wall.of("en", load()).shifts(load().areas[0])  # 22:00-06:00 over midnight
+    assert night[0] == ("Shift 3 22:00-06:00", 0, 360) and night[-1][1:] == (1320, 1440)
+    assert sum(end - start for _, start, end in night) == 1440
     assert Wall.of("en", lyon).shift_offset == "240m"  # 05:00 at UTC+1 = 04:00 UTC
     assert Wall.of("en", load()).shift_offset == "360m"  # 06:00 at UTC+8 = 22:00 UTC
 

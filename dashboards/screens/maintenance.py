@@ -42,7 +42,7 @@ def build(wall: Wall) -> dash.Dashboard:
                       mtbf,
                       p.targets(q.RUN_HOURS_BY_MACHINE, q.FAILURES_BY_MACHINE,
                                 q.MTTR_BY_MACHINE))
-        .no_value(t("No failures", "无故障"))
+        .no_value(t("None", "无"))
         .transformations([
             # Drop each table's Time first so the merge joins the rows on the machine tag.
             p.transformation("organize", {"excludeByName": {"Time": True}}),

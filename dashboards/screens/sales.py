@@ -77,7 +77,7 @@ def build(wall: Wall) -> dash.Dashboard:
     alarms = p.at(12, y + 14, 12, 10)
     d.with_panel(
         p.table_panel(9, t("Latest alarms", "最新报警"), alarms, p.targets(q.LATEST_ALARMS))
-        .no_value(t("No alarms", "无报警"))
+        .no_value(t("None", "无"))
         .transformations([
             # The alarm's text in the wall's language (alarms carry both).
             p.transformation("organize", {"excludeByName": {

@@ -27,7 +27,7 @@ def work_order_table(pid: int, title: str, pos: dm.GridPos, query: PanelQuery,
     hidden = {k: True for k in columns if compact and k not in COMPACT}
     hidden[t("technician_zh", "technician")] = True
     return (p.table_panel(pid, title, pos, p.targets(query))
-            .no_value(t("No work orders", "无工单"))
+            .no_value(t("None", "无"))
             .transformations([
                 p.transformation("merge", {}),
                 p.transformation("organize", {

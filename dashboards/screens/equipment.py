@@ -87,7 +87,7 @@ def _signals_table(pid: int, pos: dm.GridPos, wall: Wall) -> table.Panel:
     t = wall.t
     return (p.table_panel(pid, t("Highest vibration now", "当前振动最高的设备"),
                           pos, p.targets(q.MACHINE_SIGNALS))
-            .time_from(FRESH_WINDOW).hide_time_override(True).no_value(t("Offline", "离线"))
+            .time_from(FRESH_WINDOW).hide_time_override(True).no_value(t("None", "无"))
             .transformations([p.transformation("merge", {}),
                               p.transformation("organize", {"excludeByName": {"Time": True}}),
                               p.transformation("sortBy", {"sort": [

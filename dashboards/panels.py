@@ -16,7 +16,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import piechart as pm
 
-from dashboards.i18n import CHANNEL_NAMES, REGION_NAMES, Lang, state_name, work_order_name
+from dashboards.i18n import Lang, state_name, work_order_name
 from dashboards.influxql import InfluxQLTarget, ResultFormat, datasource_ref
 from dashboards.queries import PanelQuery
 from telemetry.contract import STATE_COLOURS, MachineState, WorkOrderStatus
@@ -123,16 +123,9 @@ def field_props(name: str, **props: object) -> Override:
                          for k, v in props.items()]))
 
 
-def region_overrides(lang: Lang) -> list[Override]:
-    if lang.code == "en":
-        return []
-    return [rename(en, zh) for en, zh in REGION_NAMES.items()]
-
-
-def channel_overrides(lang: Lang) -> list[Override]:
-    if lang.code == "en":
-        return []
-    return [rename(en, zh) for en, zh in CHANNEL_NAMES.items()]
+def renames(names: dict[str, str]) -> list[Override]:
+    """Series named by a tag value (``$tag_region``) -> its name, where they differ."""
+    return [rename(value, name) for value, name in names.items() if value != name]
 
 
 def reduce_last() -> common.ReduceDataOptions:

@@ -47,23 +47,44 @@ class Wall:
     # -- names ---------------------------------------------------------------------------
     @property
     def plant_name(self) -> str:
-        return self.plant.name
+        return self.t(self.plant.name, self.plant.name_zh)
 
     def area_name(self, area: Area) -> str:
-        return area.name
+        return self.t(area.name, area.name_zh)
 
     def line_name(self, line: Line) -> str:
-        return line.id
+        return self.t(line.name, line.name_zh)
 
     def type_name(self, type_id: str) -> str:
-        return self.plant.types[type_id].name
+        mt = self.plant.types[type_id]
+        return self.t(mt.name, mt.name_zh)
 
     def fault_message(self, code: str) -> str:
         for mt in self.plant.types.values():
             for f in mt.faults:
                 if f.code == code:
-                    return f.message
+                    return self.t(f.message, f.message_zh)
         return code
+
+    def region_names(self) -> dict[str, str]:
+        """The `region` tag values -> their names in this language."""
+        return {r.name: self.t(r.name, r.name_zh) for r in self.plant.business.regions}
+
+    def channel_names(self) -> dict[str, str]:
+        return {c.name: self.t(c.name, c.name_zh) for c in self.plant.business.channels}
+
+    def untranslated(self) -> set[str]:
+        """Names the plant file gives in one language only (``name_zh`` defaulted to the
+        name): the Chinese wall shows them as they are."""
+        p = self.plant
+        named: list[tuple[str, str]] = [(p.name, p.name_zh)]
+        named += [(a.name, a.name_zh) for a in p.areas]
+        named += [(ln.name, ln.name_zh) for _, ln in p.lines]
+        named += [(mt.name, mt.name_zh) for mt in p.types.values()]
+        named += [(f.message, f.message_zh) for mt in p.types.values() for f in mt.faults]
+        named += [(s.name, s.name_zh) for s in (*p.business.regions, *p.business.channels)]
+        named += [(t.name, t.name_zh) for t in p.technicians]
+        return {en for en, zh in named if en == zh}
 
     # -- value mappings: tag values (ids, codes) -> names in this language ---------------
     def area_mappings(self) -> list[dict[str, Any]]:
@@ -91,23 +112,15 @@ class Wall:
 
     @cached_property
     def output_machines(self) -> list[Machine]:
-        """The machines whose good parts are finished units: per line its last producing
-        machine (parts flow through a line in file order)."""
-        out = []
-        for _, line in self.plant.lines:
-            producing = [m for m in line.machines if self.plant.types[m.type].producing]
-            if producing:
-                out.append(producing[-1])
-        return out
+        """The machines whose good parts are the lines' output (every line's ``output``)."""
+        return self.plant.output_machines
 
     @property
     def timezone(self) -> str:
-        """The plant's IANA time zone name, for the dashboards' ``timezone``."""
-        hours = self.plant.utc_offset_h
-        if hours == int(hours):
-            # POSIX sign: Etc/GMT-8 is UTC+8.
-            return "UTC" if hours == 0 else f"Etc/GMT{-int(hours):+d}"
-        return "UTC"
+        """The plant's time zone for the dashboards' ``timezone``: its IANA name, or
+        ``utc`` for a fixed offset that is not whole hours (Grafana knows no other)."""
+        zone = self.plant.timezone
+        return "utc" if zone.startswith("UTC") and zone != "UTC" else zone
 
     @property
     def utc_offset(self) -> dt.timedelta:
@@ -116,7 +129,12 @@ class Wall:
     @property
     def currency(self) -> str:
         """ISO 4217 code of the sales amounts."""
-        return "CNY"
+        return self.plant.business.currency
+
+    @property
+    def daily_target(self) -> int:
+        """Finished units per plant-local day (the plant's business target)."""
+        return round(self.plant.business.daily_output_target)
 
     @property
     def currency_zh(self) -> str:
@@ -164,7 +182,8 @@ class Wall:
         between shifts as "No shift"."""
         out: list[tuple[str, int, int]] = []
         for i, (start, end) in enumerate(self.calendar(area).shifts):
-            hhmm = f"{start // 60:02d}:{start % 60:02d}-{end // 60 % 24:02d}:{end % 60:02d}"
+            stop = end % MIN_PER_DAY or MIN_PER_DAY
+            hhmm = f"{start // 60:02d}:{start % 60:02d}-{stop // 60:02d}:{stop % 60:02d}"
             label = self.t(f"Shift {i + 1} {hhmm}", f"{ZH_ORDINALS[i % 10]}班 {hhmm}")
             if end > MIN_PER_DAY:
                 out += [(label, start, MIN_PER_DAY), (label, 0, end - MIN_PER_DAY)]

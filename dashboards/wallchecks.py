@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dashboards import panels as p
+from dashboards.wall import Wall
 from simulator.plant import Plant
 
 BANNER_IDS = (101, 102, 103)
@@ -25,6 +26,15 @@ MIN_BAR_PX = 26
 #: Words allowed in Latin letters on a Chinese screen: units, acronyms a Chinese plant
 #: uses as they are, and variable references.
 ZH_ALLOWED = {"OEE", "MTTR", "MTBF", "kWh", "kW", "InfluxDB", "MQTT", "A", "P", "Q"}
+#: Wording a Chinese plant manager trips on -> what the wall says instead.
+ZH_WORDING = {
+    "计划停机": "losses are faults, changeovers, starving: 停机损失",
+    "死信": "异常消息",
+    "本班": "a rolling window is 近 N 小时, not the shift",
+    "利用率": "the run / planned ratio is 时间开动率 everywhere",
+}
+#: Whole labels that are wrong (停机 inside 停机损失 is fine; as a state it is OFF: 关机).
+ZH_LABELS = {"停机": "OFF is 关机"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _TEMPLATE = re.compile(r"\$\{[^}]*\}|\$\w+|<[^>]*>|&\w+;")
 
@@ -236,13 +246,20 @@ def _visible_strings(model: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def check_zh(model: dict[str, Any], plant: Plant | None) -> list[str]:
-    """No Latin word on a Chinese screen except units and acronyms (ids of machines are
-    names a technician needs, and stay as they are)."""
+    """No Latin word on a Chinese screen except units, acronyms, machine ids (names a
+    technician needs) and names the plant file gives in one language only."""
     if not str(model.get("uid", "")).endswith("-zh"):
         return []
     ids = {m.id for m in plant.machines} if plant else set()
+    if plant is not None:
+        ids |= {w for name in Wall.of("zh", plant).untranslated() for w in _WORD.findall(name)}
     problems = []
     for where, text in _visible_strings(model):
+        for bad, use in ZH_WORDING.items():
+            if bad in text:
+                problems.append(f"{where}: wording {bad!r} in {text[:60]!r} ({use})")
+        if text in ZH_LABELS:
+            problems.append(f"{where}: wording {text!r} ({ZH_LABELS[text]})")
         for word in _WORD.findall(_TEMPLATE.sub(" ", text)):
             if word not in ZH_ALLOWED and word not in ids and not re.fullmatch(
                     r"[A-Z]{1,4}\d*|\d\w*", word):
@@ -252,5 +269,5 @@ def check_zh(model: dict[str, Any], plant: Plant | None) -> list[str]:
 
 def check_wall(model: dict[str, Any], plant: Plant | None = None) -> list[str]:
     return [*check_banner(model), *check_numbers(model), *check_colours(model),
-            *check_fit(model, plant)]
+            *check_fit(model, plant), *check_zh(model, plant)]
 

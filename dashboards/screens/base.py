@@ -82,8 +82,8 @@ def plant_variables(wall: Wall, *, area: Area | None = None, machine: bool = Fal
     if output:
         out.append(dash.TextBoxVariable(q.VAR_DAILY_TARGET)
                    .label(t("Daily target (units)", "日产量目标（台）"))
-                   .default_value(str(q.DEFAULT_DAILY_TARGET))
-                   .current(_current(str(q.DEFAULT_DAILY_TARGET))))
+                   .default_value(str(wall.daily_target))
+                   .current(_current(str(wall.daily_target))))
     return out
 
 

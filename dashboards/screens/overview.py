@@ -66,7 +66,7 @@ def build(wall: Wall) -> dash.Dashboard:
                                   p.targets(q.SALES_BY_REGION), "locale",
                                   thresholds=p.steps((None, p.CYAN)))
                  .display_mode(cm.BarGaugeDisplayMode.BASIC).decimals(0)
-                 .overrides(p.region_overrides(wall.lang)))
+                 .overrides(p.renames(wall.region_names())))
     d.with_panel(p.timeseries_panel(9, t("Hourly output (units)", "每小时产量（台）"),
                                     p.at(0, BODY_TOP + 17, 10, 7),
                                     p.targets(q.HOURLY_OUTPUT, alias=t("output", "产量")),

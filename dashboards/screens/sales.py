@@ -19,7 +19,6 @@ SEVERITY_NAMES = {"info": ("Info", "提示"), "warning": ("Warning", "警告"),
 
 def build(wall: Wall) -> dash.Dashboard:
     t = wall.t
-    lang = wall.lang
     y = BODY_TOP
     cur = wall.currency
     d = frame(SLUG, wall, t("Sales, energy & alarms", "销售、能耗与报警"), time_from="now-24h",
@@ -58,10 +57,10 @@ def build(wall: Wall) -> dash.Dashboard:
                  ]))
     d.with_panel(p.pie_panel(5, t("Sales share by region", "各区销售占比"), p.at(0, y + 4, 8, 10),
                              p.targets(q.SALES_BY_REGION), "locale",
-                             p.region_overrides(lang)))
+                             p.renames(wall.region_names())))
     d.with_panel(p.pie_panel(6, t("Sales by channel", "各渠道销售占比"), p.at(8, y + 4, 8, 10),
                              p.targets(q.SALES_BY_CHANNEL), "locale",
-                             p.channel_overrides(lang)))
+                             p.renames(wall.channel_names())))
     d.with_panel(p.bargauge_panel(7, t("Alarms by severity", "各级别报警数"),
                                   p.at(16, y + 4, 8, 10),
                                   p.targets(q.ALARMS_BY_SEVERITY), "short",

@@ -17,7 +17,9 @@ from dashboards.wall import FRESH_WINDOW, Wall, load
 from dashboards.wallchecks import check_wall, query_columns, table_columns
 from simulator.plant import Plant
 
-LYON = Path(__file__).parent / "data" / "acme-lyon.yaml"
+#: The second plant of the plant-format tests: acme/lyon, Europe/Paris, no hardware and no
+#: assembly area, names mostly without Chinese, plant-declared signals.
+LYON = Path(__file__).parents[1] / "simulator" / "data" / "acme-lyon.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +49,11 @@ def test_a_second_plant_builds_and_passes_every_check(lyon: Plant, tmp_path: Pat
     assert variables["site"]["current"]["value"] == "lyon"
     assert variables["output"]["current"]["value"] == [
         m.id for m in Wall.of("en", lyon).output_machines]
-    assert overview["timezone"] == "Etc/GMT-1"
+    assert overview["timezone"] == "Europe/Paris"
     assert next(b.model for b in built if b.uid == "equipment-status")["title"] == \
-        "Press shop equipment status"
+        "Injection moulding equipment status"
+    assert next(b.model for b in built if b.uid == "equipment-status-zh")["title"] == \
+        "Injection moulding设备运行情况"  # the plant gives this area no Chinese name
     # build --out writes there and leaves the committed JSON alone.
     assert main(["build", "--plant", str(LYON), "--out", str(tmp_path), "--lang", "zh"]) == 0
     assert sorted(p.name for p in (tmp_path / "zh").iterdir()) == sorted(
@@ -76,13 +80,16 @@ def test_every_screen_has_the_banner(built: list[Built]) -> None:
 
 
 def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
-    shifts = Wall.of("zh", lyon).shifts()
-    assert shifts == [("非生产时间", 0, 300), ("一班 05:00-13:00", 300, 780),
-                      ("二班 13:00-21:00", 780, 1260), ("非生产时间", 1260, 1440)]
+    bottling = next(a for a in lyon.areas if a.id == "bottling")
+    shifts = Wall.of("zh", lyon).shifts(bottling)
+    assert shifts == [("非生产时间", 0, 360), ("一班 06:00-14:00", 360, 840),
+                      ("二班 14:00-22:00", 840, 1320), ("非生产时间", 1320, 1440)]
+    assert Wall.of("en", lyon).shifts() == [("Shift 1 00:00-24:00", 0, 1440)]
     night = Wall.of("en", load()).shifts(load().areas[0])  # 22:00-06:00 over midnight
     assert night[0] == ("Shift 3 22:00-06:00", 0, 360) and night[-1][1:] == (1320, 1440)
     assert sum(end - start for _, start, end in night) == 1440
-    assert Wall.of("en", lyon).shift_offset == "240m"  # 05:00 at UTC+1 = 04:00 UTC
+    # Moulding (the first output) runs round the clock: daily buckets from local midnight.
+    assert Wall.of("en", lyon).shift_offset == "1380m"  # 00:00 at UTC+1 = 23:00 UTC
     assert Wall.of("en", load()).shift_offset == "360m"  # 06:00 at UTC+8 = 22:00 UTC
 
 
@@ -102,6 +109,14 @@ def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
     ("equipment-status", 3, lambda p: p["gridPos"].update(h=5), "bars need"),
     ("oee-production", 103, lambda p: p.update(timeFrom="1h"), "60 s"),
     ("oee-production", 101, lambda p: p["options"].update(content="OEE"), "banner"),
+    ("plant-overview-zh", 7, lambda p: p.update(title="Plant floor"), "untranslated"),
+    ("oee-production-zh", 9, lambda p: p["fieldConfig"]["overrides"][-1]["properties"][0][
+        "value"][0]["options"]["LSR-CHILLER"].update(text="Chiller coolant flow low"),
+     "untranslated 'Chiller'"),
+    ("equipment-status-zh", 2, lambda p: p["fieldConfig"]["defaults"]["mappings"][0][
+        "options"]["0"].update(text="停机"), "OFF is 关机"),
+    ("pipeline-health-zh", 3, lambda p: p.update(title="死信"), "异常消息"),
+    ("equipment-status-zh", 2, lambda p: p.update(title="本班设备状态"), "rolling"),
 ])
 def test_wall_checks_catch_broken_dashboards(built: list[Built], uid: str, pid: int,
                                              mutate: Any, expected: str) -> None:
@@ -153,3 +168,25 @@ def test_energy_per_unit_has_no_value_before_the_first_unit(built: list[Built]) 
     flt = _panel(_by(built, "sales-energy"), 4)["transformations"][1]["options"]
     assert flt["filters"] == [{"fieldName": "output",
                                "config": {"id": "greater", "options": {"value": 0}}}]
+
+
+def test_the_chinese_wall_names_everything_from_the_plant(built: list[Built]) -> None:
+    """Areas, lines, fault codes, downtime reasons, regions and channels reach the zh wall
+    in Chinese through value mappings and renames generated from the plant."""
+    plant = load()
+    overview = _by(built, "plant-overview-zh")
+    texts = {e["config"]["text"].get("fixed") for e in _panel(overview, 7)["options"]["root"][
+        "elements"]}
+    assert {a.name_zh for a in plant.areas} | {ln.name_zh for _, ln in plant.lines} <= texts
+    assert "五金车间" in texts
+    pareto = _panel(_by(built, "oee-production-zh"), 9)
+    reasons = pareto["fieldConfig"]["overrides"][-1]["properties"][0]["value"][0]["options"]
+    assert reasons["LSR-CHILLER"]["text"] == next(
+        f.message_zh for f in plant.types["laser_cutter"].faults if f.code == "LSR-CHILLER")
+    assert reasons["repair"]["text"] == "故障维修"
+    sales = _by(built, "sales-energy-zh")
+    renamed = {o["matcher"]["options"]: o["properties"][0]["value"]
+               for pid in (5, 6) for o in _panel(sales, pid)["fieldConfig"]["overrides"]}
+    assert renamed["East China"] == "华东" and renamed["dealer"] == "经销商"
+    states = _panel(overview, 7)["fieldConfig"]["defaults"]["mappings"][0]["options"]
+    assert states["0"]["text"] == "关机"  # OFF is 关机, never 停机

@@ -29,6 +29,8 @@ def ground_truth(model: PlantModel) -> dict[str, Any]:
             for mid, row in zip(model.ids, model.state_seconds.tolist(), strict=True)},
         "counts": {"good": int(model.truth_good[producing].sum()),
                    "scrap": int(model.truth_scrap[producing].sum())},
+        "good_by_machine": {mid: int(g) for mid, g, p in zip(
+            model.ids, model.truth_good.tolist(), producing.tolist(), strict=True) if p},
         "sales": model.sales.truth(),
         "sales_channels": model.sales.channel_truth(),
         "energy_kwh": {a: round(float(v), 3)

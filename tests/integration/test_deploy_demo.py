@@ -155,15 +155,16 @@ def test_headless_demo_shows_live_figures_and_runs_once(tmp_path: Path,
         total = sum(r["sum"] for r in sales)
         for r in sales:
             assert abs(r["sum"] / total * 100 - last["sales_share_pct"][r["region"]]) < 0.5
-        # Output today: the good units of the finished-goods stations since local midnight
+        # Output today: the good units of the plant's output machines since local midnight
         # (the dashboards' definition of output). The DB may hold a few more (points
         # stamped before the frame that arrived after it).
-        from dashboards.queries import OUTPUT_AREA, OUTPUT_MACHINE_REGEX
+        from dashboards.wall import Wall, load
 
+        outputs = "|".join(m.id for m in Wall.of("en", load()).output_machines)
         today = f"time >= {last['today_from_ms']}ms AND time <= {last['now_ms']}ms"
         good = series_rows(client.query(
-            f'SELECT sum("good") FROM "counts" WHERE "area" = \'{OUTPUT_AREA}\' AND '
-            f'"machine" =~ /{OUTPUT_MACHINE_REGEX}/ AND {today}')[0])
+            f'SELECT sum("good") FROM "counts" WHERE "machine" =~ /^({outputs})$/ '
+            f'AND {today}')[0])
         db_output = int(good[0]["sum"]) if good else 0
         shown_output = last["output_today"] or 0
         assert shown_output <= db_output <= shown_output * 1.05 + 50

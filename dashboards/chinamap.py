@@ -40,6 +40,7 @@ from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import geomap as gm
 
 from dashboards import detail_queries as dq
+from dashboards import panels as p
 from dashboards.i18n import Lang
 from dashboards.influxql import InfluxQLTarget, datasource_ref
 from simulator.plant import load_plant
@@ -152,8 +153,8 @@ def write(regions: Sequence[Region], out_dir: Path = MAPS_DIR) -> list[Path]:
     return written
 
 
-def _style(**extra: Any) -> dict[str, Any]:
-    return {"opacity": 0.85, "lineWidth": 2,
+def _style(opacity: float, **extra: Any) -> dict[str, Any]:
+    return {"opacity": opacity, "lineWidth": 2,
             "rotation": {"fixed": 0, "min": -360, "max": 360, "mode": "mod"},
             "symbolAlign": {"horizontal": "center", "vertical": "center"}, **extra}
 
@@ -164,7 +165,7 @@ def china_map_panel(pid: int, title: str, pos: dm.GridPos, lang: Lang, *,
     label = "name" if lang.code == "en" else "name_zh"
     base = (cb.MapLayerOptions().type("geojson").name(lang.t("Regions", "区域")).config({
         "src": f"{PUBLIC_PATH}/{REGIONS_FILE}", "rules": [],
-        "style": _style(color={"fixed": "#12325e"},
+        "style": _style(0.35, color={"fixed": p.BLUE},
                         text={"mode": "field", "field": label, "fixed": ""},
                         textConfig={"fontSize": 18, "offsetX": 0, "offsetY": -28,
                                     "textAlign": "center", "textBaseline": "middle"})}))
@@ -173,16 +174,16 @@ def china_map_panel(pid: int, title: str, pos: dm.GridPos, lang: Lang, *,
         .location(cb.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.LOOKUP)
                   .lookup("region").gazetteer(f"{PUBLIC_PATH}/{GAZETTEER_FILE}"))
         .config({"showLegend": False, "style": _style(
-            color={"field": "amount", "fixed": "#73bf69"},
+            0.9, color={"fixed": p.GREEN},
             size={"field": "amount", "fixed": 10, "min": 14, "max": 44},
             symbol={"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
             text={"mode": "field", "field": "amount", "fixed": ""},
             textConfig={"fontSize": 16, "offsetX": 0, "offsetY": 22,
                         "textAlign": "center", "textBaseline": "middle"})}))
-    p = (geomap.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
+    panel = (geomap.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
          .targets([InfluxQLTarget(dq.SALES_BY_REGION_TABLE).ref_id("A")])
          .unit(unit).decimals(0)
-         .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.CONTINUOUS_BL_YL_RD))
+         .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.FIXED).fixed_color(p.GREEN))
          .view(geomap.MapViewConfig().id("coords").lat(34).lon(104).zoom(4))
          .controls(geomap.ControlsOptions().show_zoom(False).mouse_wheel_zoom(False)
                    .show_attribution(False).show_scale(False).show_measure(False)
@@ -190,8 +191,8 @@ def china_map_panel(pid: int, title: str, pos: dm.GridPos, lang: Lang, *,
          .basemap(base).layers([markers])
          .tooltip(geomap.TooltipOptions().mode(gm.TooltipMode.DETAILS)))
     if time_from:
-        p.time_from(time_from)
-    return p
+        panel.time_from(time_from)
+    return panel
 
 
 def main(argv: Sequence[str] | None = None) -> int:

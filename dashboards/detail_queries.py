@@ -10,8 +10,6 @@ from __future__ import annotations
 from dashboards import queries as q
 
 MACHINE_WHERE = f'{q.SITE_WHERE} AND {q.tag_match("machine", q.VAR_MACHINE)}'
-#: A machine reports its state at least once a minute: older than this is off-line.
-FRESH = "3m"
 
 
 def _q(key: str, influxql: str, result_format: q.ResultFormat = "time_series",
@@ -21,7 +19,7 @@ def _q(key: str, influxql: str, result_format: q.ResultFormat = "time_series",
 
 STATE_NOW = _q("state_now", f'SELECT last("state_code") AS "state_code" FROM "state" WHERE '
                             f"{MACHINE_WHERE} AND {q.TIME_FILTER}",
-               description=f"Latest state within {FRESH} (older: off-line).")
+               description="Latest state in the freshness window (older: off-line).")
 STATE_TIMELINE = _q("state_timeline",
                     f'SELECT last("state_code") AS "state_code" FROM "state" WHERE '
                     f"{MACHINE_WHERE} AND {q.TIME_FILTER} "
@@ -47,6 +45,7 @@ ALARMS = _q("alarms", 'SELECT "severity", "code", "message", "message_zh", "acti
 WORK_ORDERS = _q("work_orders", 'SELECT last("status_code") AS "status_code", '
                                 'last("progress_pct") AS "progress_pct", '
                                 'last("technician") AS "technician", '
+                                'last("technician_zh") AS "technician_zh", '
                                 'last("fault_code") AS "fault_code" FROM "workorder" WHERE '
                                 f'{MACHINE_WHERE} AND {q.TIME_FILTER} GROUP BY "wo_id"',
                  result_format="table",

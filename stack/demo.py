@@ -1,6 +1,8 @@
 """``make demo`` without Docker: the whole plant on this machine, with a live overview.
 
-``python -m stack.demo [up]`` starts (and records) everything it needs:
+``python -m stack.demo [up] [--plant PLANT.yaml]`` starts (and records) everything it
+needs, for the plant the file describes (default: the shipped demo plant; a bad file is one
+line naming the key, before anything starts; ``check`` only validates it):
 
 1. the local stack (``python -m stack up``: Mosquitto + InfluxDB) unless one already runs
    in its run directory, in which case it is used and left running;
@@ -11,11 +13,11 @@
    ``grafana-server`` binary is on PATH;
 5. a live terminal overview (:mod:`stack.overview`) refreshing every few seconds.
 
-``f`` makes the next running hardware-workshop machine fault now (a fault on cue, via
-``factory-sim fault``). ``q`` (or Ctrl-C, or ``python -m stack.demo down`` from another
-terminal) stops exactly
-what it started. A second ``up`` while one runs says so and exits. ``--once`` and
-``--for 30s`` are headless: they print the overview as text and stop.
+``f`` makes the next running machine of the floor area (the plant's first area) fault
+now (a fault on cue, via ``factory-sim fault``). ``q`` (or Ctrl-C, or
+``python -m stack.demo down`` from another terminal) stops exactly what it started. A
+second ``up`` while one runs says so and exits. ``--once`` and ``--for 30s`` are headless:
+they print the overview as text and stop.
 """
 
 from __future__ import annotations
@@ -44,17 +46,18 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.live import Live
 
+from simulator.plant import Plant, PlantError, load_plant
 from stack import cli as stack_cli
+from stack.backfill import newest_ms as backfill_newest_ms
+from stack.backfill import plan as backfill_plan
 from stack.health import check_http
-from stack.overview import Overview, fetch, render, render_text
+from stack.overview import Overview, Scope, fetch, render, render_text
 from stack.services import ServiceError, free_port, port_open, process_start_time
 from telemetry.endpoints import InfluxEndpoint
 from telemetry.influx import InfluxClient, QueryError
 
 DEFAULT_RUN_DIR = Path(".run/demo")
 REPO = Path(__file__).resolve().parent.parent
-#: What the demo calls the plant in its title bar.
-TITLE = "Hearth kitchen appliances · Shengzhou plant · live overview"
 
 
 class DemoError(RuntimeError):
@@ -77,6 +80,8 @@ class Options:
     width: int | None = None
     grafana_port: int = 3000
     ready_timeout_s: float = 180.0
+    #: The plant file (None: the shipped demo plant), given to backfill, simulator, fault.
+    plant_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.backfill_days < 0 or self.backfill_days > 30:
@@ -87,6 +92,10 @@ class Options:
     @property
     def headless(self) -> bool:
         return self.once or self.for_s is not None or not sys.stdout.isatty()
+
+    @property
+    def plant_args(self) -> list[str]:
+        return ["--plant", str(self.plant_file)] if self.plant_file else []
 
 
 @dataclass
@@ -159,8 +168,12 @@ def _stop_pid(entry: dict[str, Any], timeout_s: float) -> bool:
 class Demo:
     """One demo run: what it started, in order, so it can stop exactly that."""
 
-    def __init__(self, opts: Options, out: TextIO | None = None) -> None:
+    def __init__(self, opts: Options, plant: Plant, out: TextIO | None = None) -> None:
         self.opts = opts
+        self.plant = plant
+        self.scope = Scope.of(plant)
+        #: What the demo calls the plant in its title bar.
+        self.title = f"{plant.name} · live overview"
         self.out = out or sys.stdout
         self.run_dir = opts.run_dir
         self.stack_dir = opts.run_dir / "stack"
@@ -253,29 +266,23 @@ class Demo:
         return port
 
     def backfill(self, ep: Endpoints) -> None:
-        days = self.opts.backfill_days
-        if days <= 0:
-            return
         client = InfluxClient(InfluxEndpoint(url=ep.influx_url, db=self.opts.db))
         try:
-            rows = client.query('SELECT last("state_code") FROM "state"')
+            newest = backfill_newest_ms(client, self.plant.enterprise, self.plant.site)
         except QueryError:
-            rows = []
+            newest = None  # a database created just now
         finally:
             client.close()
-        series = (rows[0].get("series") or []) if rows else []
-        if series:
-            newest_ms = int(series[0]["values"][0][0])
-            gap_days = (time.time() * 1000 - newest_ms) / 86_400_000
-            if gap_days < 1 / 1440:
-                self.say("history is up to date; no backfill needed")
-                return
-            days = min(days, gap_days)
-            self.say(f"backfilling the {days * 24:.1f} h since the newest data")
-        else:
-            self.say(f"first start: backfilling the last {days * 24:.1f} h of history")
-        cmd = [*_tool("factory-sim"), "backfill", "--days", f"{days:.6f}", "--seed",
-               str(self.opts.seed), "--influx-url", ep.influx_url, "--influx-db", self.opts.db]
+        todo = backfill_plan(newest, int(time.time() * 1000), self.opts.backfill_days)
+        if todo.days <= 0:
+            if self.opts.backfill_days > 0:
+                self.say(todo.message)
+            return
+        days = todo.days
+        self.say(todo.message)
+        cmd = [*_tool("factory-sim"), "backfill", *self.opts.plant_args, "--days",
+               f"{days:.6f}", "--seed", str(self.opts.seed), "--influx-url", ep.influx_url,
+               "--influx-db", self.opts.db]
         if self.opts.headless:
             cmd.append("--no-progress")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -316,7 +323,8 @@ class Demo:
                 raise DemoError(f"the collector did not become ready; log: {collector.log}")
         self.sim_started_ms = int(time.time() * 1000)
         self.spawn("simulator", [
-            *_tool("factory-sim"), "run", "--seed", str(self.opts.seed), "--speed",
+            *_tool("factory-sim"), "run", *self.opts.plant_args, "--seed",
+            str(self.opts.seed), "--speed",
             self.opts.speed, "--sink", "mqtt", "--mqtt-url", ep.mqtt_url])
         self.say(f"simulator (real time) and collector running; logs in {self.run_dir / 'logs'}")
 
@@ -409,7 +417,7 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
 
     def snapshot(self, client: InfluxClient) -> Overview | None:
         try:
-            o = fetch(client)
+            o = fetch(client, scope=self.scope)
         except QueryError as exc:
             self.set_note("query failed", str(exc))
             return None
@@ -435,7 +443,8 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
                 o = self.snapshot(client)
             if o is None:
                 return 1
-            self.say(render_text(o, width=width, title=TITLE, status=self.status_line()))
+            self.say(render_text(o, width=width, title=self.title,
+                                     status=self.status_line(), scope=self.scope))
             if not self.is_live(o):
                 self.say("demo: no live data from the simulator yet; see the logs above")
                 return 1
@@ -444,25 +453,26 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
         while not self.stop.is_set() and time.monotonic() < end:
             o = self.snapshot(client)
             if o is not None:
-                self.say(render_text(o, width=width, title=TITLE, status=self.status_line()))
+                self.say(render_text(o, width=width, title=self.title,
+                                     status=self.status_line(), scope=self.scope))
             self.stop.wait(min(self.opts.refresh_s, max(0.0, end - time.monotonic())))
         return 0
 
     def trigger_fault(self, o: Overview | None) -> None:
-        """`f`: make the next running hardware-workshop machine fault now (on cue)."""
+        """`f`: make the next running machine of the floor area fault now (on cue)."""
         if o is None or self.endpoints is None:
             return
         if not self.is_live(o):  # before that the simulator may not listen yet
             self.set_note("fault", "the simulator is not live yet; try again in a moment")
             return
-        running = [m for m, state in o.hardware_states.items() if state == "RUNNING"]
+        running = [m for m, state in o.floor_states.items() if state == "RUNNING"]
         if not running:
-            self.set_note("fault", "no running hardware machine to fault")
+            self.set_note("fault", f"no running machine in {self.scope.floor_title} to fault")
             return
         self.fault_count += 1
         machine = running[(self.fault_count - 1) % len(running)]
-        subprocess.Popen([*_tool("factory-sim"), "fault", machine, "--mqtt-url",
-                          self.endpoints.mqtt_url], stdin=subprocess.DEVNULL,
+        subprocess.Popen([*_tool("factory-sim"), "fault", machine, *self.opts.plant_args,
+                          "--mqtt-url", self.endpoints.mqtt_url], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)
         self.set_note("fault", f"fault triggered on {machine}")
@@ -481,8 +491,8 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
                 if time.monotonic() >= next_at:
                     o = self.snapshot(client) or o
                     if o is not None:
-                        live.update(render(o, title=TITLE, status=self.status_line()),
-                                    refresh=True)
+                        live.update(render(o, title=self.title, status=self.status_line(),
+                                           scope=self.scope), refresh=True)
                     next_at = time.monotonic() + self.opts.refresh_s
                 if keys is not None:
                     ready, _, _ = select.select([keys], [], [], 0.2)
@@ -640,7 +650,12 @@ def _env_int(name: str) -> int | None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stack.demo",
                                 description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("command", nargs="?", default="up", choices=("up", "down", "status"))
+    p.add_argument("command", nargs="?", default="up", choices=("up", "down", "status", "check"),
+                   help="up (default): start; down: stop what up started; status; "
+                        "check: only validate the plant file")
+    p.add_argument("--plant", type=Path, metavar="FILE",
+                   help="the plant to run (default: the shipped demo plant); simulator, "
+                        "backfill, fault on cue and overview follow its enterprise/site")
     p.add_argument("--run-dir", type=Path,
                    default=Path(os.environ.get("FACTORY_DEMO_DIR", DEFAULT_RUN_DIR)),
                    help="data, logs and pids (default .run/demo; env FACTORY_DEMO_DIR)")
@@ -675,16 +690,24 @@ def main(argv: list[str] | None = None) -> int:
         return down(run_dir)
     if args.command == "status":
         return status(run_dir)
+    plant_file: Path | None = args.plant.resolve() if args.plant else None
     try:
+        # Before anything starts: a bad plant file is one line naming the key.
+        plant = load_plant(plant_file)
         opts = Options(run_dir=run_dir, mqtt_port=args.mqtt_port,
                        influx_port=args.influx_port, influx_rpc_port=args.influx_rpc_port,
                        backfill_days=args.backfill_days, seed=args.seed, speed=args.speed,
                        refresh_s=args.refresh_s, once=args.once, for_s=args.for_s,
-                       width=args.width, grafana_port=args.grafana_port)
-    except DemoError as exc:
+                       width=args.width, grafana_port=args.grafana_port,
+                       plant_file=plant_file)
+    except (DemoError, PlantError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
-    return Demo(opts).run()
+    if args.command == "check":
+        print(f"plant {plant.enterprise}/{plant.site} ({plant.name}): "
+              f"{len(plant.machines)} machines in {len(plant.areas)} areas")
+        return 0
+    return Demo(opts, plant).run()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ from dashboards import queries as q
 from dashboards.annotations import fault_annotation
 from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
-from dashboards.screens.base import frame, tag_variable, uid
+from dashboards.screens.base import BODY_TOP, frame, tag_variable, uid
+from dashboards.screens.sales import SEVERITY_NAMES
+from dashboards.wall import FRESH_WINDOW, Wall
 from simulator.plant import Plant
 
 SLUG = "machine-detail"
@@ -41,7 +43,13 @@ class Signal:
     unit: str  # as shown, e.g. "°C"
 
     def title(self, lang: Lang) -> str:
-        return f"{lang.t(self.label, self.label_zh)} ({self.unit})"
+        unit = self.unit if lang.code == "en" else UNIT_ZH.get(self.unit, self.unit)
+        return f"{lang.t(self.label, self.label_zh)} ({unit})"
+
+
+#: Units as a Chinese screen writes them (others, e.g. a plant's own, stay as given).
+UNIT_ZH = {"mm/s": "毫米/秒", "m/min": "米/分", "m³/min": "立方米/分", "bar": "巴", "t": "吨",
+           "rpm": "转/分", "ml": "毫升", "kN": "千牛", "s": "秒", "min": "分钟", "h": "小时"}
 
 
 #: Labels and units of the signals every machine sends (the types add their own).
@@ -54,14 +62,6 @@ COMMON: tuple[Signal, ...] = (
 )
 #: Plant-file units written in ASCII, as a screen shows them.
 UNIT_DISPLAY = {"degC": "°C", "m3/min": "m³/min", "m3/h": "m³/h", "m3": "m³"}
-
-
-def fault_texts(plant: Plant) -> list[dm.ValueMapping]:
-    """Fault code -> "CODE 中文说明" for every fault of the plant's types."""
-    texts = {f.code: f"{f.code} {f.message_zh}" for mt in plant.types.values()
-             for f in mt.faults}
-    return [dm.ValueMap(options={c: dm.ValueMappingResult(text=v)
-                                 for c, v in sorted(texts.items())})]
 
 
 def plant_signals(plant: Plant) -> list[Signal]:
@@ -102,51 +102,55 @@ def _signal_series(signals: Sequence[Signal], lang: Lang) -> list[p.Override]:
                           unit=f"suffix: {s.unit}") for s in signals]
 
 
-def build(lang: Lang, plant: Plant) -> dash.Dashboard:
-    t = lang.t
+def build(wall: Wall) -> dash.Dashboard:
+    t, lang, plant = wall.t, wall.lang, wall.plant
     signals = plant_signals(plant)
     default_machine = plant.machines[0].id if plant.machines else ""
     variables = [tag_variable(q.VAR_ENTERPRISE, t("Enterprise", "企业"), plant.enterprise),
                  tag_variable(q.VAR_SITE, t("Site", "工厂"), plant.site),
                  _machine_variable(lang, default_machine)]
-    d = frame(SLUG, lang, t("Machine details", "设备详情"), time_from="now-8h",
+    d = frame(SLUG, wall, t("Machine details", "设备详情"), time_from="now-8h",
               description=t("One machine: state, signals with units, alarms, work orders.",
                             "单台设备：状态、各信号（含单位）、报警、工单。"),
               variables=variables)
     d.annotation(fault_annotation(lang, dq.MACHINE_WHERE))
-    offline = t("Offline", "离线")
-    d.with_panel(p.stat_panel(1, t("State now", "当前状态"), p.at(0, 0, 6, 4),
-                              p.targets(dq.STATE_NOW), "none", time_from=dq.FRESH,
+    y = BODY_TOP
+    d.with_panel(p.stat_panel(1, t("State now", "当前状态"), p.at(0, y, 6, 4),
+                              p.targets(dq.STATE_NOW), "none", time_from=FRESH_WINDOW,
                               color_mode=cm.BigValueColorMode.BACKGROUND,
                               mappings=p.state_mappings(lang),
-                              thresholds=p.steps((None, p.GREY)))
-                 .no_value(offline))
-    d.with_panel(p.stat_panel(2, t("Utilisation", "利用率"), p.at(6, 0, 6, 4),
-                              p.targets(dq.UTILISATION), "percent", decimals=1,
-                              thresholds=p.steps(*p.OEE_STEPS)).no_value("—"))
-    d.with_panel(p.stat_panel(3, t("Good / scrap parts", "良品 / 废品"), p.at(12, 0, 6, 4),
-                              p.targets(dq.PARTS), "none", decimals=0).no_value("0")
+                              thresholds=p.steps((None, p.GREY)),
+                              no_value=t("Offline", "离线")))
+    d.with_panel(p.stat_panel(2, t("Availability (run / planned)", "时间开动率"),
+                              p.at(6, y, 6, 4), p.targets(dq.UTILISATION), "percent",
+                              decimals=1, thresholds=p.steps(*p.OEE_STEPS)))
+    d.with_panel(p.stat_panel(3, t("Good / scrap parts", "良品 / 废品"), p.at(12, y, 6, 4),
+                              p.targets(dq.PARTS), "locale", decimals=0, no_value="0")
                  .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
                  .overrides([p.rename("good", t("Good", "良品")),
                              p.rename("scrap", t("Scrap", "废品"))]))
     d.with_panel(
         st.Panel().id(4).title(t("State over the window", "状态时间线"))
-        .grid_pos(p.at(18, 0, 6, 4)).datasource(datasource_ref())
-        .targets(list(p.targets(dq.STATE_TIMELINE))).unit("none").mappings(p.state_mappings(lang))
+        .grid_pos(p.at(18, y, 6, 4)).datasource(datasource_ref())
+        .targets(list(p.targets(dq.STATE_TIMELINE))).unit("none")
+        .mappings(p.state_mappings(lang))
         .show_value(cm.VisibilityMode.NEVER).row_height(0.9)
         .legend(common.VizLegendOptions().show_legend(False)
                 .display_mode(cm.LegendDisplayMode.HIDDEN)
                 .placement(cm.LegendPlacement.BOTTOM))
         .thresholds(p.steps((None, p.GREY))))
+    y += 4
     d.with_panel(
-        p.timeseries_panel(5, t("Signals", "运行参数"), p.at(0, 4, 16, 13),
+        p.timeseries_panel(5, t("Signals", "运行参数"), p.at(0, y, 16, 11),
                            p.targets(dq.SIGNALS), "none")
         .axis_placement(cm.AxisPlacement.HIDDEN).fill_opacity(0)
         .overrides(_signal_series(signals, lang)))
+    now = p.at(16, y, 8, 11)
     d.with_panel(
-        table.Panel().id(6).title(t("Signals now", "当前参数")).grid_pos(p.at(16, 4, 8, 13))
+        table.Panel().id(6).title(t("Signals now", "当前参数")).grid_pos(now)
         .datasource(datasource_ref()).targets(list(p.targets(dq.SIGNALS_NOW)))
-        .unit("none").cell_height(cm.TableCellHeight.MD).decimals(1).no_value("—")
+        .unit("none").cell_height(cm.TableCellHeight.SM).decimals(1).no_value(t("None", "无"))
+        .thresholds(p.steps((None, p.BLUE)))
         .transformations([
             # one row per field, then drop the fields this machine does not send
             p.transformation("reduce", {"mode": "seriesToRows", "reducers": ["lastNotNull"]}),
@@ -154,6 +158,7 @@ def build(lang: Lang, plant: Plant) -> dash.Dashboard:
                 "type": "exclude", "match": "any",
                 "filters": [{"fieldName": "Last *", "config": {"id": "isNull",
                                                                 "options": {}}}]}),
+            p.limit_rows(now),
         ])
         .overrides([
             p.field_props("Field", displayName=t("Signal", "参数"), mappings=[
@@ -161,22 +166,20 @@ def build(lang: Lang, plant: Plant) -> dash.Dashboard:
                     text=s.title(lang)) for s in signals})]),
             p.rename("Last *", t("Now", "当前值")),
         ]))
-    severity = {"critical": (t("Critical", "严重"), p.RED),
-                "warning": (t("Warning", "警告"), p.YELLOW),
-                "info": (t("Info", "提示"), p.BLUE)}
-    # The alarm's text in the screen's language: English from the wire's `message`; Chinese
-    # from the plant's fault list (code -> message_zh), the wire's messages being English.
-    hidden = {"message_zh": True} if lang.code == "en" else {"message": True,
-                                                           "message_zh": True}
+    y += 11
+    severity = {k: (t(*SEVERITY_NAMES[k]), c) for k, c in p.SEVERITY_COLOURS.items()}
+    message, other = t("message", "message_zh"), t("message_zh", "message")
+    alarms = p.at(0, y, 12, 9)
     d.with_panel(
-        p.table_panel(7, t("Alarms", "报警记录"), p.at(0, 17, 12, 10), p.targets(dq.ALARMS))
+        p.table_panel(7, t("Alarms", "报警记录"), alarms, p.targets(dq.ALARMS))
         .no_value(t("No alarms", "无报警"))
-        .transformations([p.transformation("organize", {"excludeByName": hidden})])
+        .transformations([
+            # the alarm's text in the screen's language (alarms carry both)
+            p.transformation("organize", {"excludeByName": {other: True, "code": True}}),
+            p.limit_rows(alarms)])
         .overrides([
             p.field_props("Time", displayName=t("Time", "时间"), unit="dateTimeAsLocal"),
-            p.field_props("code", displayName=t("Code", "故障"),
-                          **({} if lang.code == "en" else {"mappings": fault_texts(plant)})),
-            p.field_props("message", displayName=t("Message", "内容")),
+            p.field_props(message, displayName=t("Message", "内容")),
             p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
                 dm.ValueMap(options={k: dm.ValueMappingResult(text=v[0], color=v[1])
                                      for k, v in severity.items()})],
@@ -188,11 +191,15 @@ def build(lang: Lang, plant: Plant) -> dash.Dashboard:
                                                      color=p.GREEN)})],
                           custom__cellOptions={"type": "color-text"}),
         ]))
+    orders = p.at(12, y, 12, 9)
     d.with_panel(
-        p.table_panel(8, t("Work orders", "维修工单"), p.at(12, 17, 12, 10),
-                      p.targets(dq.WORK_ORDERS))
+        p.table_panel(8, t("Work orders", "维修工单"), orders, p.targets(dq.WORK_ORDERS))
         .no_value(t("No work orders", "无工单"))
-        .transformations([p.transformation("sortBy", {"sort": [{"field": "status_code"}]})])
+        .transformations([
+            p.transformation("sortBy", {"sort": [{"field": "status_code"}]}),
+            p.transformation("organize", {"excludeByName": {
+                "Time": True, t("technician_zh", "technician"): True}}),
+            p.limit_rows(orders)])
         .overrides([
             p.field_props("wo_id", displayName=t("Work order", "工单号")),
             p.field_props("status_code", displayName=t("Status", "状态"),
@@ -201,12 +208,9 @@ def build(lang: Lang, plant: Plant) -> dash.Dashboard:
             p.field_props("progress_pct", displayName=t("Progress", "进度"), unit="percent",
                           min=0, max=100,
                           custom__cellOptions={"type": "gauge", "mode": "basic"}),
-            p.field_props("technician", displayName=t("Technician", "维修人员"),
-                          **({} if lang.code == "en" else {"mappings": [dm.ValueMap(options={
-                              person.name: dm.ValueMappingResult(text=person.name_zh)
-                              for person in plant.technicians})]})),
+            p.field_props(t("technician", "technician_zh"),
+                          displayName=t("Technician", "维修人员")),
             p.field_props("fault_code", displayName=t("Fault", "故障"),
-                          **({} if lang.code == "en" else {"mappings": fault_texts(plant)})),
-            p.field_props("Time", custom__hidden=True),
+                          mappings=wall.fault_mappings()),
         ]))
     return d

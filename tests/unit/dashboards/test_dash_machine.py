@@ -7,12 +7,12 @@ from typing import Any
 
 from dashboards.build import build_all, to_model
 from dashboards.checks import check_dashboard
-from dashboards.i18n import Lang
 from dashboards.screens import equipment, machine, overview
+from dashboards.wall import Wall
 from simulator.machine_types import COMMON_SIGNALS
 from simulator.plant import load_plant
 
-ACME_LYON = Path(__file__).resolve().parents[1] / "simulator" / "data" / "acme-lyon.yaml"
+ACME_LYON = Path(__file__).resolve().parents[3] / "docs" / "examples" / "acme-lyon.yaml"
 
 
 def _panel(model: dict[str, Any], pid: int) -> dict[str, Any]:
@@ -43,17 +43,17 @@ def _signal_labels(model: dict[str, Any]) -> dict[str, str]:
 def test_signals_of_the_demo_plant_have_labels_and_units() -> None:
     demo = load_plant()
     sent = set(COMMON_SIGNALS) | {s.name for t in demo.types.values() for s in t.signals}
-    labels = _signal_labels(to_model(machine.build(Lang("en"), demo)))
+    labels = _signal_labels(to_model(machine.build(Wall.of("en", demo))))
     assert set(labels) == sent
     assert labels["temp_c"] == "Temperature (°C)" and labels["oven_temp_c"] == \
         "Oven temperature (°C)"
-    zh = _signal_labels(to_model(machine.build(Lang("zh"), demo)))
-    assert zh["tonnage_t"] == "吨位 (t)" and zh["flow_m3_min"] == "流量 (m³/min)"
+    zh = _signal_labels(to_model(machine.build(Wall.of("zh", demo))))
+    assert zh["tonnage_t"] == "吨位 (吨)" and zh["flow_m3_min"] == "流量 (立方米/分)"
 
 
 def test_another_plants_custom_signals_come_with_their_units() -> None:
     lyon = load_plant(ACME_LYON)
-    en, zh = (to_model(machine.build(Lang(c), lyon)) for c in ("en", "zh"))
+    en, zh = (to_model(machine.build(Wall.of(c, lyon))) for c in ("en", "zh"))
     assert _signal_labels(en)["barrel_temp_c"] == "Barrel temperature (°C)"
     assert _signal_labels(zh)["barrel_temp_c"] == "料筒温度 (°C)"
     assert _signal_labels(en)["clamp_force_kn"] == "clamp_force_kn (kN)"
@@ -62,6 +62,7 @@ def test_another_plants_custom_signals_come_with_their_units() -> None:
     assert variables == {"enterprise": "acme", "site": "lyon",
                          "machine": lyon.machines[0].id}
     assert check_dashboard(en) == [] and check_dashboard(zh) == []
+    assert _signal_labels(zh)["clamp_force_kn"] == "clamp_force_kn (千牛)"
 
 
 def test_the_machine_detail_is_one_machine_with_fault_markers() -> None:
@@ -82,19 +83,19 @@ def test_the_machine_detail_is_one_machine_with_fault_markers() -> None:
                                                    else "温度 (°C)")
 
 
-def test_the_chinese_screen_names_faults_and_technicians_in_chinese() -> None:
+def test_the_chinese_screen_shows_the_chinese_texts_the_data_carries() -> None:
     lyon = load_plant(ACME_LYON)
-    zh = to_model(machine.build(Lang("zh"), lyon))
+    zh, en = (to_model(machine.build(Wall.of(c, lyon))) for c in ("zh", "en"))
 
-    def mapping(pid: int, column: str) -> dict[str, str]:
-        o = next(o for o in _panel(zh, pid)["fieldConfig"]["overrides"]
-                 if o["matcher"]["options"] == column)
-        m = next(pr for pr in o["properties"] if pr["id"] == "mappings")
-        return {k: v["text"] for k, v in m["value"][0]["options"].items()}
+    def excluded(model: dict[str, Any], pid: int) -> dict[str, bool]:
+        organize = next(tr for tr in _panel(model, pid)["transformations"]
+                        if tr["id"] == "organize")
+        return dict(organize["options"]["excludeByName"])
 
-    assert mapping(7, "code")["INJ-HEATER"] == "INJ-HEATER 料筒加热区故障"
-    assert mapping(8, "fault_code")["INJ-HEATER"] == "INJ-HEATER 料筒加热区故障"
-    people = mapping(8, "technician")
-    assert people == {p.name: p.name_zh for p in lyon.technicians} and people
-    excluded = _panel(zh, 7)["transformations"][0]["options"]["excludeByName"]
-    assert excluded == {"message": True, "message_zh": True}  # English text not shown
+    assert excluded(zh, 7) == {"message": True, "code": True}
+    assert excluded(en, 7) == {"message_zh": True, "code": True}
+    assert excluded(zh, 8) == {"Time": True, "technician": True}
+    o = next(o for o in _panel(zh, 8)["fieldConfig"]["overrides"]
+             if o["matcher"]["options"] == "fault_code")
+    faults = next(pr for pr in o["properties"] if pr["id"] == "mappings")["value"][0]
+    assert faults["options"]["INJ-HEATER"]["text"] == "料筒加热区故障"

@@ -26,7 +26,7 @@ from dashboards.annotations import fault_annotation
 from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
 from dashboards.screens.base import BODY_TOP, frame, tag_variable, uid
-from dashboards.screens.sales import SEVERITY_NAMES
+from dashboards.screens.tables import alarm_event_columns, work_order_table
 from dashboards.wall import FRESH_WINDOW, Wall
 from simulator.plant import Plant
 
@@ -167,7 +167,6 @@ def build(wall: Wall) -> dash.Dashboard:
             p.rename("Last *", t("Now", "当前值")),
         ]))
     y += 11
-    severity = {k: (t(*SEVERITY_NAMES[k]), c) for k, c in p.SEVERITY_COLOURS.items()}
     message, other = t("message", "message_zh"), t("message_zh", "message")
     alarms = p.at(0, y, 12, 9)
     d.with_panel(
@@ -180,37 +179,8 @@ def build(wall: Wall) -> dash.Dashboard:
         .overrides([
             p.field_props("Time", displayName=t("Time", "时间"), unit="dateTimeAsLocal"),
             p.field_props(message, displayName=t("Message", "内容")),
-            p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
-                dm.ValueMap(options={k: dm.ValueMappingResult(text=v[0], color=v[1])
-                                     for k, v in severity.items()})],
-                          custom__cellOptions={"type": "color-background", "mode": "basic"}),
-            p.field_props("active", displayName=t("Event", "事件"), mappings=[
-                dm.ValueMap(options={
-                    "true": dm.ValueMappingResult(text=t("raised", "报警"), color=p.RED),
-                    "false": dm.ValueMappingResult(text=t("cleared", "已解除"),
-                                                     color=p.GREEN)})],
-                          custom__cellOptions={"type": "color-text"}),
+            *alarm_event_columns(wall, ("Event", "事件")),
         ]))
     orders = p.at(12, y, 12, 9)
-    d.with_panel(
-        p.table_panel(8, t("Work orders", "维修工单"), orders, p.targets(dq.WORK_ORDERS))
-        .no_value(t("No work orders", "无工单"))
-        .transformations([
-            p.transformation("sortBy", {"sort": [{"field": "status_code"}]}),
-            p.transformation("organize", {"excludeByName": {
-                "Time": True, t("technician_zh", "technician"): True}}),
-            p.limit_rows(orders)])
-        .overrides([
-            p.field_props("wo_id", displayName=t("Work order", "工单号")),
-            p.field_props("status_code", displayName=t("Status", "状态"),
-                          mappings=p.work_order_mappings(lang),
-                          custom__cellOptions={"type": "color-background", "mode": "basic"}),
-            p.field_props("progress_pct", displayName=t("Progress", "进度"), unit="percent",
-                          min=0, max=100,
-                          custom__cellOptions={"type": "gauge", "mode": "basic"}),
-            p.field_props(t("technician", "technician_zh"),
-                          displayName=t("Technician", "维修人员")),
-            p.field_props("fault_code", displayName=t("Fault", "故障"),
-                          mappings=wall.fault_mappings()),
-        ]))
+    d.with_panel(work_order_table(8, t("Work orders", "维修工单"), orders, dq.WORK_ORDERS, wall))
     return d

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import common
 from grafana_foundation_sdk.builders import dashboard as dash
-from grafana_foundation_sdk.models import dashboard as dm
 
 from dashboards import panels as p
 from dashboards import queries as q
 from dashboards.chinamap import china_map_panel
 from dashboards.screens.base import BODY_TOP, frame, plant_variables
+from dashboards.screens.tables import SEVERITY_NAMES, alarm_event_columns
 from dashboards.wall import Wall
 
 SLUG = "sales-energy"
-SEVERITY_NAMES = {"info": ("Info", "提示"), "warning": ("Warning", "警告"),
-                  "critical": ("Critical", "严重")}
 
 
 def build(wall: Wall) -> dash.Dashboard:
@@ -91,16 +89,6 @@ def build(wall: Wall) -> dash.Dashboard:
             p.field_props("Time", displayName=t("Time", "时间"), unit="dateTimeAsLocal"),
             p.field_props("machine", displayName=t("Machine", "设备")),
             p.field_props(t("message", "message_zh"), displayName=t("Message", "内容")),
-            p.field_props("active", displayName=t("Active", "状态"), mappings=[
-                dm.ValueMap(options={
-                    "true": dm.ValueMappingResult(text=t("raised", "报警"), color=p.RED),
-                    "false": dm.ValueMappingResult(text=t("cleared", "已解除"),
-                                                     color=p.GREEN)})],
-                          custom__cellOptions={"type": "color-text"}),
-            p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
-                dm.ValueMap(options={
-                    s: dm.ValueMappingResult(text=t(*SEVERITY_NAMES[s]), color=c)
-                    for s, c in p.SEVERITY_COLOURS.items()})],
-                          custom__cellOptions={"type": "color-background", "mode": "basic"}),
+            *alarm_event_columns(wall),
         ]))
     return d

@@ -60,3 +60,28 @@ def work_order_table(pid: int, title: str, pos: dm.GridPos, query: PanelQuery,
                 p.field_props("opened_ts", displayName=columns["opened_ts"],
                               unit="dateTimeAsLocal"),
             ]))
+
+
+#: Alarm severities by name, English and Chinese.
+SEVERITY_NAMES = {"info": ("Info", "提示"), "warning": ("Warning", "警告"),
+                  "critical": ("Critical", "严重")}
+
+
+def alarm_event_columns(wall: Wall, active_title: tuple[str, str] = ("Active", "状态")
+                        ) -> list[p.Override]:
+    """An alarm table's ``active`` (raised / cleared) and ``severity`` columns, coloured
+    the same on every screen."""
+    t = wall.t
+    return [
+        p.field_props("active", displayName=t(*active_title), mappings=[
+            dm.ValueMap(options={
+                "true": dm.ValueMappingResult(text=t("raised", "报警"), color=p.RED),
+                "false": dm.ValueMappingResult(text=t("cleared", "已解除"),
+                                                 color=p.GREEN)})],
+                      custom__cellOptions={"type": "color-text"}),
+        p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
+            dm.ValueMap(options={
+                s: dm.ValueMappingResult(text=t(*SEVERITY_NAMES[s]), color=c)
+                for s, c in p.SEVERITY_COLOURS.items()})],
+                      custom__cellOptions={"type": "color-background", "mode": "basic"}),
+    ]

@@ -1,10 +1,13 @@
-"""5. Sales & energy / alarms: sales share by region and channel, today and month to date;
-kW by area, kWh per unit, alarms by severity and the latest alarms."""
+"""5. Sales & energy / alarms: sales by region on a map of China with their ranking, by
+channel, today and month to date; kW by area, kWh per unit, alarms by severity and the
+latest alarms."""
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import common
+from grafana_foundation_sdk.builders import bargauge, common
 from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as dm
 
 from dashboards import panels as p
 from dashboards import queries as q
@@ -57,11 +60,12 @@ def build(wall: Wall) -> dash.Dashboard:
     d.with_panel(china_map_panel(5, t(f"Sales by region ({cur})",
                                       f"各区销售分布（{wall.currency_zh}）"),
                                  p.at(0, y + 4, 8, 10), wall.lang, unit="locale"))
-    d.with_panel(p.pie_panel(6, t("Sales by channel", "各渠道销售占比"), p.at(8, y + 4, 8, 10),
+    d.with_panel(region_ranking(10, wall, p.at(8, y + 4, 5, 10)))
+    d.with_panel(p.pie_panel(6, t("Sales by channel", "各渠道销售占比"), p.at(13, y + 4, 6, 10),
                              p.targets(q.SALES_BY_CHANNEL), "locale",
                              p.renames(wall.channel_names())))
     d.with_panel(p.bargauge_panel(7, t("Alarms by severity", "各级别报警数"),
-                                  p.at(16, y + 4, 8, 10),
+                                  p.at(19, y + 4, 5, 10),
                                   p.targets(q.ALARMS_BY_SEVERITY), "short",
                                   thresholds=p.steps((None, p.BLUE)))
                  .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
@@ -92,3 +96,23 @@ def build(wall: Wall) -> dash.Dashboard:
             *alarm_event_columns(wall),
         ]))
     return d
+
+
+def region_ranking(pid: int, wall: Wall, pos: dm.GridPos) -> bargauge.Panel:
+    """Beside the map: every region's sales, largest first (the ranking also lists the
+    regions the map leaves off, e.g. Overseas)."""
+    t = wall.t
+    return (p.bargauge_panel(pid, t(f"Ranking ({wall.currency})",
+                                    f"销售排名（{wall.currency_zh}）"), pos,
+                             p.targets(q.SALES_BY_REGION), "locale",
+                             thresholds=p.steps((None, p.CYAN)))
+            .display_mode(cm.BarGaugeDisplayMode.BASIC).decimals(0).no_value(t("None", "无"))
+            .reduce_options(p.reduce_last().values(True).fields("/^Total$/"))
+            .transformations([
+                # one row per region with its total, largest first
+                p.transformation("reduce", {"mode": "seriesToRows", "reducers": ["sum"]}),
+                p.transformation("sortBy", {"sort": [{"field": "Total", "desc": True}]}),
+            ])
+            .overrides([p.field_props("Field", mappings=[dm.ValueMap(options={
+                en: dm.ValueMappingResult(text=name)
+                for en, name in wall.region_names().items()})])]))

@@ -142,6 +142,19 @@ def files(regions: Sequence[Region]) -> dict[str, str]:
             GAZETTEER_FILE: _dump(gazetteer(regions))}
 
 
+def stale(regions: Sequence[Region], out_dir: Path = MAPS_DIR) -> list[Path]:
+    """Map files under `out_dir` that differ from (or are missing for) the plant's."""
+    return [out_dir / name for name, text in files(regions).items()
+            if not (out_dir / name).exists()
+            or (out_dir / name).read_text(encoding="utf-8") != text]
+
+
+def maps_dir_for(json_dir: Path) -> Path:
+    """Where the map files go beside a build's JSON: the repo's ``dashboards/maps`` for
+    the committed JSON, else ``<out>/maps``."""
+    return MAPS_DIR if json_dir.resolve() == (MAPS_DIR.parent / "json") else json_dir / "maps"
+
+
 def write(regions: Sequence[Region], out_dir: Path = MAPS_DIR) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

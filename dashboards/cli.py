@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
+from dashboards import chinamap
 from dashboards.build import JSON_DIR, build_all, repeat_counts, stale, write
 from dashboards.checks import check_all
 from dashboards.i18n import LANGS, LangCode
@@ -63,13 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.cmd == "build":
-            built = build_all(_langs(args.lang), load(args.plant))
+            plant = load(args.plant)
+            built = build_all(_langs(args.lang), plant)
+            regions, maps = plant.business.regions, chinamap.maps_dir_for(args.out)
             if args.check:
-                old = stale(built, args.out)
+                old = stale(built, args.out) + chinamap.stale(regions, maps)
                 for path in old:
                     print(f"stale: {path} (run factory-dashboards build)", file=sys.stderr)
                 return 1 if old else 0
-            for path in write(built, args.out):
+            for path in [*write(built, args.out), *chinamap.write(regions, maps)]:
                 print(path)
             return 0
         if args.cmd == "check":

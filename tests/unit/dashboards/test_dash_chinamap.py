@@ -106,3 +106,16 @@ def test_the_panel_draws_the_served_files(code: str) -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert "./dashboards/maps:/usr/share/grafana/public/maps/factory:ro" in \
         compose["services"]["grafana"]["volumes"]
+
+
+def test_build_writes_and_checks_the_map_files_with_the_json(tmp_path: Path) -> None:
+    from dashboards.cli import main
+
+    out = tmp_path / "wall"
+    assert main(["build", "--lang", "en", "--out", str(out)]) == 0
+    assert (out / "maps" / chinamap.GAZETTEER_FILE).read_text(encoding="utf-8") == \
+        chinamap.files(DEMO)[chinamap.GAZETTEER_FILE]
+    assert main(["build", "--lang", "en", "--out", str(out), "--check"]) == 0
+    (out / "maps" / chinamap.REGIONS_FILE).write_text("{}", encoding="utf-8")
+    assert main(["build", "--lang", "en", "--out", str(out), "--check"]) == 1
+    assert chinamap.maps_dir_for(chinamap.MAPS_DIR.parent / "json") == chinamap.MAPS_DIR

@@ -309,7 +309,8 @@ class Demo:
     def start_pipeline(self, ep: Endpoints) -> None:
         self.metrics_port = 9108 if not port_open(9108) else free_port()
         collector = self.spawn("collector", [
-            *_tool("factory-collector"), "run", "--mqtt-url", ep.mqtt_url,
+            # --plant: its topic filter is the plant's enterprise (<enterprise>/#).
+            *_tool("factory-collector"), "run", *self.opts.plant_args, "--mqtt-url", ep.mqtt_url,
             "--influx-url", ep.influx_url, "--influx-db", self.opts.db,
             "--spool-dir", str(self.run_dir / "collector-spool"),
             "--metrics-port", str(self.metrics_port)])

@@ -58,13 +58,26 @@ class SalesModel:
         self.seq = 0
         self._day: tuple[int, str] = (-1, "")
         self.region_amount = np.zeros(len(SALES_REGIONS))
+        #: Demo spikes (simulator.effects): order-rate factor, and a region that takes the
+        #: extra orders.
+        self.rate_factor = 1.0
+        self.region_cum = _REGION_CUM
+
+    def spike(self, region: str | None, factor: float) -> None:
+        """Orders x ``factor``, the extra ones all in ``region``; ``spike(None, 1)`` ends it."""
+        weights = REGION_WEIGHTS / REGION_WEIGHTS.sum()
+        if region is not None and factor > 1:
+            weights = weights / factor
+            weights[SALES_REGIONS.index(region)] += 1 - 1 / factor
+        self.rate_factor = factor if region is not None else 1.0
+        self.region_cum = np.cumsum(weights)[:-1] / weights.sum()
 
     def orders(self, prev_ts: int, ts: int, offset_s: int) -> list[SalesOrder]:
         """Orders placed in (prev_ts, ts]; ``offset_s``: local time minus UTC at prev_ts."""
         span_ms = ts - prev_ts
         local = prev_ts / 1000 + offset_s
         hour = int(local // 3600 % 24)
-        lam = self.rate_per_s * HOURLY[hour] * span_ms / 1000
+        lam = self.rate_per_s * self.rate_factor * HOURLY[hour] * span_ms / 1000
         rng = self.rng
         n = min(int(rng.poisson(lam)), span_ms)
         if n == 0:
@@ -72,7 +85,7 @@ class SalesModel:
         r = rng.random((7, n))
         # One order per equal slot of the tick: distinct, increasing ms offsets in 1..span.
         offsets = ((np.arange(n) + r[6]) * (span_ms / n)).astype(np.int64) + 1
-        regions = np.searchsorted(_REGION_CUM, r[0], side="right")
+        regions = np.searchsorted(self.region_cum, r[0], side="right")
         evening = 19 <= hour <= 23
         channels = np.searchsorted(_CH_CUM_EVENING if evening else _CH_CUM_DAY, r[1],
                                    side="right")

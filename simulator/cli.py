@@ -289,9 +289,17 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
         raise UsageError(str(exc)) from exc
     plant = _plant(ns)
     scenario = load_scenario(ns.scenario, plant) if ns.scenario else None
-    loop = parse_loop(ns.story_loop) if ns.story_loop else []
-    for name in loop:
-        load_scenario(story_path(name), plant)  # fits this plant, or a one-line error
+    loop = []
+    for name in parse_loop(ns.story_loop) if ns.story_loop else []:
+        try:
+            load_scenario(story_path(name), plant)  # fits this plant, or a one-line error
+        except PlantError as exc:
+            if ns.story_loop.strip() != "all":
+                raise
+            log.warning("story %s does not fit this plant, left out of the loop: %s",
+                        name, exc)
+            continue
+        loop.append(name)
     try:
         story_quiet_s = parse_duration_s(ns.story_quiet, "--story-quiet")
     except ValueError as exc:

@@ -28,7 +28,7 @@ from simulator.sinks import NullSink
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "presenter-token-0123456789"
+TOKEN = "test-presenter-token-0123456789"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

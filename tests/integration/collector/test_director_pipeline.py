@@ -29,7 +29,7 @@ from .conftest import influx, make_config, run_args, wait_until
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "booth-token-0123456789"
+TOKEN = "test-booth-token-0123456789"
 
 
 def _call(port: int, method: str, path: str, body: Any = None,

@@ -110,6 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_ref: ControlServer
     server_version = "factory-director"
     protocol_version = "HTTP/1.1"
+    timeout = 15  # seconds a silent client may hold its connection (and thread)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)

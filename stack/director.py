@@ -31,31 +31,47 @@ class DirectorClient:
     def presenter_url(self) -> str:
         return f"{self.url}/presenter"
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None
-              ) -> dict[str, Any]:
-        req = urllib.request.Request(
-            f"{self.url}/api/{path}", method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self.token}",
-                     "Content-Type": "application/json"})
+    def request(self, method: str, path: str, body: Any = None,
+                token: str | None = "") -> tuple[int, dict[str, Any]]:
+        """One call: (HTTP status, JSON body); status 0 when nothing answered. ``token``
+        None sends no Authorization header, "" the client's token; ``body`` bytes as is."""
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        token = self.token if token == "" else token
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(f"{self.url}{path}", method=method, data=data,
+                                     headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                data: dict[str, Any] = json.loads(resp.read())
-                return data
+                return resp.status, _json(resp.read())
         except urllib.error.HTTPError as exc:
-            try:
-                reason = str(json.loads(exc.read()).get("error", exc.reason))
-            except (ValueError, AttributeError):
-                reason = str(exc.reason)
-            raise DirectorError(f"{path}: {reason}") from exc
-        except (OSError, ValueError) as exc:
-            raise DirectorError(f"control API at {self.url} not reachable ({exc})") from exc
+            return exc.code, _json(exc.read())
+        except OSError as exc:
+            return 0, {"error": f"control API at {self.url} not reachable ({exc})"}
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
+        status, data = self.request(method, f"/api/{path}", body)
+        if status == 0:
+            raise DirectorError(str(data["error"]))
+        if not 200 <= status < 300:
+            raise DirectorError(f"{path}: {data.get('error', f'HTTP {status}')}")
+        return data
 
     def status(self) -> dict[str, Any]:
         return self._call("GET", "status")
 
     def command(self, name: str, body: dict[str, Any] | None = None) -> str:
         return str(self._call("POST", name, body or {}).get("message", "ok"))
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {"error": raw[:200].decode(errors="replace")}
+    return data if isinstance(data, dict) else {"value": data}
 
 
 class Controls:

@@ -1,5 +1,7 @@
 """The demo director end to end: the control API of a running simulator, the real
-Mosquitto, the collector and the real influxd (never mocked).
+Mosquitto, the collector and the real influxd (never mocked). With two shards, a command
+given to the shard that serves the API reaches the shard that owns the machine over the
+control topics, and only the owner publishes the alarm.
 
 A second, two-machine plant (not the demo plant) takes the API's commands; the shipped
 stories are played back to back flat out on the demo plant and their labels compared
@@ -10,19 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import urllib.error
-import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
 import yaml
+from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.config import CollectorConfig
 from collector.service import Collector
 from simulator.cli import main
+from stack.director import DirectorClient
 from stack.services import free_port
 
 from .conftest import influx, make_config, run_args, wait_until
@@ -34,17 +38,7 @@ TOKEN = "test-booth-token-0123456789"
 
 def _call(port: int, method: str, path: str, body: Any = None,
           token: str | None = TOKEN) -> tuple[int, dict[str, Any]]:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                 data=None if body is None else json.dumps(body).encode())
-    if token is not None:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-    except OSError:
-        return 0, {}
+    return DirectorClient(f"http://127.0.0.1:{port}", TOKEN).request(method, path, body, token)
 
 
 @contextmanager
@@ -62,8 +56,8 @@ def running_sim(argv: list[str]) -> Iterator[None]:
         assert rc == [0]
 
 
-def two_machine_plant() -> dict[str, Any]:
-    """A second plant (not the demo plant): two cells in Lyon, no random faults."""
+def cell_plant(lines: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A second plant (not the demo plant): cells in Lyon, no random faults."""
     cell = {"name": "Test cell", "ideal_cycle_s": 10, "mtbf_h": 1_000_000,
             "changeover_h": 1_000_000, "starve_h": 1_000_000, "microstops_per_h": 0,
             "power_kw": {"off": 0.5, "idle": 3, "run": 20},
@@ -74,8 +68,8 @@ def two_machine_plant() -> dict[str, Any]:
     return {"enterprise": "acme", "site": "lyon", "utc_offset_h": 1,
             "types": {"cell": cell},
             "calendars": {"main": {"shifts": ["00:00-24:00"]}},
-            "areas": [{"id": "shop", "lines": [{"id": "l1", "machines": [
-                {"id": "cell", "type": "cell", "count": 2}]}]}]}
+            "areas": [{"id": "shop", "lines": [{"id": k, "machines": v}
+                                               for k, v in lines.items()]}]}
 
 
 def _rows(db: Any, q: str) -> list[dict[str, Any]]:
@@ -87,7 +81,8 @@ def test_api_fault_is_an_active_alarm_in_influxdb_and_bad_calls_change_nothing(
         mqtt_url: str, influx_url: str, influx_db: str, topic_prefix: str, tmp_path: Path,
         running_collectors: Callable[[CollectorConfig], Collector]) -> None:
     plant = tmp_path / "plant.yaml"
-    plant.write_text(yaml.safe_dump(two_machine_plant()))
+    plant.write_text(yaml.safe_dump(cell_plant({"l1": [{"id": "cell", "type": "cell",
+                                                                "count": 2}]})))
     running_collectors(make_config(run_args(mqtt_url, influx_url, influx_db,
                                             tmp_path / "spool", "--topic", f"{topic_prefix}/#")))
     db = influx(influx_url, influx_db)
@@ -166,3 +161,57 @@ def test_two_stories_back_to_back_leave_labels_that_match_influxdb(
     # Every scrap event of the quality drift names a machine of the bending line.
     drift = [e for e in stories[1]["events"] if e["action"] == "scrap"]
     assert {e["machine"] for e in drift} == {f"brake-{i:02d}" for i in range(1, 9)}
+
+
+def test_a_fault_given_to_one_shard_is_raised_by_the_owner(mqtt_url: str, topic_prefix: str,
+                                                           tmp_path: Path) -> None:
+    plant = tmp_path / "plant.yaml"
+    plant.write_text(yaml.safe_dump(cell_plant({"l1": [{"id": "cella", "type": "cell"}],
+                                                "l2": [{"id": "cellb", "type": "cell"}]})))
+    alarms: list[tuple[str, dict[str, Any]]] = []
+    host, mport = mqtt_url.removeprefix("mqtt://").split(":")
+    obs = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"obs-{uuid.uuid4().hex[:8]}")
+    subscribed = threading.Event()
+    online: set[str] = set()
+
+    def on_message(c: Any, u: Any, m: paho.MQTTMessage) -> None:
+        if "/_control/status/" in m.topic:
+            if json.loads(m.payload)["online"]:
+                online.add(m.topic.rsplit("/", 1)[1])
+        else:
+            alarms.append((m.topic, json.loads(m.payload)))
+
+    obs.on_connect = lambda c, *a: c.subscribe([(f"{topic_prefix}/+/+/+/+/alarm", 1),
+                                                (f"{topic_prefix}/+/_control/status/+", 1)])
+    obs.on_subscribe = lambda *a: subscribed.set()
+    obs.on_message = on_message
+    obs.connect(host, int(mport))
+    obs.loop_start()
+    assert subscribed.wait(10)
+    port = free_port()
+    common = ["run", "--plant", str(plant), "--enterprise", topic_prefix, "--speed", "10",
+              "--mqtt-url", mqtt_url, "--log-level", "WARNING"]
+    try:
+        with running_sim([*common, "--shard", "1/2"]), \
+                running_sim([*common, "--shard", "0/2", "--control-port", str(port),
+                             "--control-token", TOKEN]):
+            snap = wait_until(lambda: (r := _call(port, "GET", "/api/status"))[0] == 200
+                              and r[1], 30, "the API")
+            assert snap["shard"] == "0/2"
+            assert {m["id"]: m["owned"] for m in snap["machines"]} == {"cella": True,
+                                                                      "cellb": False}
+            # A shard subscribes to the control topics on connect, then publishes its
+            # online status: once shard 1's is seen, it hears the director's commands.
+            wait_until(lambda: f"factory-sim-{topic_prefix}-1of2" in online, 30,
+                       "shard 1 online")
+            status, body = _call(port, "POST", "/api/fault", {"machine": "cellb"})
+            assert (status, body["message"]) == (202, "fault sent to every shard")
+            got = wait_until(lambda: [a for t, a in alarms if "/cellb/" in t and a["active"]],
+                             30, "cellb's alarm from shard 1")
+            assert got[0]["code"] == "C-JAM" and len(got) == 1
+            assert _call(port, "POST", "/api/speed", {"speed": 20})[0] == 202
+            wait_until(lambda: _call(port, "GET", "/api/status")[1]["speed"] == 20, 30,
+                       "speed 20")
+    finally:
+        obs.disconnect()
+        obs.loop_stop()

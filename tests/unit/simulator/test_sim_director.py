@@ -3,11 +3,8 @@ control API over real HTTP on localhost (a null sink: nothing is published)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +21,7 @@ from simulator.plant import PlantError, load_plant
 from simulator.runner import Runner
 from simulator.sinks import NullSink
 from simulator.stories import StoryPlayer, library, parse_loop
+from stack.director import DirectorClient
 
 from .helpers_sim import MONDAY_0800_LOCAL_MS, tiny_plant
 
@@ -190,16 +188,7 @@ def test_story_labels_hold_the_events_and_the_fault_they_raised(tmp_path: Any) -
 
 def _call(port: int, method: str, path: str, body: Any = None,
           token: str | None = TOKEN) -> tuple[int, dict[str, Any]]:
-    data = None if body is None else (body if isinstance(body, bytes)
-                                      else json.dumps(body).encode())
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    if token is not None:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    return DirectorClient(f"http://127.0.0.1:{port}", TOKEN).request(method, path, body, token)
 
 
 @contextmanager
@@ -220,7 +209,7 @@ def test_api_refuses_to_start_without_a_token() -> None:
 def test_api_auth_validation_and_a_fault() -> None:
     with running(_runner()) as r, api(r) as port:
         ep0 = len(r.model.episodes)
-        for token in (None, "wrong-token-0123456789", TOKEN + "x", ""):
+        for token in (None, "wrong-token-0123456789", TOKEN + "x", " "):
             assert _call(port, "POST", "/api/fault", {"machine": "p-01"}, token)[0] == 401
             assert _call(port, "GET", "/api/status", token=token)[0] == 401
         assert _call(port, "POST", "/api/reset", {}, "wrong-token-0123456789")[0] == 401

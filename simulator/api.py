@@ -1,9 +1,10 @@
 """The director's control API: a small HTTP server in a thread of the running simulator.
 
 Off unless a port is given. Every ``/api/`` call needs ``Authorization: Bearer TOKEN``
-(compared in constant time); with visitor mode on, ``fault`` and ``clear`` also work
-without it, at most one every ``visitor_gap_s``. ``GET /presenter`` serves the presenter
-page (no secret in it: it asks for the token once and keeps it in the browser).
+(compared in constant time); with visitor mode on, ``GET /api/status``, ``fault`` and
+``clear`` also work without it, the commands at most one every ``visitor_gap_s``.
+``GET /presenter`` serves the presenter page (no secret in it: it asks for the token once
+and keeps it in the browser).
 
 - ``POST /api/fault`` ``{"machine", "code"?, "duration_min"?}`` -> 202
 - ``POST /api/clear`` ``{"machine"}``, ``/api/speed`` ``{"speed": 1-60}``,
@@ -159,10 +160,14 @@ class _Handler(BaseHTTPRequestHandler):
                         "script-src 'unsafe-inline'; style-src 'unsafe-inline'",
                         "X-Frame-Options": "DENY"})
         elif path in ("/api/status", "/api/labels"):
-            if not srv.authorised(self.headers.get("Authorization")):
+            # Visitor mode lets the page show the machines to visitors (nothing secret).
+            open_status = srv.visitors and path == "/api/status"
+            if not open_status and not srv.authorised(self.headers.get("Authorization")):
                 self._error(HTTPStatus.UNAUTHORIZED, "missing or wrong bearer token")
             elif path == "/api/status":
-                self._json(HTTPStatus.OK, {**srv.director.status(), "visitors": srv.visitors})
+                self._json(HTTPStatus.OK, {
+                    **srv.director.status(), "visitors": srv.visitors,
+                    "presenter": srv.authorised(self.headers.get("Authorization"))})
             else:
                 self._json(HTTPStatus.OK, srv.director.runner.stories.labels_now())
         else:

@@ -120,43 +120,68 @@ def _plant() -> Any:
                             {"id": "cell", "type": "cell", "count": 3}]}]}]}, "lyon.yaml")
 
 
-def test_presenter_page_logs_in_and_raises_a_fault(tmp_path: Path) -> None:
+@contextmanager
+def director(**kwargs: Any) -> Iterator[tuple[PlantModel, ControlServer]]:
     model = PlantModel(_plant(), 1, 1_767_571_200_000)
     runner = Runner(model, Encoder(model), NullSink(), speed=60.0)
     sim = threading.Thread(target=runner.run, daemon=True)
     sim.start()
-    server = ControlServer(Director(runner), TOKEN, port=0).start()
+    server = ControlServer(Director(runner), TOKEN, port=0, **kwargs).start()
     try:
-        with chromium(tmp_path) as page:
-            page.send("Page.navigate", url=f"{server.url}/presenter#machine=cell-02")
-            wait_for(lambda: page.js("document.readyState === 'complete' && "
-                                     "!document.getElementById('login')"
-                                     ".classList.contains('hidden')"), "the login form")
-            # A wrong token is refused and the page says so.
-            page.js("document.getElementById('token').value = 'not-the-token-123';"
-                    "document.getElementById('login-form').requestSubmit()")
-            wait_for(lambda: page.js("document.getElementById('login-msg').textContent")
-                     == "The token was not accepted.", "the refusal")
-            page.js(f"document.getElementById('token').value = '{TOKEN}';"
-                    "document.getElementById('login-form').requestSubmit()")
-            wait_for(lambda: page.js("!!document.querySelector('#m-cell-02.sel')"),
-                     "the machines, cell-02 selected from the link")
-            assert page.js("document.getElementById('sel-name').textContent") == \
-                "cell-02 (cell)"
-            page.js("document.getElementById('code').value = 'C-HOT';"
-                    "document.getElementById('fault').click()")
-            wait_for(lambda: "fault queued" in page.js(
-                "document.getElementById('msg').textContent"), "the page's confirmation")
-            ep = wait_for(lambda: [e for e in model.episodes if e.source == "control"],
-                          "the fault in the simulator")[0]
-            assert (ep.machine, ep.code) == ("cell-02", "C-HOT")
-            wait_for(lambda: page.js("!!document.querySelector('#m-cell-02.FAULT')"),
-                     "cell-02 shown in FAULT on the page")
-            assert page.js("document.querySelectorAll('#floor button.FAULT').length") == 1
-            # One click clears it again.
-            page.js("document.getElementById('clear').click()")
-            wait_for(lambda: ep.end_ms is not None, "the fault cleared from the page")
+        yield model, server
     finally:
         server.close()
         runner.stop.set()
         sim.join(10)
+
+
+def _visible(page: Page, element_id: str) -> bool:
+    return bool(page.js(f"!document.getElementById('{element_id}').classList"
+                        ".contains('hidden')"))
+
+
+def test_presenter_page_logs_in_and_raises_a_fault(tmp_path: Path) -> None:
+    with director() as (model, server), chromium(tmp_path) as page:
+        page.send("Page.navigate", url=f"{server.url}/presenter#machine=cell-02")
+        wait_for(lambda: page.js("document.readyState") == "complete"
+                 and _visible(page, "login"), "the login form")
+        assert not _visible(page, "visitor")  # visitor mode is off
+        # A wrong token is refused and the page says so.
+        page.js("document.getElementById('token').value = 'not-the-token-123';"
+                "document.getElementById('login-form').requestSubmit()")
+        wait_for(lambda: page.js("document.getElementById('login-msg').textContent")
+                 == "The token was not accepted.", "the refusal")
+        page.js(f"document.getElementById('token').value = '{TOKEN}';"
+                "document.getElementById('login-form').requestSubmit()")
+        wait_for(lambda: page.js("!!document.querySelector('#m-cell-02.sel')"),
+                 "the machines, cell-02 selected from the link")
+        assert page.js("document.getElementById('sel-name').textContent") == "cell-02 (cell)"
+        page.js("document.getElementById('code').value = 'C-HOT';"
+                "document.getElementById('fault').click()")
+        wait_for(lambda: "fault queued" in page.js(
+            "document.getElementById('msg').textContent"), "the page's confirmation")
+        ep = wait_for(lambda: [e for e in model.episodes if e.source == "control"],
+                      "the fault in the simulator")[0]
+        assert (ep.machine, ep.code) == ("cell-02", "C-HOT")
+        wait_for(lambda: page.js("!!document.querySelector('#m-cell-02.FAULT')"),
+                 "cell-02 shown in FAULT on the page")
+        assert page.js("document.querySelectorAll('#floor button.FAULT').length") == 1
+        # One click clears it again.
+        page.js("document.getElementById('clear').click()")
+        wait_for(lambda: ep.end_ms is not None, "the fault cleared from the page")
+
+
+def test_visitor_mode_page_raises_a_fault_without_the_token(tmp_path: Path) -> None:
+    with director(visitors=True) as (model, server), chromium(tmp_path) as page:
+        page.send("Page.navigate", url=f"{server.url}/presenter")
+        wait_for(lambda: page.js("document.readyState") == "complete"
+                 and _visible(page, "visitor"), "the visitor button")
+        page.js("document.getElementById('as-visitor').click()")
+        wait_for(lambda: page.js("!!document.getElementById('m-cell-03')"), "the machines")
+        assert page.js("[...document.querySelectorAll('.presenter-only')]"
+                       ".every(e => e.classList.contains('hidden'))")
+        page.js("document.getElementById('m-cell-03').click();"
+                "document.getElementById('fault').click()")
+        ep = wait_for(lambda: [e for e in model.episodes if e.source == "control"],
+                      "the visitor's fault")[0]
+        assert ep.machine == "cell-03"

@@ -242,7 +242,12 @@ def test_visitor_mode_allows_only_faults_and_clears_at_a_rate() -> None:
     with running(_runner()) as r:
         with api(r) as port:
             assert _call(port, "POST", "/api/fault", {"machine": "p-01"}, None)[0] == 401
+        with api(r) as port:
+            assert _call(port, "GET", "/api/status", token=None)[0] == 401
         with api(r, visitors=True, visitor_gap_s=3600) as port:
+            status, snap = _call(port, "GET", "/api/status", token=None)
+            assert (status, snap["visitors"], snap["presenter"]) == (200, True, False)
+            assert _call(port, "GET", "/api/labels", token=None)[0] == 401
             assert _call(port, "POST", "/api/speed", {"speed": 5}, None)[0] == 401
             assert _call(port, "POST", "/api/fault", {"machine": "nope"}, None)[0] == 400
             assert _call(port, "POST", "/api/fault", {"machine": "p-01"}, None)[0] == 202

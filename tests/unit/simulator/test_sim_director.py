@@ -264,3 +264,18 @@ def test_control_topic_payloads_for_the_new_commands() -> None:
                      ("launch", b"{}")):
         with pytest.raises(ValueError):
             parse_control(cmd, bad)
+
+
+def test_a_failing_handler_answers_500_and_the_simulator_goes_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with running(_runner()) as r, api(r) as port:
+        def boom() -> dict[str, Any]:
+            raise RuntimeError("status exploded")
+
+        monkeypatch.setattr(Director, "status", lambda self: boom())
+        assert _call(port, "GET", "/api/status") == (500, {"error": "internal error (logged)"})
+        tick = r.model.tick
+        wait_for(lambda: r.model.tick > tick + 2, "ticks after the failure")
+        assert _call(port, "POST", "/api/fault", {"machine": "p-01"})[0] == 202
+        oversized = b"{" + b" " * 5000 + b"}"
+        assert _call(port, "POST", "/api/fault", oversized)[0] == 400

@@ -40,6 +40,12 @@ _CH_CUM_DAY = np.cumsum([0.55, 0.33, 0.12])[:-1]
 _CH_CUM_EVENING = np.cumsum([0.35, 0.3, 0.35])[:-1]
 
 
+def region_names(plant: Plant) -> tuple[str, ...]:
+    """The ``region`` tag values this plant's sales orders carry (what a spike may name)."""
+    del plant  # the contract's list, until SalesModel draws regions from the plant file
+    return tuple(SALES_REGIONS)
+
+
 @dataclass(frozen=True)
 class SalesOrder:
     ts_ms: int

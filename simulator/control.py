@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.business import region_names
 from simulator.model import REASONS
 from simulator.plant import Plant, PlantError, load_yaml_text
-from telemetry.contract import SALES_REGIONS
 from telemetry.topics import control_topic
 
 FAULT_COMMAND = "fault"
@@ -252,7 +252,7 @@ def parse_scenario(raw: Any, source: str, plant: Plant, replay: int = 0) -> Scen
     events_raw = raw.get("events")
     if not isinstance(events_raw, list) or not events_raw:
         raise fail("events", "must be a non-empty list")
-    regions = sales_regions(plant)
+    regions = region_names(plant)
     events = []
     for i, ev in enumerate(events_raw):
         path = f"events[{i}]"
@@ -309,9 +309,3 @@ def parse_scenario(raw: Any, source: str, plant: Plant, replay: int = 0) -> Scen
     name = raw.get("name", Path(source).stem)
     return Scenario(str(name), tuple(sorted(events, key=lambda e: e.at_s)), source,
                     str(raw.get("description", "")))
-
-
-def sales_regions(plant: Plant) -> tuple[str, ...]:
-    """The ``region`` tag values the plant's sales orders carry."""
-    del plant  # the contract's fixed list until plants declare their own regions
-    return tuple(SALES_REGIONS)

@@ -38,6 +38,7 @@ class Director:
         self.shard = shard or Shard()
         self.publish = publish
         self._types = {m.id: self.plant.types[m.type] for m in self.plant.machines}
+        self._lines = {(a.id, ln.id): ln for a in self.plant.areas for ln in a.lines}
 
     # -- commands (ValueError: a one-line reason, the HTTP 400 body) -----------------------
     def fault(self, body: dict[str, Any]) -> str:
@@ -117,8 +118,11 @@ class Director:
         owned = r.encoder.owned_mask
         machines = []
         for i, mc in enumerate(m.machines):
+            line, mtype = self._lines[(mc.area, mc.line)], self._types[mc.id]
             row: dict[str, Any] = {"id": mc.id, "area": mc.area, "line": mc.line,
-                                   "type": mc.type, "owned": bool(owned[i])}
+                                   "line_name": line.name, "line_name_zh": line.name_zh,
+                                   "type": mc.type, "type_name": mtype.name,
+                                   "type_name_zh": mtype.name_zh, "owned": bool(owned[i])}
             if owned[i]:
                 s, rs = int(state[i]), int(reason[i])
                 row["state"] = _STATE_NAMES[s]
@@ -129,9 +133,12 @@ class Director:
             machines.append(row)
         return {
             "plant": {"enterprise": self.plant.enterprise, "site": self.plant.site,
-                      "name": self.plant.name},
+                      "name": self.plant.name, "name_zh": self.plant.name_zh,
+                      "timezone": self.plant.timezone},
             "shard": f"{self.shard.index}/{self.shard.count}",
             "sim_time": dt.datetime.fromtimestamp(m.now_ms / 1000, dt.UTC).isoformat(),
+            "sim_time_local": dt.datetime.fromtimestamp(m.now_ms / 1000,
+                                                        self.plant.tzinfo).isoformat(),
             "speed": r.speed, "stories": r.stories.status(), "effects": r.effects.describe(),
             "faults": {mc.id: [f.code for f in self._types[mc.id].faults]
                        for mc in m.machines if owned[m.index[mc.id]]},

@@ -106,7 +106,7 @@ def chromium(tmp_path: Path) -> Iterator[Page]:
 
 
 def _plant() -> Any:
-    cell = {"name": "Cell", "ideal_cycle_s": 10, "mtbf_h": 1_000_000,
+    cell = {"name": "Cell", "name_zh": "单元", "ideal_cycle_s": 10, "mtbf_h": 1_000_000,
             "changeover_h": 1_000_000, "starve_h": 1_000_000, "microstops_per_h": 0,
             "power_kw": {"off": 0.5, "idle": 3, "run": 20},
             "temp_c": {"idle": 5, "run": 30, "tau_min": 5},
@@ -116,8 +116,9 @@ def _plant() -> Any:
     return parse_plant({"enterprise": "acme", "site": "lyon", "utc_offset_h": 1,
                         "types": {"cell": cell},
                         "calendars": {"main": {"shifts": ["00:00-24:00"]}},
-                        "areas": [{"id": "shop", "lines": [{"id": "l1", "machines": [
-                            {"id": "cell", "type": "cell", "count": 3}]}]}]}, "lyon.yaml")
+                        "areas": [{"id": "shop", "lines": [{
+                            "id": "l1", "name": "Line 1", "machines": [
+                                {"id": "cell", "type": "cell", "count": 3}]}]}]}, "lyon.yaml")
 
 
 @contextmanager
@@ -155,7 +156,9 @@ def test_presenter_page_logs_in_and_raises_a_fault(tmp_path: Path) -> None:
                 "document.getElementById('login-form').requestSubmit()")
         wait_for(lambda: page.js("!!document.querySelector('#m-cell-02.sel')"),
                  "the machines, cell-02 selected from the link")
-        assert page.js("document.getElementById('sel-name').textContent") == "cell-02 (cell)"
+        assert page.js("document.getElementById('sel-name').textContent") == \
+            "cell-02 (Cell · 单元)"
+        assert page.js("document.querySelector('#floor .line b').textContent") == "Line 1"
         page.js("document.getElementById('code').value = 'C-HOT';"
                 "document.getElementById('fault').click()")
         wait_for(lambda: "fault queued" in page.js(

@@ -32,9 +32,10 @@ RUN groupadd --system --gid 10001 factory \
 COPY --from=build /wheels /wheels
 RUN pip install --no-index --find-links /wheels factory-telemetry && rm -rf /wheels
 # Mount points for named volumes (a fresh volume takes over this ownership):
-# /data holds the collector's spool, /state the backfill's marker, /acl the broker ACL
-# written by the plant service.
-RUN mkdir -p /data /state /acl && chown factory:factory /data /state /acl
+# /data holds the collector's spool, /acl the broker ACL written by the plant service,
+# /tokens/* the InfluxDB tokens written by influxdb-init.
+RUN mkdir -p /data /acl /tokens/writer /tokens/reader \
+ && chown factory:factory /data /acl /tokens/writer /tokens/reader
 USER 10001:10001
 WORKDIR /home/factory
 CMD ["factory-sim", "--help"]

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test lint demo demo-down bench services venv clean reliability constraints
+.PHONY: test lint demo demo-down demo-check bench services venv clean reliability constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -39,6 +39,11 @@ demo:
 
 demo-down:
 	@PY="$(PY)" scripts/demo --down
+
+# On a machine with Docker: every service healthy and fresh data readable with Grafana's
+# read-only token (docs/deployment.md, "Check a Docker machine").
+demo-check:
+	@scripts/demo --check
 
 bench: services $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

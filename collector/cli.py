@@ -6,13 +6,22 @@ import argparse
 import logging
 import sys
 import threading
+import time
 from collections.abc import Sequence
 
 from collector import config as collector_config
 from collector.config import CollectorConfig
+from collector.mapconfig import filter_matches
+from collector.mapping import HINTS, Ignored, Mapped, Mapper
 from collector.spool import SpoolError
 from telemetry.endpoints import ConfigError, add_endpoint_args
-from telemetry.influx import InfluxClient, QueryError
+from telemetry.influx import (
+    NETWORK_ERROR,
+    InfluxClient,
+    QueryError,
+    http_cause,
+    network_cause,
+)
 from telemetry.mqtt import connect_kwargs, make_client
 
 log = logging.getLogger("collector")
@@ -39,11 +48,51 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--client-id", metavar="ID",
                         help="stable MQTT client id (default derived from host and spool dir)")
         sp.add_argument("--topic", action="append", metavar="FILTER",
-                        help="topic filter, repeatable (default '+/#')")
+                        help="topic filter, repeatable (default: '<enterprise>/#' and one "
+                             "per foreign template)")
+        sp.add_argument("--enterprise", metavar="ID",
+                        help="enterprise id the default topic filter takes (default: the "
+                             "plant file's)")
+        sp.add_argument("--plant", metavar="FILE",
+                        help="plant YAML whose enterprise the default filter follows "
+                             "(default: the simulator's shipped plant)")
         sp.add_argument("--log-level", default="INFO",
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"))
         add_endpoint_args(sp)
+    mp = sub.add_parser(
+        "map", help="dry run: show the line one message becomes, or why it is dead-lettered",
+        description="Map one message as the collector would (no broker, no database): print "
+                    "the line protocol, or the dead-letter reason with a hint. Exit 0 if it "
+                    "would be stored, 1 if dead-lettered or ignored, 2 on a config error.")
+    mp.add_argument("--config", metavar="FILE", help="YAML config file (its mapping: section)")
+    mp.add_argument("--enterprise", metavar="ID", help=argparse.SUPPRESS)
+    mp.add_argument("--plant", metavar="FILE", help=argparse.SUPPRESS)
+    mp.add_argument("--topic", action="append", metavar="FILTER", help=argparse.SUPPRESS)
+    mp.add_argument("--log-level", default="WARNING", help=argparse.SUPPRESS)
+    mp.add_argument("mqtt_topic", metavar="TOPIC", help="the MQTT topic")
+    mp.add_argument("payload", metavar="PAYLOAD",
+                    help="the payload as text (- reads it from standard input)")
     return p
+
+
+def dry_run(cfg: CollectorConfig, topic: str, payload: bytes, now_ms: int) -> int:
+    """`factory-collector map`: print what one message becomes; 0 if it is stored."""
+    result = Mapper(cfg.mapping).map(topic, payload, now_ms)
+    if not any(filter_matches(f, topic) for f in cfg.topics):
+        print(f"note: the collector does not receive this topic: it subscribes to "
+              f"{', '.join(cfg.topics)} (collector.topics, --enterprise, --plant)",
+              file=sys.stderr)
+    if isinstance(result, Mapped):
+        print(result.line)
+        return 0
+    if isinstance(result, Ignored):
+        print(f"ignored: {result.reason} (acknowledged, not stored; mapping.ignore)")
+        return 1
+    print(f"dead letter: {result.reason}: {result.detail}")
+    hint = HINTS.get(result.reason)
+    if hint:
+        print(f"hint: {hint}")
+    return 1
 
 
 def _check_mqtt(cfg: CollectorConfig, timeout_s: float = 10.0) -> str | None:
@@ -61,7 +110,9 @@ def _check_mqtt(cfg: CollectorConfig, timeout_s: float = 10.0) -> str | None:
     try:
         client.connect(**connect_kwargs(client, ep))
     except (OSError, ValueError) as exc:
-        return f"cannot reach broker {ep.display()}: {exc}"
+        cause = network_cause(exc, f"mqtt://{ep.host}:{ep.port}", timeout_s) \
+            if isinstance(exc, OSError) else str(exc)
+        return f"cannot reach broker {ep.display()}: {cause}"
     client.loop_start()
     try:
         if not done.wait(timeout_s):
@@ -73,25 +124,30 @@ def _check_mqtt(cfg: CollectorConfig, timeout_s: float = 10.0) -> str | None:
 
 
 def _check_influx(cfg: CollectorConfig) -> str | None:
+    """None if InfluxDB answers as configured, else one line naming the cause."""
     ep = cfg.endpoints.influx
     client = InfluxClient(ep, timeout_s=10)
+    where = f"InfluxDB {ep.display()}"
     try:
-        if not client.ping():
-            return f"InfluxDB {ep.display()} does not answer /ping"
+        ping = client.ping_result()
+        if ping.status == NETWORK_ERROR:
+            return f"{where}: {ping.body}"
+        if ping.status != 204:
+            return f"{where}: {http_cause(ping.status, ping.body, 'ping', '/ping')}"
         if ep.api == "v1":
             try:
                 rows = client.query("SHOW DATABASES", db="")
             except QueryError as exc:
-                return f"InfluxDB {ep.display()}: {exc}"
+                return f"{where}: {exc}"
             names = {v[0] for s in rows[0].get("series", []) for v in s.get("values", [])}
             if ep.db not in names and not cfg.create_database:
-                return f"InfluxDB {ep.display()}: database {ep.db!r} does not exist"
+                return f"{where}: database {ep.db!r} does not exist"
         else:
-            res = client.write(b"")
-            if res.status in (401, 403):
-                return f"InfluxDB {ep.display()} refused the token (HTTP {res.status})"
-            if res.status >= 400 and res.status != 400:
-                return f"InfluxDB {ep.display()}: test write answered HTTP {res.status}"
+            res = client.probe_v2_write()
+            if res.status == NETWORK_ERROR:
+                return f"{where}: {res.body}"
+            if res.status >= 300 and res.status != 400:  # 400: no points in an empty body
+                return f"{where}: {http_cause(res.status, res.body, 'v2', '/api/v2/write')}"
         return None
     finally:
         client.close()
@@ -120,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "check":
         return check(cfg)
+    if args.command == "map":
+        raw = sys.stdin.buffer.read() if args.payload == "-" else \
+            args.payload.encode("utf-8", "surrogateescape")
+        return dry_run(cfg, args.mqtt_topic, raw, int(time.time() * 1000))
     from collector.service import Collector, run_until_signalled  # noqa: PLC0415
 
     try:

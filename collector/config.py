@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from collector.mapping import MappingConfig, MappingConfigError, mapping_from_dict
+import yaml
+
+from collector.mapconfig import MappingConfig, MappingConfigError, mapping_from_dict
 from telemetry.endpoints import ConfigError, Endpoints, load_yaml, resolve
-from telemetry.topics import subscription
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("client_id", None, _opt_str,
            "MQTT client id; default factory-collector-<host>-<hash of spool dir>, stable "
            "across restarts so the broker keeps the session, distinct per spool"),
-    Option("topics", (subscription(),), _topics,
-           "topic filters to subscribe to; the default '+/#' receives every contract topic"),
+    Option("topics", None, _topics,
+           "topic filters to subscribe to; default: one per template head, with the "
+           "enterprise filled in ('<enterprise>/#' for the contract)"),
+    Option("enterprise", None, _opt_str,
+           "enterprise id (first topic level) the default topic filter takes; default: "
+           "the plant file's"),
+    Option("plant", None, _opt_str,
+           "plant YAML whose `enterprise` the default topic filter follows; default: the "
+           "simulator's shipped plant"),
     Option("share_group", None, _opt_str,
            "MQTT 5 shared-subscription group: subscribe to $share/<group>/<filter> so several "
            "collectors split one stream"),
@@ -128,6 +136,10 @@ OPTIONS: tuple[Option, ...] = (
            "cap of the exponential backoff after network errors and 5xx; retries never stop"),
     Option("blocked_retry_s", 60.0, _positive_float,
            "after 401/403 writing stops; probe again this often (credentials may be fixed)"),
+    Option("write_stall_s", 60.0, _positive_float,
+           "/healthz answers 503 when no write has succeeded for this long while the "
+           "spool holds data, or when the spooler or writer thread has not moved for this "
+           "long"),
     Option("shutdown_timeout_s", 10.0, _non_negative_float,
            "on SIGTERM, how long to keep flushing the spool before exiting (the rest stays "
            "spooled for next start)"),
@@ -155,6 +167,8 @@ class CollectorConfig:
     endpoints: Endpoints
     client_id: str
     topics: tuple[str, ...]
+    enterprise: str | None
+    plant: str | None
     share_group: str | None
     qos: int
     session_expiry_s: int
@@ -167,6 +181,7 @@ class CollectorConfig:
     write_timeout_s: float
     retry_max_s: float
     blocked_retry_s: float
+    write_stall_s: float
     shutdown_timeout_s: float
     deadletter_file: Path
     deadletter_topic: str | None
@@ -201,6 +216,30 @@ def default_client_id(spool_dir: Path) -> str:
     return f"factory-collector-{host[:40]}-{digest.hexdigest()[:8]}"
 
 
+def plant_enterprise(plant: str | None) -> str | None:
+    """The `enterprise` of a plant file (default: the simulator's shipped plant, if
+    installed); ConfigError if a named file cannot be read or has none."""
+    if plant is None:
+        try:
+            from simulator.plant import DEFAULT_PLANT  # noqa: PLC0415
+        except ImportError:
+            return None
+        path = Path(DEFAULT_PLANT)
+        if not path.is_file():
+            return None
+    else:
+        path = Path(plant)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"collector.plant = {str(path)!r}: cannot read it ({exc})") \
+            from exc
+    enterprise = data.get("enterprise") if isinstance(data, dict) else None
+    if not isinstance(enterprise, str) or not enterprise:
+        raise ConfigError(f"collector.plant = {str(path)!r}: has no enterprise: key")
+    return enterprise
+
+
 def load(ns: argparse.Namespace | None = None, env: Mapping[str, str] | None = None,
          config_path: str | None = None) -> CollectorConfig:
     """Resolve the full collector configuration; raise ConfigError (one line) if bad."""
@@ -227,6 +266,8 @@ def load(ns: argparse.Namespace | None = None, env: Mapping[str, str] | None = N
         "share_group": getattr(ns, "share_group", None),
         "client_id": getattr(ns, "client_id", None),
         "topics": getattr(ns, "topic", None) or None,
+        "enterprise": getattr(ns, "enterprise", None),
+        "plant": getattr(ns, "plant", None),
     }
     values: dict[str, Any] = {}
     for opt in OPTIONS:
@@ -256,7 +297,14 @@ def load(ns: argparse.Namespace | None = None, env: Mapping[str, str] | None = N
     if endpoints.mqtt.client_id and not getattr(ns, "client_id", None) \
             and not section.get("client_id"):
         client_id = endpoints.mqtt.client_id
+    if values["topics"] is None:
+        if values["enterprise"] is None:
+            values["enterprise"] = plant_enterprise(values["plant"])
+        values["topics"] = mapping.topic_filters(values["enterprise"])
     dl_file = values.pop("deadletter_file")
+    if endpoints.influx.api == "v2" and not endpoints.influx.org:
+        raise ConfigError("influx api v2 needs an org (InfluxDB 2.x refuses writes without "
+                          "one): set --influx-org or FACTORY_INFLUX_ORG")
     if mapping.max_payload_bytes <= 0:
         raise ConfigError("mapping.max_payload_bytes must be > 0")
     return CollectorConfig(

@@ -23,6 +23,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from collector.config import CollectorConfig
 from collector.deadletter import DeadLetter, DeadLetterLog
+from collector.guards import Collisions
 from collector.mapping import Ignored, Mapped, Mapper
 from collector.metrics import Metrics
 from collector.spool import Entry, Spool, SpoolError
@@ -57,6 +58,7 @@ class Intake:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.collisions = Collisions()
         self._queue: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._generation = 0
         self._connects = 0
@@ -66,6 +68,11 @@ class Intake:
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self.last_error: str | None = None
+        self.beat_s = time.monotonic()  # the spooler thread's last sign of life (health)
+
+    @property
+    def spooler_alive(self) -> bool:
+        return self._thread.is_alive()
 
     # -- paho callbacks (network thread: nothing slow here) ---------------------------
     def _on_connect(self, client: paho.Client, _userdata: Any, flags: Any, reason: Any,
@@ -158,6 +165,7 @@ class Intake:
         limit = max(100, min(self.cfg.batch_max_points, 5000))
         try:
             while not self._stop.is_set():
+                self.beat_s = time.monotonic()
                 batch = self._drain(limit)
                 while batch and not self._stop.is_set():
                     try:
@@ -175,6 +183,8 @@ class Intake:
         kinds: Counter[str] = Counter()
         ignored: Counter[str] = Counter()
         dl_topic = self.cfg.deadletter_topic
+        collided = 0
+        check_collision = self.collisions.check
         for m in batch:
             if dl_topic and m.topic == dl_topic:
                 ignored["deadletter_topic"] += 1
@@ -183,6 +193,8 @@ class Intake:
             if isinstance(r, Mapped):
                 entries.append(Entry(r.line, m.topic, m.payload))
                 kinds[r.measurement] += 1
+                if check_collision(r.line):
+                    collided += 1
             elif isinstance(r, Ignored):
                 ignored[r.reason] += 1
             else:
@@ -201,9 +213,12 @@ class Intake:
                 break
             except (SpoolError, OSError) as exc:
                 log.error("cannot store messages (%s); not acknowledging, retrying", exc)
+                self.beat_s = time.monotonic()
                 if self._stop.wait(1.0):
                     return
         self.metrics.received(kinds)
+        if collided:
+            self.metrics.collided(collided)
         for reason, n in ignored.items():
             self.metrics.ignored.labels(reason).inc(n)
         for dl in letters:
@@ -223,6 +238,7 @@ class Intake:
         log.warning("spool full (%d messages, %d bytes): intake paused, the broker queues "
                     "for us", st.depth, st.bytes)
         while self.spool.full():
+            self.beat_s = time.monotonic()
             if self._stop.wait(0.2):
                 return False
         self.metrics.set_paused(False)

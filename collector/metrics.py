@@ -56,6 +56,9 @@ class Metrics:
                             "the spool is full", registry=r)
         self.blocked = Gauge("collector_write_blocked", "1 while InfluxDB refuses our "
                              "credentials (401/403)", registry=r)
+        self.failing = Gauge("collector_write_failing", "1 while writes to InfluxDB fail "
+                             "(network, 5xx, 404...; see the log and /healthz for the cause)",
+                             registry=r)
         self.connected = Gauge("collector_mqtt_connected", "1 while connected to the broker",
                                registry=r)
         self.batches = Counter("collector_write_batches", "write requests, by HTTP status "
@@ -66,6 +69,9 @@ class Metrics:
                                       "accepted", registry=r)
         self.retries = Counter("collector_write_retries", "write retries (network, 429, "
                                "5xx, 401/403 probes)", registry=r)
+        self.collisions = Counter("collector_collisions", "points with the series and "
+                                  "timestamp of an earlier point but another value (the "
+                                  "later overwrites it in InfluxDB)", registry=r)
         self.reconnects = Counter("collector_mqtt_reconnects", "MQTT connections after the "
                                   "first", registry=r)
         self.write_latency = Histogram("collector_write_latency_seconds", "duration of one "
@@ -79,6 +85,9 @@ class Metrics:
         self.total_deadletters = 0
         self.total_retries = 0
         self.total_reconnects = 0
+        self.total_collisions = 0
+        self.total_write_errors = 0
+        self.is_failing = False
         self._latency_ms: deque[float] = deque(maxlen=2000)
         self._lag_ms: deque[float] = deque(maxlen=5000)
         self._last_snapshot = (time.monotonic(), 0, 0)
@@ -89,6 +98,10 @@ class Metrics:
     def set_paused(self, paused: bool) -> None:
         self.is_paused = paused
         self.paused.set(int(paused))
+
+    def set_failing(self, failing: bool) -> None:
+        self.is_failing = failing
+        self.failing.set(int(failing))
 
     def set_blocked(self, blocked: bool) -> None:
         self.is_blocked = blocked
@@ -113,6 +126,8 @@ class Metrics:
         self.write_latency.observe(duration_s)
         with self._lock:
             self._latency_ms.append(duration_s * 1000)
+            if not 200 <= status < 300:
+                self.total_write_errors += 1
 
     def written(self, n_points: int, lags_ms: list[float]) -> None:
         self.points_written.inc(n_points)
@@ -126,6 +141,11 @@ class Metrics:
         self.retries.inc()
         with self._lock:
             self.total_retries += 1
+
+    def collided(self, n: int) -> None:
+        self.collisions.inc(n)
+        with self._lock:
+            self.total_collisions += n
 
     def reconnected(self) -> None:
         self.reconnects.inc()
@@ -149,6 +169,7 @@ class Metrics:
                 "dead_letters": self.total_deadletters,
                 "retries": self.total_retries,
                 "reconnects": self.total_reconnects,
+                "collisions": self.total_collisions,
                 "spool_depth": spool[0],
                 "spool_bytes": spool[1],
                 "spool_oldest_age_s": float(spool[2]),
@@ -159,6 +180,8 @@ class Metrics:
                 "lag_p50_ms": percentile(lag, 0.5),
                 "lag_p99_ms": percentile(lag, 0.99),
                 "paused": int(self.is_paused),
+                "write_failing": int(self.is_failing),
+                "write_errors": self.total_write_errors,
                 "write_blocked": int(self.is_blocked),
             }
             self._last_snapshot = (now, self.total_in, self.total_written)

@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 import time
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -16,7 +17,7 @@ from collector.mapping import Mapper
 from collector.metrics import Metrics, MetricsServer
 from collector.spool import Spool
 from collector.writer import Writer
-from telemetry.influx import InfluxClient, QueryError
+from telemetry.influx import InfluxClient, QueryError, retention_s
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,40 @@ class Collector:
         self.intake.client.publish(topic, payload, qos=1)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
+        """(healthy, detail) for /healthz: 503 unless connected, not paused, not blocked,
+        writes not stalled and both worker threads alive and moving."""
+        now = time.monotonic()
         st = self.spool.stats()
-        detail = {
+        w = self.writer
+        stall_s = self.cfg.write_stall_s
+        since_ok = now - (w.last_ok_s if w.last_ok_s is not None else w.started_s)
+        stalled = st.depth > 0 and since_ok > stall_s
+        stuck = [name for name, alive, beat in (
+            ("spooler", self.intake.spooler_alive, self.intake.beat_s),
+            ("writer", w.alive, w.beat_s)) if not alive or now - beat > stall_s]
+        detail: dict[str, Any] = {
             "mqtt_connected": self.intake.connected.is_set(),
             "write_blocked": self.metrics.is_blocked,
             "intake_paused": self.metrics.is_paused,
+            "write_failing": self.metrics.is_failing,
+            "write_stalled": stalled,
+            "stuck_threads": stuck,
             "spool_depth": st.depth,
             "spool_oldest_age_s": round(st.oldest_age_s, 3),
-            "last_write_status": self.writer.last_status,
+            "last_write_ok_age_s": round(now - w.last_ok_s, 3) if w.last_ok_s else None,
+            "last_write_status": w.last_status,
+            "last_write_error": w.failing_cause,
         }
-        ok = (detail["mqtt_connected"] and not detail["write_blocked"]
-              and not detail["intake_paused"])
-        return bool(ok), detail
+        problems = [text for bad, text in (
+            (not detail["mqtt_connected"], "not connected to the broker"),
+            (detail["write_blocked"], "InfluxDB refuses our credentials"),
+            (detail["intake_paused"], "spool full: intake paused"),
+            (stalled, f"no write succeeded for {since_ok:.0f} s with {st.depth} messages "
+                      "spooled" + (f": {w.failing_cause}" if w.failing_cause else "")),
+            (bool(stuck), f"thread(s) not moving for {stall_s:.0f} s: {', '.join(stuck)}"),
+        ) if bad]
+        detail["problems"] = problems
+        return not problems, detail
 
     def start(self) -> None:
         st = self.spool.stats()
@@ -73,12 +96,31 @@ class Collector:
             except QueryError as exc:
                 log.warning("could not create database %s yet (%s); will retry on write",
                             self.cfg.endpoints.influx.db, exc)
+        self._apply_retention()
         if self.server is not None:
             self.server.start()
             log.info("metrics on http://%s:%d/metrics and /healthz", self.cfg.metrics_bind,
                      self.server.port)
         self.writer.start()
         self.intake.start()
+
+    def _apply_retention(self) -> None:
+        """Timestamp window: points older than the database keeps are dead-lettered at
+        intake (mapping.timestamp_window.max_age_s: retention, v1 API)."""
+        cfg = self.cfg.mapping
+        if not cfg.max_age_retention or self.cfg.endpoints.influx.api != "v1":
+            return
+        try:
+            seconds = retention_s(self.influx)
+        except (QueryError, ValueError, IndexError) as exc:
+            log.warning("cannot read the retention policy of %s (%s): no age limit on "
+                        "timestamps", self.cfg.endpoints.influx.db, exc)
+            return
+        if seconds:
+            self.mapper.config = replace(cfg, max_age_s=seconds)
+            self.writer.retention_s = seconds
+            log.info("retention of %s is %.0f s: older points are dead-lettered "
+                     "(out_of_window)", self.cfg.endpoints.influx.db, seconds)
 
     def stop(self) -> bool:
         """Graceful: stop intake, flush within shutdown_timeout_s. True if the spool

@@ -15,6 +15,7 @@ Only one writer runs per spool, always oldest rows first.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -23,11 +24,26 @@ from collector.config import CollectorConfig
 from collector.deadletter import DeadLetter, DeadLetterLog
 from collector.metrics import Metrics
 from collector.spool import Row, Spool
-from telemetry.influx import NETWORK_ERROR, InfluxClient, QueryError, WriteResult
+from telemetry.influx import (
+    NETWORK_ERROR,
+    InfluxClient,
+    QueryError,
+    WriteResult,
+    retention_s,
+)
 
 log = logging.getLogger(__name__)
 
 _LAG_SAMPLES = 64
+_RETENTION_DROP = re.compile(r'\{"error":"partial write: points beyond retention policy '
+                             r'dropped=(\d+)"\}')
+
+
+def _line_ts(line: str) -> int:
+    try:
+        return int(line.rsplit(" ", 1)[1])
+    except (ValueError, IndexError):
+        return 0
 
 
 class Writer:
@@ -44,14 +60,25 @@ class Writer:
                                         daemon=True)
         self._next_stats = time.monotonic() + cfg.stats_interval_s
         self._failing_since: float | None = None
+        self._failing_logged = (0.0, "")  # (when, cause) of the last failure log line
+        self.failing_cause: str | None = None
+        self.started_s = time.monotonic()
+        self.beat_s = time.monotonic()  # the thread's last sign of life (health)
         self._blocked = False
         self._db_created = False
         self.last_ok_s: float | None = None
+        #: The database's retention (set at start, v1): lines older are dropped by influxd.
+        self.retention_s: float | None = None
         self.last_status: int | None = None
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
+        self.started_s = self.beat_s = time.monotonic()
         self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def drain(self, timeout_s: float) -> bool:
         """Flush the spool for at most `timeout_s`, then stop. True if it emptied."""
@@ -65,12 +92,20 @@ class Writer:
         return self.spool.stats().depth == 0
 
     def _sleep(self, seconds: float) -> bool:
-        """Interruptible sleep; False when the writer must stop now."""
-        return not self._halt.wait(seconds)
+        """Interruptible sleep (a heartbeat every second); False when the writer must stop
+        now."""
+        end = time.monotonic() + seconds
+        while True:
+            self.beat_s = now = time.monotonic()
+            if now >= end:
+                return True
+            if self._halt.wait(min(1.0, end - now)):
+                return False
 
     def _run(self) -> None:
         try:
             while not self._halt.is_set():
+                self.beat_s = time.monotonic()
                 if self._draining.is_set():
                     if self.spool.stats().depth == 0:
                         break
@@ -93,7 +128,8 @@ class Writer:
         body = "\n".join(lines).encode("utf-8")
         t0 = time.monotonic()
         res = self.client.write(body)
-        self.metrics.write_done(res.status, len(lines), time.monotonic() - t0)
+        self.beat_s = time.monotonic()
+        self.metrics.write_done(res.status, len(lines), self.beat_s - t0)
         self.last_status = res.status
         return res
 
@@ -108,6 +144,8 @@ class Writer:
             status = res.status
             if status in (400, 422, 413):
                 self._recovered()
+                if status == 400 and self._retention_dropped(rows, res):
+                    return True
                 return self._split(rows, res)
             if status in (401, 403):
                 self._set_blocked(res)
@@ -121,6 +159,7 @@ class Writer:
                 else backoff_s
             self._failing(res, wait_s)
             self.metrics.retried()
+            self._maybe_stats()  # collector_stats says so while it happens, if it can
             if not self._sleep(min(wait_s, max(self.cfg.retry_max_s, 0.1))):
                 return False
             backoff_s = min(backoff_s * 2, self.cfg.retry_max_s)
@@ -142,6 +181,44 @@ class Writer:
         mid = len(rows) // 2
         return self._write(rows[:mid]) and self._write(rows[mid:])
 
+    def _retention_dropped(self, rows: Sequence[Row], res: WriteResult) -> bool:
+        """influxd 1.x stores a batch but drops points older than its retention, answering
+        400 "partial write: points beyond retention policy dropped=N". If exactly N lines
+        are older than the retention, dead-letter those (reason ``retention``) and count
+        the rest as written: no bisection, no re-sending. Else False (bisect)."""
+        m = _RETENTION_DROP.fullmatch(res.body.strip())
+        if m is None:
+            return False
+        if self.retention_s is None:
+            self.retention_s = self._read_retention()
+        if self.retention_s is None:
+            return False
+        cutoff_ms = time.time() * 1000 - self.retention_s * 1000
+        stale = [r for r in rows if _line_ts(r.line) < cutoff_ms]
+        if len(stale) != int(m.group(1)):
+            return False
+        now_ms = int(time.time() * 1000)
+        letters = []
+        for r in stale:
+            entry = self.spool.entry(r.id)
+            topic, payload = (entry.topic, entry.payload) if entry else ("", b"")
+            letters.append(DeadLetter(topic, payload, "retention", "older than the "
+                                      f"{self.retention_s:.0f} s retention policy: InfluxDB "
+                                      "dropped it", now_ms))
+        self.deadletters.write(letters)
+        self.metrics.dead_lettered("retention", len(letters))
+        log.warning("InfluxDB dropped %d points older than its retention; dead-lettered "
+                    "(retention), the other %d are stored", len(stale), len(rows) - len(stale))
+        self.spool.delete([r.id for r in stale])
+        self._written([r for r in rows if _line_ts(r.line) >= cutoff_ms])
+        return True
+
+    def _read_retention(self) -> float | None:
+        try:
+            return retention_s(self.client)
+        except (QueryError, ValueError, IndexError):
+            return None
+
     def _written(self, rows: Sequence[Row]) -> None:
         self.spool.delete([r.id for r in rows])
         now_ms = time.time() * 1000
@@ -162,9 +239,12 @@ class Writer:
             self._blocked = False
             self.metrics.set_blocked(False)
         if self._failing_since is not None:
-            log.warning("InfluxDB reachable again after %.0f s; resumed writing",
+            log.warning("InfluxDB writes succeed again after %.0f s of failures; resumed",
                         time.monotonic() - self._failing_since)
             self._failing_since = None
+            self.failing_cause = None
+            self._failing_logged = (0.0, "")
+            self.metrics.set_failing(False)
 
     def _set_blocked(self, res: WriteResult) -> None:
         if not self._blocked:
@@ -176,14 +256,24 @@ class Writer:
                       res.body.strip()[:200], self.cfg.blocked_retry_s)
 
     def _failing(self, res: WriteResult, wait_s: float) -> None:
+        """Log the cause when writes start failing, when the cause changes, and once a
+        minute while it lasts (a stuck write is never silent)."""
+        now = time.monotonic()
+        cause = self.client.cause(res)
+        self.failing_cause = cause
         if self._failing_since is None:
-            self._failing_since = time.monotonic()
-            what = "unreachable" if res.status == NETWORK_ERROR else f"HTTP {res.status}"
-            log.warning("InfluxDB %s %s (%s): retrying with backoff, spool depth %d",
-                        self.cfg.endpoints.influx.display(), what, res.body.strip()[:200],
-                        self.spool.stats().depth)
+            self._failing_since = now
+            self.metrics.set_failing(True)
+        last_when, last_cause = self._failing_logged
+        if cause != last_cause or now - last_when >= 60:
+            self._failing_logged = (now, cause)
+            level = logging.ERROR if res.status not in (NETWORK_ERROR, 429, 503) and \
+                not 500 <= res.status < 600 else logging.WARNING
+            log.log(level, "InfluxDB %s: writes failing for %.0f s: %s; retrying (next in "
+                    "%.1f s), spool depth %d", self.cfg.endpoints.influx.display(),
+                    now - self._failing_since, cause, wait_s, self.spool.stats().depth)
         else:
-            log.debug("write failed again (HTTP %d), next try in %.1f s", res.status, wait_s)
+            log.debug("write failed again (%s), next try in %.1f s", cause, wait_s)
 
     def _create_database(self, res: WriteResult) -> bool:
         """v1: a 404 'database not found' is fixed by creating it, once, if allowed."""
@@ -201,7 +291,7 @@ class Writer:
 
     # -- self-metrics in InfluxDB -----------------------------------------------------
     def _maybe_stats(self, force: bool = False) -> None:
-        if self.cfg.stats_interval_s <= 0 or self._blocked or self._failing_since is not None:
+        if self.cfg.stats_interval_s <= 0 or self._blocked:
             return
         now = time.monotonic()
         if not force and now < self._next_stats:

@@ -11,6 +11,8 @@ from typing import Any
 from dashboards.influxql import DATASOURCE_UID
 from dashboards.panels import GRID_COLUMNS, SCREEN_ROWS
 from dashboards.queries import GROUP_BY_TIME, GROUP_BY_TIME_RE, TIME_FILTER, all_queries
+from dashboards.wallchecks import check_wall
+from simulator.plant import Plant
 from telemetry.contract import STATE_COLOURS, MachineState
 
 MAX_UID_LEN = 40
@@ -84,6 +86,8 @@ def check_dashboard(model: dict[str, Any], repeat_counts: dict[str, int] | None 
             else:
                 continue
             break
+        if panel.get("type") == "text":
+            continue
         ds = panel.get("datasource") or {}
         if ds.get("uid") != DATASOURCE_UID:
             problems.append(f"{where}: datasource {ds} is not {DATASOURCE_UID!r}")
@@ -105,8 +109,12 @@ def check_dashboard(model: dict[str, Any], repeat_counts: dict[str, int] | None 
             if panel.get("type") in TIME_SERIES_TYPES and not GROUP_BY_TIME_RE.search(query):
                 problems.append(f"{where} query {t.get('refId')}: time series without "
                                 f"{GROUP_BY_TIME}")
-        if any('"state_code"' in t.get("query", "") and 'count("state_code")' not in
-               t.get("query", "") for t in targets):
+        hidden = {k for tr in panel.get("transformations") or [] if tr.get("id") == "organize"
+                  for k, v in ((tr.get("options") or {}).get("excludeByName") or {}).items()
+                  if v}
+        if "state_code" not in hidden and any(
+                '"state_code"' in t.get("query", "") and 'count("state_code")' not in
+                t.get("query", "") for t in targets):
             problems.extend(f"{where}: {p}" for p in _state_mapping_problems(defaults))
     return problems
 
@@ -127,8 +135,8 @@ def _state_mapping_problems(defaults: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check_all(models: Iterable[dict[str, Any]], repeat_counts: dict[str, int] | None = None
-              ) -> list[str]:
+def check_all(models: Iterable[dict[str, Any]], repeat_counts: dict[str, int] | None = None,
+              plant: Plant | None = None) -> list[str]:
     problems: list[str] = []
     seen: set[str] = set()
     for model in models:
@@ -137,4 +145,5 @@ def check_all(models: Iterable[dict[str, Any]], repeat_counts: dict[str, int] | 
             problems.append(f"{uid}: duplicate dashboard uid")
         seen.add(uid)
         problems.extend(check_dashboard(model, repeat_counts))
+        problems.extend(check_wall(model, plant))
     return problems

@@ -1,125 +1,178 @@
-"""The hardware workshop floor plan: Canvas elements generated from the plant YAML.
+"""The home screen's floor plan: the whole plant as Canvas elements, generated from the plant.
 
-Reads the plant file directly (``areas[].lines[].machines[]`` with ``id``, ``count``,
-``pos: [x, y]`` in metres and ``pos_step``), expanding counted machines the way the
-simulator names them (``laser`` x 6 -> ``laser-01`` .. ``laser-06``), so dashboards/
-needs no simulator import. Each machine becomes a coloured box whose text and colour
-follow its latest ``state_code`` through the panel's value mappings.
+A zone per area (its name on top), a row per line (its name on the left) and a box per
+machine in line order. Positions from the plant file (``pos: [x, y]``) order the lines
+(by y) and the machines in a line (by x); machines without a position keep file order.
+Zones are packed into columns, choosing the packing with the largest boxes, so any number
+of machines fits the panel. Each box's colour follows its machine's latest state through
+the panel's value mappings; a machine with no fresh state has no field, so the box shows
+its fixed grey and "Offline".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from itertools import combinations
 from typing import Any
 
-from telemetry.contract import HARDWARE_AREA
-from telemetry.endpoints import load_yaml
+from simulator.plant import Area, Line, Machine
 
-#: The default plant, next to the simulator code that owns it.
-DEFAULT_PLANT = Path(__file__).resolve().parent.parent / "simulator" / "data" / "plant.yaml"
-
-BOX_W_PX = 78
-MIN_BOX_W_PX = 40
-GAP_PX = 4
-BOX_H_PX = 34
-LABEL_H_PX = 16
-MARGIN_PX = 12
+MARGIN_PX = 6
+ZONE_PAD_PX = 6
+ZONE_TITLE_PX = 24
+LINE_LABEL_PX = 96
+GAP_PX = 3
+MAX_BOX_W_PX = 72
+MAX_ROW_H_PX = 40
+#: Boxes narrower than this show colour only (no state text).
+TEXT_MIN_W_PX = 58
+#: Below this a box is too small to see from across the room: the plan refuses to build.
+MIN_BOX_PX = 8
+ZONE_BORDER = "#1f60c4"
+TITLE_COLOUR = "#33d6ff"
+LABEL_COLOUR = "#c7d0d9"
+OFFLINE_GREY = "#5a5a5a"
 
 
 @dataclass(frozen=True)
-class PlacedMachine:
-    machine: str
-    line: str
-    x_m: float
-    y_m: float
+class Row:
+    label: str
+    machines: tuple[Machine, ...]
 
 
-def _num_pair(raw: Any, where: str) -> tuple[float, float]:
-    if (not isinstance(raw, list) or len(raw) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in raw)):
-        raise ValueError(f"{where}: must be [x, y] numbers, got {raw!r}")
-    return float(raw[0]), float(raw[1])
+@dataclass(frozen=True)
+class Zone:
+    title: str
+    rows: tuple[Row, ...]
+
+    @property
+    def width_units(self) -> int:
+        return max(len(r.machines) for r in self.rows)
 
 
-def placed_machines(plant: dict[str, Any], area: str = HARDWARE_AREA) -> list[PlacedMachine]:
-    """Machines of `area` that carry a floor-plan position, in file order."""
-    out: list[PlacedMachine] = []
-    for a in plant.get("areas") or []:
-        if not isinstance(a, dict) or a.get("id") != area:
-            continue
-        for line in a.get("lines") or []:
-            for m in line.get("machines") or []:
-                if m.get("pos") is None:
-                    continue
-                where = f"areas[{area}].lines[{line.get('id')}].machines[{m.get('id')}]"
-                x, y = _num_pair(m["pos"], f"{where}.pos")
-                if "count" not in m:
-                    out.append(PlacedMachine(str(m["id"]), str(line["id"]), x, y))
-                    continue
-                dx, dy = _num_pair(m.get("pos_step", [1, 0]), f"{where}.pos_step")
-                for i in range(int(m["count"])):
-                    out.append(PlacedMachine(f"{m['id']}-{i + 1:02d}", str(line["id"]),
-                                             x + dx * i, y + dy * i))
+def _line_key(line: Line) -> tuple[float, float]:
+    placed = [m.pos for m in line.machines if m.pos is not None]
+    if not placed:
+        return (float("inf"), 0.0)
+    return (min(p[1] for p in placed), min(p[0] for p in placed))
+
+
+def _ordered(line: Line) -> tuple[Machine, ...]:
+    if all(m.pos is not None for m in line.machines):
+        return tuple(sorted(line.machines, key=lambda m: (m.pos or (0, 0))[0]))
+    return line.machines
+
+
+def zones(areas: tuple[Area, ...], area_name: Any, line_name: Any) -> list[Zone]:
+    """One zone per area, lines in position order (file order where none is given)."""
+    out = []
+    for a in areas:
+        lines = sorted(a.lines, key=_line_key)  # stable: file order among unplaced lines
+        rows = tuple(Row(line_name(ln), _ordered(ln)) for ln in lines if ln.machines)
+        if rows:
+            out.append(Zone(area_name(a), rows))
     return out
 
 
-def load_placed_machines(path: str | Path | None = None,
-                         area: str = HARDWARE_AREA) -> list[PlacedMachine]:
-    return placed_machines(load_yaml(path or DEFAULT_PLANT), area)
+@dataclass(frozen=True)
+class Packing:
+    columns: tuple[tuple[Zone, ...], ...]
+    box_w: float
+    row_h: float
 
 
-def canvas_elements(machines: list[PlacedMachine], width_px: int,
-                    height_px: int) -> list[dict[str, Any]]:
-    """Canvas element JSON: a state box and a name label per machine, scaled to fit."""
-    if not machines:
-        return []
-    xs = [m.x_m for m in machines]
-    ys = [m.y_m for m in machines]
-    span_x = max(max(xs) - min(xs), 1.0)
-    span_y = max(max(ys) - min(ys), 1.0)
-    scale = min((width_px - 2 * MARGIN_PX - BOX_W_PX) / span_x,
-                (height_px - 2 * MARGIN_PX - BOX_H_PX - LABEL_H_PX) / span_y)
-    # Narrower boxes where machines stand closer than a box width (e.g. press brakes).
-    gaps = [abs(a.x_m - b.x_m) * scale for a in machines for b in machines
-            if a is not b and a.y_m == b.y_m and a.x_m != b.x_m]
-    box_w = int(min([BOX_W_PX, *[g - GAP_PX for g in gaps]]))
-    if box_w < MIN_BOX_W_PX:
-        raise ValueError(f"floor plan: machines stand too close to draw in {width_px} px "
-                         f"({box_w} px per box)")
-    elements: list[dict[str, Any]] = []
-    for m in machines:
-        left = round(MARGIN_PX + (m.x_m - min(xs)) * scale)
-        top = round(MARGIN_PX + LABEL_H_PX + (m.y_m - min(ys)) * scale)
-        elements.append({
-            "type": "metric-value",
-            "name": m.machine,
-            "config": {
-                "text": {"mode": "field", "field": m.machine, "fixed": ""},
-                "color": {"fixed": "#ffffff"},
-                "size": 12,
-                "align": "center",
-                "valign": "middle",
-            },
-            "background": {"color": {"field": m.machine, "fixed": "#5a5a5a"}},
-            "border": {"color": {"fixed": "#111217"}, "width": 1},
-            "placement": {"left": left, "top": top, "width": box_w, "height": BOX_H_PX},
-            "constraint": {"horizontal": "left", "vertical": "top"},
-        })
-        elements.append({
-            "type": "rectangle",
-            "name": f"{m.machine} label",
-            "config": {
-                "text": {"mode": "fixed", "fixed": m.machine},
-                "color": {"fixed": "#d8d9da"},
-                "size": 10,
-                "align": "center",
-                "valign": "middle",
-            },
+def _fit(columns: tuple[tuple[Zone, ...], ...], width: int, height: int) -> Packing:
+    col_w = (width - 2 * MARGIN_PX - GAP_PX * (len(columns) - 1)) / len(columns)
+    box_w = min((col_w - 2 * ZONE_PAD_PX - LINE_LABEL_PX) / max(z.width_units for z in col)
+                for col in columns)
+    row_h = min((height - 2 * MARGIN_PX - sum(ZONE_TITLE_PX + 2 * ZONE_PAD_PX + GAP_PX
+                                              for _ in col)) / sum(len(z.rows) for z in col)
+                for col in columns)
+    return Packing(columns, min(box_w, MAX_BOX_W_PX), min(row_h, MAX_ROW_H_PX))
+
+
+def pack(zs: list[Zone], width: int, height: int, max_columns: int = 4) -> Packing:
+    """Split the zones (in order) into 1..max_columns columns; keep the largest boxes."""
+    if not zs:
+        raise ValueError("floor plan: the plant has no machines")
+    best: Packing | None = None
+    for k in range(1, min(max_columns, len(zs)) + 1):
+        for cuts in combinations(range(1, len(zs)), k - 1):
+            edges = (0, *cuts, len(zs))
+            columns = tuple(tuple(zs[edges[i]:edges[i + 1]]) for i in range(k))
+            p = _fit(columns, width, height)
+            if best is None or min(p.box_w, p.row_h * 1.6) > min(best.box_w, best.row_h * 1.6):
+                best = p
+    assert best is not None
+    if best.box_w < MIN_BOX_PX or best.row_h < MIN_BOX_PX:
+        raise ValueError(f"floor plan: {sum(len(r.machines) for z in zs for r in z.rows)} "
+                         f"machines do not fit {width}x{height} px "
+                         f"({best.box_w:.0f}x{best.row_h:.0f} px per box)")
+    return best
+
+
+def _text(text: str, left: float, top: float, width: float, height: float, size: int,
+          colour: str, align: str = "left") -> dict[str, Any]:
+    return {"type": "rectangle", "name": f"label {text} {round(left)},{round(top)}",
+            "config": {"text": {"mode": "fixed", "fixed": text}, "color": {"fixed": colour},
+                       "size": size, "align": align, "valign": "middle"},
             "background": {"color": {"fixed": "transparent"}},
             "border": {"color": {"fixed": "transparent"}, "width": 0},
-            "placement": {"left": left, "top": top - LABEL_H_PX, "width": box_w,
-                          "height": LABEL_H_PX},
-            "constraint": {"horizontal": "left", "vertical": "top"},
-        })
+            "placement": _place(left, top, width, height)}
+
+
+def _place(left: float, top: float, width: float, height: float) -> dict[str, int]:
+    return {"left": round(left), "top": round(top), "width": max(1, round(width)),
+            "height": max(1, round(height))}
+
+
+def canvas_elements(zs: list[Zone], width_px: int, height_px: int,
+                    offline: str) -> list[dict[str, Any]]:
+    """Canvas element JSON for the zones, scaled to fit `width_px` x `height_px`."""
+    p = pack(zs, width_px, height_px)
+    col_w = (width_px - 2 * MARGIN_PX - GAP_PX * (len(p.columns) - 1)) / len(p.columns)
+    box_w, box_h = p.box_w - GAP_PX, p.row_h - GAP_PX
+    font = max(9, min(14, int(box_h * 0.45)))
+    elements: list[dict[str, Any]] = []
+    for ci, col in enumerate(p.columns):
+        x0 = MARGIN_PX + ci * (col_w + GAP_PX)
+        y = float(MARGIN_PX)
+        for z in col:
+            zone_h = ZONE_TITLE_PX + 2 * ZONE_PAD_PX + len(z.rows) * p.row_h
+            elements.append({
+                "type": "rectangle", "name": f"zone {z.title}",
+                "config": {"text": {"mode": "fixed", "fixed": ""}, "color": {"fixed": ""},
+                           "size": 12, "align": "center", "valign": "middle"},
+                "background": {"color": {"fixed": "#0b1a33"}},
+                "border": {"color": {"fixed": ZONE_BORDER}, "width": 1},
+                "placement": _place(x0, y, col_w, zone_h)})
+            elements.append(_text(z.title, x0 + ZONE_PAD_PX, y + 2, col_w - 2 * ZONE_PAD_PX,
+                                  ZONE_TITLE_PX, 16, TITLE_COLOUR))
+            ry = y + ZONE_TITLE_PX + ZONE_PAD_PX
+            for row in z.rows:
+                elements.append(_text(row.label, x0 + ZONE_PAD_PX, ry, LINE_LABEL_PX - 4,
+                                      box_h, font, LABEL_COLOUR))
+                for i, m in enumerate(row.machines):
+                    left = x0 + ZONE_PAD_PX + LINE_LABEL_PX + i * p.box_w
+                    elements.append(_machine_box(m.id, _place(left, ry, box_w, box_h),
+                                                 offline if box_w >= TEXT_MIN_W_PX else "",
+                                                 font))
+                ry += p.row_h
+            y += zone_h + GAP_PX
     return elements
+
+
+def _machine_box(machine: str, placement: dict[str, int], offline: str,
+                 font: int) -> dict[str, Any]:
+    """A box coloured by the machine's state; with room, the state's name as its text."""
+    text = ({"mode": "field", "field": machine, "fixed": offline} if offline
+            else {"mode": "fixed", "fixed": ""})
+    return {
+        "type": "metric-value" if offline else "rectangle",
+        "name": machine,
+        "config": {"text": text, "color": {"fixed": "#ffffff"}, "size": font,
+                   "align": "center", "valign": "middle"},
+        "background": {"color": {"field": machine, "fixed": OFFLINE_GREY}},
+        "border": {"color": {"fixed": "#0b1a33"}, "width": 1},
+        "placement": placement,
+    }

@@ -30,7 +30,7 @@ class Lang:
 
 
 STATE_NAMES: dict[MachineState, tuple[str, str]] = {
-    MachineState.OFF: ("Off", "停机"),
+    MachineState.OFF: ("Off", "关机"),
     MachineState.IDLE: ("Idle", "待机"),
     MachineState.RUNNING: ("Running", "运行"),
     MachineState.SETUP: ("Setup", "换型调试"),
@@ -44,18 +44,8 @@ WORK_ORDER_NAMES: dict[WorkOrderStatus, tuple[str, str]] = {
     WorkOrderStatus.DONE: ("Done", "已完成"),
 }
 
-REGION_NAMES: dict[str, str] = {
-    "East China": "华东", "South China": "华南", "North China": "华北",
-    "Central China": "华中", "Southwest China": "西南", "Northwest China": "西北",
-    "Northeast China": "东北", "Overseas": "海外",
-}
-
-CHANNEL_NAMES: dict[str, str] = {
-    "dealer": "经销商", "online": "电商", "live-stream": "直播", "cross-border": "跨境电商",
-}
-
-#: The `downtime` kind's reasons other than fault codes (docs/contract.md); fault codes
-#: such as LSR-CHILLER are shown as they are.
+#: The `downtime` kind's reasons other than fault codes (docs/contract.md); a fault code
+#: such as LSR-CHILLER is shown as its message from the plant's types (dashboards.wall).
 DOWNTIME_REASON_NAMES: dict[str, tuple[str, str]] = {
     "repair": ("Repair", "故障维修"),
     "changeover": ("Changeover", "换型"),

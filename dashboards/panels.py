@@ -16,7 +16,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import piechart as pm
 
-from dashboards.i18n import CHANNEL_NAMES, REGION_NAMES, Lang, state_name, work_order_name
+from dashboards.i18n import Lang, state_name, work_order_name
 from dashboards.influxql import InfluxQLTarget, ResultFormat, datasource_ref
 from dashboards.queries import PanelQuery
 from telemetry.contract import STATE_COLOURS, MachineState, WorkOrderStatus
@@ -24,17 +24,41 @@ from telemetry.contract import STATE_COLOURS, MachineState, WorkOrderStatus
 GRID_COLUMNS = 24
 
 Override = cogbuilder.Builder[dm.DashboardFieldConfigSourceOverrides]
-#: Rows of the grid that fit a 1920x1080 kiosk screen: (1080 px) / (30 px + 8 px) = 28.
-SCREEN_ROWS = 28
+#: Rows of the grid that fit a 1920x1080 kiosk screen: 1080 px less the kiosk padding
+#: (2 x 16 px) holds 27 rows of 30 px + 8 px gap (27 x 38 = 1026 px).
+SCREEN_ROWS = 27
+#: Pixels per grid column and per row on a 1920 px wide kiosk screen (16 px padding).
+COLUMN_PX = (1920 - 32) / GRID_COLUMNS
+ROW_PX = 38
+#: Grafana's minimum table column width: a table shows at most width / 150 columns.
+MIN_COLUMN_PX = 150
+#: Height of a panel's title bar.
+TITLE_PX = 32
 
+#: The wall's palette: one colour per meaning, the same on every screen.
 GREEN = "#56a64b"
 YELLOW = "#f2cc0c"
+AMBER = "#ff9830"
 ORANGE = "#ff780a"
 RED = "#e02f44"
 BLUE = "#3274d9"
+CYAN = "#33d6ff"
 GREY = "#5a5a5a"
-WO_COLOURS = {WorkOrderStatus.OPEN: RED, WorkOrderStatus.IN_PROGRESS: ORANGE,
+PALETTE = frozenset({GREEN, YELLOW, AMBER, ORANGE, RED, BLUE, CYAN, GREY, "transparent",
+                     *STATE_COLOURS.values()})
+#: Alarm severity colours, everywhere: critical red, warning amber.
+SEVERITY_COLOURS = {"info": BLUE, "warning": AMBER, "critical": RED}
+WO_COLOURS = {WorkOrderStatus.OPEN: RED, WorkOrderStatus.IN_PROGRESS: AMBER,
               WorkOrderStatus.DONE: GREEN}
+#: Units that show a number exactly (no "4 K", no "¥36M"): KPI stats use one of these.
+EXACT_UNITS = frozenset({"locale", "none", "percent", "bool_yes_no"})
+
+
+def body_px(pos: dm.GridPos) -> tuple[int, int]:
+    """Width and height in pixels of a panel's body (below its title) on the wall."""
+    w = int((pos.w or 1) * COLUMN_PX - 8)
+    h = int((pos.h or 1) * ROW_PX - 8 - TITLE_PX)
+    return w, h
 
 
 def at(x: int, y: int, w: int, h: int) -> dm.GridPos:
@@ -99,16 +123,9 @@ def field_props(name: str, **props: object) -> Override:
                          for k, v in props.items()]))
 
 
-def region_overrides(lang: Lang) -> list[Override]:
-    if lang.code == "en":
-        return []
-    return [rename(en, zh) for en, zh in REGION_NAMES.items()]
-
-
-def channel_overrides(lang: Lang) -> list[Override]:
-    if lang.code == "en":
-        return []
-    return [rename(en, zh) for en, zh in CHANNEL_NAMES.items()]
+def renames(names: dict[str, str]) -> list[Override]:
+    """Series named by a tag value (``$tag_region``) -> its name, where they differ."""
+    return [rename(value, name) for value, name in names.items() if value != name]
 
 
 def reduce_last() -> common.ReduceDataOptions:
@@ -123,16 +140,17 @@ def stat_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTar
                unit: str, *, thresholds: dash.ThresholdsConfig | None = None,
                decimals: int | None = None, time_from: str | None = None,
                color_mode: cm.BigValueColorMode = cm.BigValueColorMode.VALUE,
-               mappings: list[dm.ValueMapping] | None = None) -> stat.Panel:
+               mappings: list[dm.ValueMapping] | None = None,
+               no_value: str = "-") -> stat.Panel:
     p = (stat.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
          .targets(list(tgts)).unit(unit).reduce_options(reduce_last())
          .graph_mode(cm.BigValueGraphMode.NONE).color_mode(color_mode)
-         .text_mode(cm.BigValueTextMode.AUTO)
+         .text_mode(cm.BigValueTextMode.AUTO).no_value(no_value)
          .thresholds(thresholds or steps((None, BLUE))))
     if decimals is not None:
         p.decimals(decimals)
     if time_from:
-        p.time_from(time_from)
+        p.time_from(time_from).hide_time_override(True)
     if mappings:
         p.mappings(mappings)
     return p
@@ -144,10 +162,10 @@ def gauge_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTa
                 time_from: str | None = None) -> gauge.Panel:
     p = (gauge.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
          .targets(list(tgts)).unit(unit).min(min_val).max(max_val).decimals(1)
-         .reduce_options(reduce_last()).show_threshold_markers(True)
+         .reduce_options(reduce_last()).show_threshold_markers(True).no_value("-")
          .thresholds(thresholds or steps(*OEE_STEPS)))
     if time_from:
-        p.time_from(time_from)
+        p.time_from(time_from).hide_time_override(True)
     return p
 
 
@@ -156,7 +174,7 @@ def bargauge_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQ
                    thresholds: dash.ThresholdsConfig | None = None) -> bargauge.Panel:
     p = (bargauge.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
          .targets(list(tgts)).unit(unit).min(min_val)
-         .display_mode(cm.BarGaugeDisplayMode.GRADIENT)
+         .display_mode(cm.BarGaugeDisplayMode.GRADIENT).no_value("-")
          .orientation(cm.VizOrientation.HORIZONTAL)
          .reduce_options(reduce_last()).thresholds(thresholds or steps(*OEE_STEPS)))
     if max_val is not None:
@@ -177,7 +195,7 @@ def pie_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarg
          .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.PALETTE_CLASSIC))
          .overrides(overrides))
     if time_from:
-        p.time_from(time_from)
+        p.time_from(time_from).hide_time_override(True)
     return p
 
 
@@ -211,6 +229,20 @@ def table_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTa
     return (table.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
             .targets(list(tgts)).unit(unit).cell_height(cm.TableCellHeight.SM)
             .thresholds(steps((None, BLUE))))
+
+
+#: Height of one table row (cell height "sm") and of the header row.
+TABLE_ROW_PX = 36
+
+
+def table_rows_fit(pos: dm.GridPos) -> int:
+    """How many rows a table at `pos` shows without scrolling."""
+    return max(1, (body_px(pos)[1] - TABLE_ROW_PX) // TABLE_ROW_PX)
+
+
+def limit_rows(pos: dm.GridPos) -> dm.DataTransformerConfig:
+    """Keep the rows the table can show (after sorting: the most important ones)."""
+    return transformation("limit", {"limitField": table_rows_fit(pos)})
 
 
 def transformation(id_val: str, options: object) -> dm.DataTransformerConfig:

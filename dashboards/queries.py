@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from telemetry.contract import (
@@ -34,7 +35,7 @@ TIME_FILTER = "$timeFilter"
 INTERVAL = "$__interval"
 GROUP_BY_TIME = "GROUP BY time($__interval)"
 #: Also accepted: an offset to align buckets (output by shift).
-GROUP_BY_TIME_RE = re.compile(r"GROUP BY time\(\$__interval(, -?\d+[smhd])?\)")
+GROUP_BY_TIME_RE = re.compile(r"GROUP BY time\(\$__interval(, (-?\d+[smhd]|\$shift_offset))?\)")
 
 #: Template variable names the queries use (dashboards define them; see DEFAULT_VARIABLES).
 VAR_ENTERPRISE = "enterprise"
@@ -44,15 +45,13 @@ VAR_LINE = "line"
 VAR_MACHINE = "machine"
 VAR_DAILY_TARGET = "daily_target"
 VAR_COLLECTOR = "collector"
+#: The plant's output machines (a hidden multi-value variable generated from the plant:
+#: every line's `output`), and the offset that aligns 8 h buckets to shift changes.
+VAR_OUTPUT = "output"
+VAR_SHIFT_OFFSET = "shift_offset"
 
-#: The machines whose good units count as the plant's output: finished goods leave the
-#: packaging machines of final assembly (``s1-pack`` .. ``h2-pack`` in the default plant).
-#: Written into the queries literally: Grafana regex-escapes a constant variable, so a
-#: pattern cannot come from one.
-OUTPUT_AREA = "assembly"
-OUTPUT_MACHINE_REGEX = "-pack$"
-#: Daily output target in units (4 packing lines x ~15 h / 30 s x ~80 %); a dashboard
-#: text box the plant manager edits.
+#: Daily output target in units when the plant names none; a dashboard text box the plant
+#: manager edits.
 DEFAULT_DAILY_TARGET = 5000
 
 #: Values the terminal overview and tests use when no dashboard picks them: the default
@@ -61,9 +60,6 @@ ALL_VALUE = ".*"
 #: Grafana's InfluxQL alias for "the column name": multi-column time-series queries use
 #: it so each field is called `oee`, `running`, ... rather than `counts.oee`.
 COLUMN_ALIAS = "$col"
-#: Shift-aligned buckets: the default plant's shifts start 06:00, 14:00, 22:00 at UTC+8,
-#: i.e. 22:00, 06:00, 14:00 UTC = epoch-aligned 8 h buckets shifted by 6 h.
-SHIFT_OFFSET = "6h"
 
 
 @dataclass(frozen=True)
@@ -107,17 +103,30 @@ def tag_match(tag: str, var: str) -> str:
 SITE_WHERE = f"{tag_match('enterprise', VAR_ENTERPRISE)} AND {tag_match('site', VAR_SITE)}"
 AREA_WHERE = f"{SITE_WHERE} AND {tag_match('area', VAR_AREA)}"
 MACHINE_WHERE = f"{AREA_WHERE} AND {tag_match('machine', VAR_MACHINE)}"
-OUTPUT_WHERE = (f"""{SITE_WHERE} AND "area" = '{OUTPUT_AREA}' AND """
-                f'"machine" =~ /{OUTPUT_MACHINE_REGEX}/')
+#: Output counts the good units of the plant's output machines only (a line's finished
+#: units), never every machine's parts.
+OUTPUT_WHERE = f"{SITE_WHERE} AND {tag_match('machine', VAR_OUTPUT)}"
 COLLECTOR_WHERE = tag_match("collector", VAR_COLLECTOR)
 
 
-def _oee_select(scale: str = " * 100") -> str:
-    quality = 'sum("good") / (sum("good") + sum("scrap"))'
-    return (f'sum("run_s") / sum("planned_s"){scale} AS "availability", '
-            f'sum("ideal_s") / sum("run_s"){scale} AS "performance", '
-            f'{quality}{scale} AS "quality", '
-            f'sum("ideal_s") / sum("planned_s") * {quality}{scale} AS "oee"')
+def _oee(where: str, group_by: str = "", fill: str = "") -> str:
+    """A/P/Q/OEE in percent from the sums of the counts, absent where nothing was planned.
+
+    InfluxQL divides by zero as 0, so the ratios are taken over a subquery of sums and
+    the rows whose planned time is 0 are dropped: no value rather than a false 0 %.
+    `group_by` is the inner GROUP BY (``time($__interval)``, tags), tags kept outside.
+    """
+    inner = ('SELECT sum("run_s") AS "run", sum("planned_s") AS "planned", '
+             'sum("ideal_s") AS "ideal", sum("good") AS "good", '
+             'sum("good") + sum("scrap") AS "units" '
+             f'FROM "counts" WHERE {where} AND {TIME_FILTER}'
+             f'{" GROUP BY " + group_by if group_by else ""}{" " + fill if fill else ""}')
+    tags = [g.strip() for g in group_by.split(", ") if g.strip().startswith('"')]
+    outer_group = f' GROUP BY {", ".join(tags)}' if tags else ""
+    return ('SELECT "run" / "planned" * 100 AS "availability", '
+            '"ideal" / "run" * 100 AS "performance", "good" / "units" * 100 AS "quality", '
+            '"ideal" / "planned" * "good" / "units" * 100 AS "oee" '
+            f'FROM ({inner}) WHERE "planned" > 0{outer_group}')
 
 
 def _q(key: str, influxql: str, result_format: ResultFormat = "time_series", alias: str = "",
@@ -137,7 +146,7 @@ OUTPUT_VS_TARGET_PCT = _q(
     description="Output so far today as a percentage of the daily target.")
 OEE_PLANT = _q(
     "overview.oee",
-    f'SELECT {_oee_select()} FROM "counts" WHERE {SITE_WHERE} AND {TIME_FILTER}',
+    _oee(SITE_WHERE),
     alias=COLUMN_ALIAS,
     description="Plant availability, performance, quality and OEE in percent.")
 MACHINES_RUNNING = _q(
@@ -172,10 +181,37 @@ HOURLY_OUTPUT = _q(
 WORK_ORDERS = _q(
     "overview.work_orders",
     'SELECT last("status_code") AS "status_code", last("progress_pct") AS "progress_pct", '
-    'last("technician") AS "technician", last("fault_code") AS "fault_code" '
+    'last("technician") AS "technician", last("technician_zh") AS "technician_zh", '
+    'last("fault_code") AS "fault_code" '
     f'FROM "workorder" WHERE {SITE_WHERE} AND {TIME_FILTER} GROUP BY "wo_id", "machine"',
     result_format="table",
     description="Latest status and progress of every work order touched in the window.")
+PLANT_STATES = _q(
+    "overview.plant_states",
+    f'SELECT last("state_code") AS "state_code" FROM "state" WHERE {SITE_WHERE} AND '
+    f'{TIME_FILTER} GROUP BY "machine"',
+    alias="$tag_machine",
+    description="Latest state code per machine of the plant; the floor plan runs it over "
+                "the freshness window only, so a silent machine has no value (Offline).")
+CURRENT_FAULTS = _q(
+    "overview.current_faults",
+    'SELECT "state_code", "reason" FROM (SELECT last("state_code") AS "state_code", '
+    f'last("reason") AS "reason" FROM "state" WHERE {SITE_WHERE} AND {TIME_FILTER} '
+    'GROUP BY "machine", "line") WHERE "state_code" = 4 GROUP BY "machine", "line"',
+    result_format="table",
+    description="Machines whose latest state (within the freshness window) is FAULT, with "
+                "the fault code (the state's reason).")
+DATA_AGE = _q(
+    "banner.data_age",
+    f'SELECT last("power_kw") AS "power_kw" FROM "telemetry" WHERE {SITE_WHERE} AND '
+    f"{TIME_FILTER}",
+    description="The newest telemetry point (run over the last minute: no value = stale).")
+CLOCK_TICKS = _q(
+    "banner.clock",
+    f'SELECT count("state_code") AS "n" FROM "state" WHERE {SITE_WHERE} AND {TIME_FILTER} '
+    f"{GROUP_BY_TIME} fill(0)",
+    description="One row per interval up to now: the banner's shift is read from the "
+                "newest bucket's time.")
 FLOOR_PLAN_STATES = _q(
     "overview.floor_plan_states",
     f'SELECT last("state_code") AS "state_code" FROM "state" WHERE {AREA_WHERE} AND '
@@ -192,15 +228,20 @@ MACHINE_TILE_STATE = _q(
 STATE_TIMELINE = _q(
     "equipment.state_timeline",
     f'SELECT last("state_code") AS "state_code" FROM "state" WHERE {MACHINE_WHERE} AND '
-    f'{TIME_FILTER} {GROUP_BY_TIME}, "machine" fill(previous)',
+    f'{TIME_FILTER} {GROUP_BY_TIME}, "machine" fill(null)',
     alias="$tag_machine",
-    description="State code per machine per interval: one series per machine.")
+    description="State code per machine per interval: one series per machine; no value "
+                "where no state arrived (never the last state carried past the data).")
+#: How many machines the ranked bar gauges show (each bar sized to be read from 4 m).
+RANKED = 10
 UTILISATION = _q(
     "equipment.utilisation",
-    f'SELECT sum("run_s") / sum("planned_s") * 100 AS "utilisation" FROM "counts" WHERE '
-    f'{MACHINE_WHERE} AND {TIME_FILTER} GROUP BY "machine"',
-    alias="$tag_machine",
-    description="Run time over planned time per machine, percent.")
+    f'SELECT bottom("availability", "machine", {RANKED}) AS "availability" FROM '
+    '(SELECT "run" / "planned" * 100 AS "availability" FROM (SELECT sum("run_s") AS "run", '
+    f'sum("planned_s") AS "planned" FROM "counts" WHERE {MACHINE_WHERE} AND {TIME_FILTER} '
+    'GROUP BY "machine") WHERE "planned" > 0 GROUP BY "machine")',
+    result_format="table",
+    description=f"The {RANKED} machines with the lowest availability (run / planned time).")
 MACHINE_SIGNALS = _q(
     "equipment.signals",
     'SELECT last("load_pct") AS "load_pct", last("temp_c") AS "temp_c", '
@@ -227,11 +268,21 @@ WO_DONE = work_orders_with_status(WorkOrderStatus.DONE)
 WORK_ORDER_TABLE = _q(
     "maintenance.work_orders",
     'SELECT last("status_code") AS "status_code", last("progress_pct") AS "progress_pct", '
-    'last("technician") AS "technician", last("fault_code") AS "fault_code", '
+    'last("technician") AS "technician", last("technician_zh") AS "technician_zh", '
+    'last("fault_code") AS "fault_code", '
     'last("opened_ts") AS "opened_ts" '
     f'FROM "workorder" WHERE {SITE_WHERE} AND {TIME_FILTER} GROUP BY "wo_id", "machine", "area"',
     result_format="table",
     description="One row per work order: latest status, progress, technician, fault.")
+LONGEST_REPAIRS = _q(
+    "maintenance.longest_repairs",
+    f'SELECT top("mttr_min", "machine", {RANKED}) AS "mttr_min" FROM (SELECT mean("repair_s") '
+    '/ 60 AS "mttr_min" FROM (SELECT sum("gap_s") AS "repair_s" FROM (SELECT '
+    'elapsed("progress_pct", 1s) AS "gap_s" FROM "workorder" WHERE '
+    f'{SITE_WHERE} AND {TIME_FILTER} GROUP BY "wo_id", "machine") GROUP BY "wo_id", '
+    '"machine") GROUP BY "machine")',
+    result_format="table",
+    description=f"The {RANKED} machines with the longest mean repair, minutes.")
 MTTR_BY_MACHINE = _q(
     "maintenance.mttr",
     'SELECT mean("repair_s") / 60 AS "mttr_min" FROM (SELECT sum("gap_s") AS "repair_s" FROM '
@@ -257,23 +308,21 @@ RUN_HOURS_BY_MACHINE = _q(
 # -- 4. OEE & production --------------------------------------------------------------------
 OEE_TREND = _q(
     "oee.trend",
-    f'SELECT {_oee_select()} FROM "counts" WHERE {SITE_WHERE} AND {TIME_FILTER} '
-    f"{GROUP_BY_TIME} fill(none)",
+    _oee(SITE_WHERE, f"time({INTERVAL})"),
     alias=COLUMN_ALIAS,
     description="Plant A/P/Q/OEE per interval.")
 OEE_BY_LINE = _q(
     "oee.by_line",
-    f'SELECT {_oee_select()} FROM "counts" WHERE {SITE_WHERE} AND {TIME_FILTER} '
-    'GROUP BY "area", "line"',
+    _oee(SITE_WHERE, '"area", "line"'),
     result_format="table",
     description="A/P/Q/OEE per line.")
 OUTPUT_BY_LINE = _q(
     "oee.output_by_line",
-    f'SELECT sum("good") AS "good" FROM "counts" WHERE {SITE_WHERE} AND {TIME_FILTER} '
-    f'GROUP BY time({INTERVAL}, {SHIFT_OFFSET}), "line" fill(0)',
+    f'SELECT sum("good") AS "good" FROM "counts" WHERE {OUTPUT_WHERE} AND {TIME_FILTER} '
+    f'GROUP BY time({INTERVAL}, ${VAR_SHIFT_OFFSET}), "line" fill(0)',
     alias="$tag_line",
-    description="Good units per line per interval; with the panel's 8 h min interval and "
-                "the 6 h offset, one bar per shift.")
+    description="Finished units per line (its output machines) per interval; with the "
+                "panel's shift-length min interval and the shift offset, one bar per shift.")
 SCRAP_RATE = _q(
     "oee.scrap_rate",
     f'SELECT sum("scrap") / (sum("good") + sum("scrap")) * 100 AS "scrap_pct" FROM "counts" '
@@ -287,8 +336,9 @@ DOWNTIME_PARETO = _q(
     f'SELECT sum("duration_s") / 3600 AS "hours" FROM "downtime" WHERE {SITE_WHERE} AND '
     f'{TIME_FILTER} GROUP BY "reason"',
     result_format="table",
-    description="Planned downtime hours by reason (the Pareto; the panel sorts descending). "
-                "Σduration_s = Σplanned_s - Σrun_s of the counts: the availability loss.")
+    description="Lost hours of planned time by reason (the Pareto; the panel sorts "
+                "descending). Σduration_s = Σplanned_s - Σrun_s of the counts: the "
+                "availability loss.")
 
 # -- 5. sales & energy / alarms -------------------------------------------------------------
 SALES_BY_CHANNEL = _q(
@@ -317,7 +367,8 @@ ALARMS_BY_SEVERITY = _q(
     description="Alarms raised per severity in the window.")
 LATEST_ALARMS = _q(
     "alarms.latest",
-    'SELECT "code", "message", "active", "wo_id", "severity", "machine", "area" FROM "alarm" '
+    'SELECT "code", "message", "message_zh", "active", "wo_id", "severity", "machine", "area" '
+    'FROM "alarm" '
     f"WHERE {SITE_WHERE} AND {TIME_FILTER} ORDER BY time DESC LIMIT 20",
     result_format="table",
     description="The 20 latest alarm events.")
@@ -371,7 +422,10 @@ PIPELINE_NOW = _q(
 #: The plant-overview queries the terminal overview (``make demo`` without Grafana) runs.
 OVERVIEW: dict[str, PanelQuery] = {q.key.split(".", 1)[1]: q for q in (
     OUTPUT_TODAY, OUTPUT_VS_TARGET_PCT, OEE_PLANT, MACHINES_RUNNING, ACTIVE_ALARMS,
-    ENERGY_TODAY, SALES_BY_REGION, HOURLY_OUTPUT, WORK_ORDERS, FLOOR_PLAN_STATES)}
+    ENERGY_TODAY, SALES_BY_REGION, HOURLY_OUTPUT, WORK_ORDERS)}
+#: The floor plan: every machine of the plant (the dashboard runs it over the freshness
+#: window).
+OVERVIEW["floor_plan_states"] = PLANT_STATES
 
 
 # -- template variable queries (no time filter: SHOW TAG VALUES) ---------------------------
@@ -448,6 +502,14 @@ DEFAULT_VARIABLES: dict[str, Variable] = {
     VAR_DAILY_TARGET: single(str(DEFAULT_DAILY_TARGET)),
     VAR_COLLECTOR: ALL,
 }
+
+
+@lru_cache(maxsize=1)
+def _default_plant_variables() -> dict[str, Variable]:
+    """The plant-generated variables (output machines, shift offset) of the default plant."""
+    from dashboards.wall import Wall, load  # noqa: PLC0415  # the plant file, only when needed
+
+    return Wall.of("en", load()).query_variables()
 
 
 def _is_number(value: str) -> bool:
@@ -533,13 +595,15 @@ def substitute(query: str, *, from_ms: int, to_ms: int,
     ``$__interval`` / ``$interval`` -> e.g. ``10s``; ``$__interval_ms`` -> e.g. ``10000``;
     ``$var``, ``${var}`` and ``[[var]]`` -> the variable's value as :class:`Variable`
     formats it: a plain string is a single-value variable, a sequence a multi-value one;
-    variables not given take :data:`DEFAULT_VARIABLES`. Unknown variables are left
+    variables not given take :data:`DEFAULT_VARIABLES` and the default plant's output
+    machines and shift offset. Unknown variables are left
     alone, as Grafana does.
     """
     if interval_ms is None:
         interval_ms = interval_ms_for(from_ms, to_ms, max_data_points, min_interval)
     values: dict[str, str] = {}
-    for name, value in {**DEFAULT_VARIABLES, **(variables or {})}.items():
+    given = {**DEFAULT_VARIABLES, **_default_plant_variables(), **(variables or {})}
+    for name, value in given.items():
         if isinstance(value, Variable):
             values[name] = value.format()
         elif isinstance(value, str):

@@ -110,6 +110,7 @@ class Encoder:
         for i in self.owned.tolist():
             t = m.plant.types[m.machines[i].type]
             yield "meta", topics[i], {"ts": ts, "type": t.id, "type_name": t.name,
+                                      "type_name_zh": t.name_zh,
                                       "ideal_cycle_s": float(t.ideal_cycle_s),
                                       "online": online}
 
@@ -217,16 +218,21 @@ class Encoder:
         ts = frame.ts_ms
         for a in frame.alarms:
             if self.owned_mask[a.machine]:
-                yield "alarm", self.topics["alarm"][a.machine], {
-                    "ts": ts, "code": a.code, "active": a.active, "severity": a.severity,
-                    "message": a.message, "wo_id": a.wo_id}
+                alarm = {"ts": ts, "code": a.code, "active": a.active, "severity": a.severity,
+                         "message": a.message, "wo_id": a.wo_id}
+                if a.message_zh:
+                    alarm["message_zh"] = a.message_zh
+                yield "alarm", self.topics["alarm"][a.machine], alarm
         for w in frame.workorders:
             if self.owned_mask[w.machine]:
-                yield "workorder", self.topics["workorder"][w.machine], {
+                order = {
                     "ts": ts, "wo_id": w.wo_id, "status": w.status,
                     "status_code": w.status_code, "progress_pct": w.progress_pct,
                     "technician": w.technician, "fault_code": w.fault_code,
                     "opened_ts": w.opened_ts}
+                if w.technician_zh:
+                    order["technician_zh"] = w.technician_zh
+                yield "workorder", self.topics["workorder"][w.machine], order
         if self.sales_topic is not None:
             for o in frame.sales:
                 yield "sales", self.sales_topic, {

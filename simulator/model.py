@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from simulator.business import SalesModel, SalesOrder
+from simulator.flow import LineFlow
 from simulator.plant import (
     CAL_BREAK,
     CAL_DOWNTIME,
     CAL_OFF,
     CAL_ON,
+    Person,
     Plant,
     calendar_status,
 )
@@ -50,8 +52,9 @@ REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "brea
  R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(len(REASONS))
 N_REASONS = len(REASONS)
 
-TECHNICIANS = ("Zhang Wei", "Wang Fang", "Li Qiang", "Chen Jing", "Liu Yang", "Zhao Lei",
-               "Huang Min", "Zhou Tao")
+def _zh_if(text: str, message_zh: str, message: str) -> str:
+    """``text`` when the type gives a Chinese message (message_zh differs), else ""."""
+    return text if message_zh != message else ""
 
 #: Vibration relative to running, by state (OFF IDLE RUNNING SETUP FAULT MAINTENANCE).
 _VIB_BY_STATE = np.array([0.03, 0.2, 1.0, 0.35, 0.1, 0.03])
@@ -69,6 +72,7 @@ class AlarmEvent:
     severity: str
     message: str
     wo_id: str
+    message_zh: str = ""  # empty when the type gives no Chinese message
 
 
 @dataclass
@@ -81,6 +85,7 @@ class WorkOrderEvent:
     technician: str
     fault_code: str
     opened_ts: int
+    technician_zh: str = ""
 
 
 @dataclass
@@ -203,7 +208,8 @@ class PlantModel:
         self.wear_gain = per("wear_gain")
         self.wear_life_s = per("wear_life_h", 3600)
         # Faults: a global code table and, per machine, the codes of its type with weights.
-        self.fault_codes: list[tuple[str, str, str, float]] = []  # code, message, severity, mttr_s
+        # code, message, severity, mttr_s, message_zh
+        self.fault_codes: list[tuple[str, str, str, float, str]] = []
         code_index: dict[str, int] = {}
         width = max(len(t.faults) for t in tl)
         table = np.zeros((len(tl), width), np.int64)
@@ -216,7 +222,8 @@ class PlantModel:
                 if key not in code_index:
                     code_index[key] = len(self.fault_codes)
                     mttr = (f.mttr_min if f.mttr_min is not None else t.mttr_min) * 60
-                    self.fault_codes.append((f.code, f.message, f.severity, mttr))
+                    self.fault_codes.append((f.code, f.message, f.severity, mttr,
+                                             f.message_zh))
                 table[ti, fi] = code_index[key]
                 cum[ti, fi] = cw[fi]
             table[ti, len(t.faults):] = table[ti, len(t.faults) - 1]
@@ -251,6 +258,7 @@ class PlantModel:
                 value=np.zeros(len(idx))))
         self.signal_values: dict[str, np.ndarray] = {
             g.name: np.full(n, np.nan) for g in self.signal_groups}
+        self.flow = LineFlow(plant, self.index, self.producing)
         self.sales = SalesModel(plant, self.rng)
         self.episodes: list[Episode] = []
         self._open_episode: dict[int, Episode] = {}
@@ -277,7 +285,7 @@ class PlantModel:
         self.fault_code = np.full(n, -1, np.int64)
         self.wo_id: list[str] = [""] * n
         self.wo_opened = np.zeros(n, np.int64)
-        self.technician: list[str] = [""] * n
+        self.technician: list[Person | None] = [None] * n
         self.wear = rng.uniform(0.05, 0.6, n)
         self.load = rng.uniform(60, 90, n)
         ar = np.arange(n)
@@ -424,11 +432,13 @@ class PlantModel:
         eff = np.where(running, dt - np.minimum(micro * self.micro_s, 0.8 * dt), 0.0)
         cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0]))
         self.progress += np.where(running & self.producing, eff / cycle, 0.0)
-        units = np.floor(self.progress).astype(np.int64)
-        self.progress -= units
+        units = self.flow.clamp(np.floor(self.progress).astype(np.int64))
+        # A part finished but held by a full buffer or no input waits in the machine.
+        self.progress = np.minimum(self.progress - units, 1.0)
         p_scrap = np.minimum(self.scrap_rate * (1 + 2 * self.wear * self.wear), 0.5)
         scrap = rng.binomial(units, p_scrap)
         good = units - scrap
+        self.flow.move(good, units)
         ideal = units * self.ideal_s
         planned_s = planned * dt
         self.acc_good += good
@@ -585,7 +595,8 @@ class PlantModel:
             new_reason[i] = R_REPAIR
             self.timer[i] = self.repair_s[i]
             self.timer_total[i] = self.repair_s[i]
-            self.technician[i] = TECHNICIANS[int(rng.integers(len(TECHNICIANS)))]
+            crew = self.plant.technicians
+            self.technician[i] = crew[int(rng.integers(len(crew)))]
             frame.workorders.append(self._wo_event(i, "in_progress", 0.0))
         for i in np.flatnonzero(back):
             self._end_fault(int(i), ts, frame)
@@ -609,6 +620,7 @@ class PlantModel:
                 self._start_fault(int(i), int(codes[j]), float(resp[j]), float(repair[j]),
                                   ts, "random", frame, new, new_reason)
         self._apply_commands(ts, frame, new, new_reason, s, on)
+        self.flow.gate(new, new_reason, self.timer, R_STARVED, R_BLOCKED)
         self.state, self.reason = new, new_reason
         self.planned_now = self._planned(cal)
 
@@ -638,9 +650,10 @@ class PlantModel:
         day = self.clock.day(ts)
         self.wo_id[i] = f"WO-{day}-{self._wo_seq:05d}"
         self.wo_opened[i] = ts
-        self.technician[i] = ""
-        code_s, message, severity, _ = self.fault_codes[code]
-        frame.alarms.append(AlarmEvent(i, code_s, True, severity, message, self.wo_id[i]))
+        self.technician[i] = None
+        code_s, message, severity, _, message_zh = self.fault_codes[code]
+        frame.alarms.append(AlarmEvent(i, code_s, True, severity, message, self.wo_id[i],
+                                       _zh_if(message_zh, message_zh, message)))
         frame.workorders.append(self._wo_event(i, "open", 0.0))
         ep = Episode(self.ids[i], code_s, source, ts, self.wo_id[i])
         self.episodes.append(ep)
@@ -650,9 +663,10 @@ class PlantModel:
         """The machine is back: work order done, alarm cleared, episode closed."""
         self.wear[i] = self.rng.uniform(0.02, 0.1)
         frame.workorders.append(self._wo_event(i, "done", 100.0))
-        code, message, severity, _ = self.fault_codes[self.fault_code[i]]
+        code, message, severity, _, message_zh = self.fault_codes[self.fault_code[i]]
         frame.alarms.append(AlarmEvent(i, code, False, severity, f"Cleared: {message}",
-                                       self.wo_id[i]))
+                                       self.wo_id[i],
+                                       _zh_if(f"已清除：{message_zh}", message_zh, message)))
         ep = self._open_episode.pop(i, None)
         if ep is not None:
             ep.end_ms = ts
@@ -692,14 +706,15 @@ class PlantModel:
         if key not in self._code_index:
             self._code_index[key] = len(self.fault_codes)
             self.fault_codes.append((code, f"Demo fault {code}", "critical",
-                                     float(self.mttr_s[i])))
+                                     float(self.mttr_s[i]), f"演示故障 {code}"))
         return self._code_index[key]
 
     def _wo_event(self, i: int | np.integer[Any], status: str, pct: float) -> WorkOrderEvent:
         code = {"open": 0, "in_progress": 1, "done": 2}[status]
+        tech = self.technician[i]
         return WorkOrderEvent(int(i), self.wo_id[i], status, code, float(pct),
-                              self.technician[i], self.fault_codes[self.fault_code[i]][0],
-                              int(self.wo_opened[i]))
+                              tech.name if tech else "", self.fault_codes[self.fault_code[i]][0],
+                              int(self.wo_opened[i]), tech.name_zh if tech else "")
 
     def _compute_signals(self, noise: np.ndarray) -> None:
         ar = self._ar
@@ -727,28 +742,3 @@ class PlantModel:
             self.signal_values[g.name][g.idx] = v
         self.area_power_kw = np.bincount(self.area_idx, self.power_kw,
                                          minlength=len(self.area_ids)) + self.base_load_kw
-
-    # -- ground truth ------------------------------------------------------------------------
-    def oee_truth(self) -> dict[str, Any]:
-        """Ground-truth OEE over everything stepped so far (plant, lines, machines)."""
-        from simulator.oee import oee_from_sums  # noqa: PLC0415  # avoid an import cycle
-
-        prod = np.flatnonzero(self.producing)
-        machines = {self.ids[i]: oee_from_sums(
-            self.truth_run_s[i], self.truth_planned_s[i], self.truth_ideal_s[i],
-            int(self.truth_good[i]), int(self.truth_scrap[i])) for i in prod}
-        lines: dict[str, list[int]] = {}
-        for i in prod:
-            m = self.machines[i]
-            lines.setdefault(f"{m.area}/{m.line}", []).append(int(i))
-
-        def agg(idx: list[int] | np.ndarray) -> dict[str, float]:
-            ix = np.asarray(idx, np.int64)
-            return oee_from_sums(float(self.truth_run_s[ix].sum()),
-                                 float(self.truth_planned_s[ix].sum()),
-                                 float(self.truth_ideal_s[ix].sum()),
-                                 int(self.truth_good[ix].sum()),
-                                 int(self.truth_scrap[ix].sum()))
-
-        return {"plant": agg(prod), "lines": {k: agg(v) for k, v in lines.items()},
-                "machines": machines}

@@ -1,8 +1,10 @@
 """OEE arithmetic, the standard way, from the sums the `counts` messages carry.
 
 availability = run / planned, performance = ideal / run, quality = good / (good + scrap),
-OEE = availability x performance x quality. An empty denominator gives 0 (nothing was
-planned, run or made), so a window with no production reads as 0 %, never as NaN.
+OEE = availability x performance x quality. A ratio whose denominator is zero is
+undefined and left out (``None`` / absent in JSON), never written as 0: a line that was
+never planned has no OEE. OEE itself is defined whenever time was planned; when it was
+but nothing ran or nothing was made, it is 0 (there is no good output).
 """
 
 from __future__ import annotations
@@ -10,23 +12,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+FACTORS = ("availability", "performance", "quality", "oee")
 
-def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den > 0 else 0.0
+
+def _ratio(num: float, den: float) -> float | None:
+    return float(num) / float(den) if den > 0 else None
 
 
 def oee_from_sums(run_s: float, planned_s: float, ideal_s: float, good: int,
                   scrap: int) -> dict[str, float]:
-    """OEE factors (0-1) from summed run, planned and ideal seconds and part counts."""
+    """OEE factors (0-1) from summed run, planned and ideal seconds and part counts.
+
+    Only the defined ones: an empty denominator leaves its ratio out.
+    """
     availability = _ratio(run_s, planned_s)
     performance = _ratio(ideal_s, run_s)
     quality = _ratio(good, good + scrap)
-    return {
-        "availability": round(availability, 6),
-        "performance": round(performance, 6),
-        "quality": round(quality, 6),
-        "oee": round(availability * performance * quality, 6),
-    }
+    out: dict[str, float] = {}
+    for key, value in (("availability", availability), ("performance", performance),
+                       ("quality", quality)):
+        if value is not None:
+            out[key] = round(value, 6)
+    if availability is not None:
+        product = (availability * performance * quality
+                   if performance is not None and quality is not None else 0.0)
+        out["oee"] = round(product, 6)
+    return out
 
 
 def oee_from_counts(payloads: Iterable[Mapping[str, Any]]) -> dict[str, float]:

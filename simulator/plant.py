@@ -33,6 +33,7 @@ from simulator.plant_business import (
     DEFAULT_TECHNICIANS,
     Business,
     Person,
+    Product,
     Share,
     parse_business,
     parse_technicians,
@@ -42,6 +43,7 @@ from simulator.plant_check import (
     PlantError,
     as_list,
     as_map,
+    flag,
     ident,
     join,
     known,
@@ -70,8 +72,8 @@ __all__ = [
     "BUILTIN_SIGNALS", "CAL_BREAK", "CAL_DOWNTIME", "CAL_OFF", "CAL_ON", "COMMON_SIGNALS",
     "DATA_DIR", "DEFAULT_BUFFER", "DEFAULT_PLANT", "FLOWS", "MAX_SCALE", "SEVERITIES",
     "SIGNAL_MODELS", "STATE_KEYS", "TYPE_SIGNALS", "WEEKDAYS", "Area", "Business", "Calendar",
-    "FaultSpec", "Line", "Machine", "MachineType", "Person", "Plant", "PlantError", "Share",
-    "SignalSpec", "calendar_status", "load_plant", "load_yaml_text", "parse_plant",
+    "FaultSpec", "Line", "Machine", "MachineType", "Person", "Plant", "PlantError", "Product",
+    "Share", "SignalSpec", "calendar_status", "load_plant", "load_yaml_text", "parse_plant",
     "parse_types", "scale_plant",
 ]
 
@@ -108,6 +110,7 @@ class Line:
     buffer: int = DEFAULT_BUFFER
     daily_target: float | None = None
     output: tuple[str, ...] = ()
+    finished: bool = True  # False: makes parts for other lines, not in plant totals
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -175,8 +178,10 @@ class Plant:
 
     @property
     def output_machines(self) -> list[Machine]:
-        """Every line's output machines, in plant order."""
-        return [m for _, ln in self.lines for m in ln.machines if m.id in ln.output]
+        """The output machines of every line whose output is finished goods (all lines
+        unless some say ``finished: false``), in plant order: plant totals add these."""
+        return [m for _, ln in self.lines if ln.finished
+                for m in ln.machines if m.id in ln.output]
 
     def machine(self, machine_id: str) -> Machine:
         for m in self.machines:
@@ -189,7 +194,7 @@ _PLANT_KEYS = ("enterprise", "site", "name", "name_zh", "timezone", "utc_offset_
                "calendars", "areas", "technicians", "business", "sales_orders_per_h")
 _AREA_KEYS = ("id", "name", "name_zh", "calendar", "base_load_kw", "lines")
 _LINE_KEYS = ("id", "name", "name_zh", "flow", "buffer", "daily_target", "output",
-              "machines")
+              "finished", "machines")
 
 
 def _pos(ctx: Ctx, raw: Any, path: str) -> tuple[float, float]:
@@ -217,7 +222,7 @@ def _machines(ctx: Ctx, raw: Any, path: str, area: str, line: str,
         names = ", ".join(sorted(types)[:12]) + (" ..." if len(types) > 12 else "")
         raise ctx.fail(join(path, "type"), f"unknown machine type {tid!r} (known: {names})")
     pos = _pos(ctx, m["pos"], join(path, "pos")) if m.get("pos") is not None else None
-    buf = _count(ctx, m, "buffer", path, 0, MAX_BUFFER) if m.get("buffer") is not None else None
+    buf = _count(ctx, m, "buffer", path, 1, MAX_BUFFER) if m.get("buffer") is not None else None
     if "count" not in m:
         return [Machine(mid, area, line, tid, pos, buf)]
     count = _count(ctx, m, "count", path, 1, 999)
@@ -273,9 +278,10 @@ def _line(ctx: Ctx, raw: Any, lp: str, aid: str, types: Mapping[str, MachineType
     name = text(ctx, lm, "name", lp, lid)
     return Line(lid, tuple(machines), name=name, name_zh=text(ctx, lm, "name_zh", lp, name),
                 flow=flow,
-                buffer=(_count(ctx, lm, "buffer", lp, 0, MAX_BUFFER)
+                buffer=(_count(ctx, lm, "buffer", lp, 1, MAX_BUFFER)
                         if lm.get("buffer") is not None else DEFAULT_BUFFER),
-                daily_target=None if target == -1.0 else target, output=output)
+                daily_target=None if target == -1.0 else target, output=output,
+                finished=flag(ctx, lm, "finished", lp, True))
 
 
 def _area(ctx: Ctx, raw: Any, ap: str, calendars: Mapping[str, Calendar],
@@ -353,13 +359,21 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
 
 def _types_file(ctx: Ctx, name: str, path: str,
                 base_dir: Path | None) -> dict[str, MachineType]:
-    """Types from a file named in the plant: next to the plant file, else shipped data."""
-    candidates = [(base_dir or DATA_DIR) / name, DATA_DIR / name]
+    """Types from a file named in the plant: next to the plant file, else shipped data.
+
+    The name must stay inside the folder it is looked up in (`../../etc/passwd` and
+    absolute paths are refused): a plant file reads no other file of the machine.
+    """
+    folders = [base_dir or DATA_DIR, DATA_DIR]
+    candidates = [f / name for f in folders if (f / name).resolve().is_relative_to(f.resolve())]
+    if name.strip() and not candidates:
+        raise ctx.fail(path, f"{name!r} leaves the plant file's folder: name a types file "
+                             "in that folder (or in simulator/data)")
     for tp in candidates:
         if name.strip() and tp.is_file():
             return parse_types(read_yaml(tp), str(tp), "types")
     raise ctx.fail(path, f"no such types file {name!r} (looked in "
-                   f"{', '.join(sorted({str(c.parent) for c in candidates}))})")
+                   f"{', '.join(sorted({str(f) for f in folders}))})")
 
 
 def scale_plant(plant: Plant, scale: int) -> Plant:

@@ -35,6 +35,15 @@ class Share:
     share: float  # of revenue, normalised over the list
     map: str | None = None  # China-map region id (regions only), None when not on the map
     export: bool = False
+    units: tuple[int, int] = (1, 2)  # channels: units per order, uniform lo..hi
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    name_zh: str
+    price: float  # list price in the plant's currency
+    share: float  # of orders, normalised
 
 
 @dataclass(frozen=True)
@@ -44,12 +53,15 @@ class Business:
     sales_orders_per_h: float = 60.0
     regions: tuple[Share, ...] = ()
     channels: tuple[Share, ...] = ()
+    products: tuple[Product, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.regions:
             object.__setattr__(self, "regions", DEFAULT_REGIONS)
         if not self.channels:
             object.__setattr__(self, "channels", DEFAULT_CHANNELS)
+        if not self.products:
+            object.__setattr__(self, "products", DEFAULT_PRODUCTS)
 
 
 #: Revenue shares of the demo maker: domestic-dominant, a small overseas share.
@@ -64,10 +76,17 @@ DEFAULT_REGIONS = (
     Share("Overseas", "海外", 0.04, None, export=True),
 )
 DEFAULT_CHANNELS = (
-    Share("dealer", "经销商", 0.46),
+    Share("dealer", "经销商", 0.46, units=(2, 12)),
     Share("online", "电商", 0.28),
     Share("live-stream", "直播", 0.22),
-    Share("cross-border", "跨境", 0.04, export=True),
+    Share("cross-border", "跨境电商", 0.04, export=True, units=(10, 60)),
+)
+DEFAULT_PRODUCTS = (
+    Product("Integrated stove X7", "集成灶X7", 8999.0, 0.3),
+    Product("Integrated stove S5", "集成灶S5", 6499.0, 0.25),
+    Product("Steam-oven integrated stove Z9", "蒸烤一体集成灶Z9", 12999.0, 0.1),
+    Product("Range hood H3", "油烟机H3", 2599.0, 0.25),
+    Product("Gas hob G2", "燃气灶G2", 1899.0, 0.1),
 )
 DEFAULT_TECHNICIANS = (
     Person("Zhang Wei", "张伟"), Person("Wang Fang", "王芳"), Person("Li Qiang", "李强"),
@@ -96,7 +115,7 @@ def parse_business(ctx: Ctx, raw: Any, top_orders_per_h: Any) -> Business:
     """The ``business:`` block; a top-level ``sales_orders_per_h`` is still accepted."""
     m = as_map(ctx, raw if raw is not None else {}, "business")
     known(ctx, m, "business", ("currency", "daily_output_target", "sales_orders_per_h",
-                               "regions", "channels"))
+                               "regions", "channels", "products"))
     if top_orders_per_h is not None and m.get("sales_orders_per_h") is not None:
         raise ctx.fail("sales_orders_per_h", "give it at the top level or in business:, "
                        "not both")
@@ -117,6 +136,7 @@ def parse_business(ctx: Ctx, raw: Any, top_orders_per_h: Any) -> Business:
                         with_map=True),
         channels=_shares(ctx, m.get("channels"), "business.channels", DEFAULT_CHANNELS,
                          with_map=False),
+        products=_products(ctx, m.get("products")),
     )
     _check_export_pairs(ctx, business)
     return business
@@ -127,7 +147,7 @@ def _shares(ctx: Ctx, raw: Any, path: str, default: tuple[Share, ...],
     if raw is None:
         return default
     out: list[Share] = []
-    keys = ("name", "name_zh", "share", "export", *(("map",) if with_map else ()))
+    keys = ("name", "name_zh", "share", "export", *(("map",) if with_map else ("units",)))
     for i, item in enumerate(as_list(ctx, raw, path)):
         p = f"{path}[{i}]"
         m = as_map(ctx, item, p)
@@ -139,9 +159,38 @@ def _shares(ctx: Ctx, raw: Any, path: str, default: tuple[Share, ...],
         if map_id is not None and not _MAP_ID.match(map_id):
             raise ctx.fail(join(p, "map"), f"must be a map region id like east or "
                            f"southwest, got {map_id!r}")
+        export = flag(ctx, m, "export", p, name in _EXPORT_DEFAULT)
         out.append(Share(name, _label(ctx, m, "name_zh", p, name),
-                         num(ctx, m, "share", p, lo=0.0, lo_open=True), map_id,
-                         flag(ctx, m, "export", p, name in _EXPORT_DEFAULT)))
+                         num(ctx, m, "share", p, lo=0.0, lo_open=True), map_id, export,
+                         _units(ctx, m, p, (10, 60) if export else (1, 2))))
+    return tuple(out)
+
+
+def _units(ctx: Ctx, m: Mapping[str, Any], path: str,
+           default: tuple[int, int]) -> tuple[int, int]:
+    raw = m.get("units")
+    if raw is None:
+        return default
+    if (not isinstance(raw, list) or len(raw) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in raw)
+            or not 1 <= raw[0] <= raw[1] <= 100_000):
+        raise ctx.fail(join(path, "units"), "must be [lo, hi] whole units per order, "
+                       f"1 <= lo <= hi, got {raw!r}"[:200])
+    return raw[0], raw[1]
+
+
+def _products(ctx: Ctx, raw: Any) -> tuple[Product, ...]:
+    if raw is None:
+        return DEFAULT_PRODUCTS
+    out: list[Product] = []
+    for i, item in enumerate(as_list(ctx, raw, "business.products")):
+        p = f"business.products[{i}]"
+        m = as_map(ctx, item, p)
+        known(ctx, m, p, ("name", "name_zh", "price", "share"))
+        name = _label(ctx, m, "name", p)
+        out.append(Product(name, _label(ctx, m, "name_zh", p, name),
+                           num(ctx, m, "price", p, lo=0.0, lo_open=True),
+                           num(ctx, m, "share", p, 1.0, lo=0.0, lo_open=True)))
     return tuple(out)
 
 

@@ -1,6 +1,8 @@
 """``make demo`` without Docker: the whole plant on this machine, with a live overview.
 
-``python -m stack.demo [up]`` starts (and records) everything it needs:
+``python -m stack.demo [up] [--plant PLANT.yaml]`` starts (and records) everything it
+needs, for the plant the file describes (default: the shipped demo plant; a bad file is one
+line naming the key, before anything starts; ``check`` only validates it):
 
 1. the local stack (``python -m stack up``: Mosquitto + InfluxDB) unless one already runs
    in its run directory, in which case it is used and left running;
@@ -47,19 +49,20 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.live import Live
 
+from simulator.plant import Plant, PlantError, load_plant
 from stack import cli as stack_cli
+from stack.backfill import newest_ms as backfill_newest_ms
+from stack.backfill import plan as backfill_plan
 from stack.director import HELP as DIRECTOR_KEYS
 from stack.director import Controls, DirectorClient, DirectorError
 from stack.health import check_http
-from stack.overview import Overview, fetch, render, render_text
+from stack.overview import Overview, Scope, fetch, render, render_text
 from stack.services import ServiceError, free_port, port_open, process_start_time
 from telemetry.endpoints import InfluxEndpoint
 from telemetry.influx import InfluxClient, QueryError
 
 DEFAULT_RUN_DIR = Path(".run/demo")
 REPO = Path(__file__).resolve().parent.parent
-#: What the demo calls the plant in its title bar.
-TITLE = "Hearth kitchen appliances · Shengzhou plant · live overview"
 
 
 class DemoError(RuntimeError):
@@ -82,6 +85,8 @@ class Options:
     width: int | None = None
     grafana_port: int = 3000
     ready_timeout_s: float = 180.0
+    #: The plant file (None: the shipped demo plant), given to backfill, simulator, fault.
+    plant_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.backfill_days < 0 or self.backfill_days > 30:
@@ -92,6 +97,10 @@ class Options:
     @property
     def headless(self) -> bool:
         return self.once or self.for_s is not None or not sys.stdout.isatty()
+
+    @property
+    def plant_args(self) -> list[str]:
+        return ["--plant", str(self.plant_file)] if self.plant_file else []
 
 
 @dataclass
@@ -164,8 +173,12 @@ def _stop_pid(entry: dict[str, Any], timeout_s: float) -> bool:
 class Demo:
     """One demo run: what it started, in order, so it can stop exactly that."""
 
-    def __init__(self, opts: Options, out: TextIO | None = None) -> None:
+    def __init__(self, opts: Options, plant: Plant, out: TextIO | None = None) -> None:
         self.opts = opts
+        self.plant = plant
+        self.scope = Scope.of(plant)
+        #: What the demo calls the plant in its title bar.
+        self.title = f"{plant.name} · live overview"
         self.out = out or sys.stdout
         self.run_dir = opts.run_dir
         self.stack_dir = opts.run_dir / "stack"
@@ -260,29 +273,23 @@ class Demo:
         return port
 
     def backfill(self, ep: Endpoints) -> None:
-        days = self.opts.backfill_days
-        if days <= 0:
-            return
         client = InfluxClient(InfluxEndpoint(url=ep.influx_url, db=self.opts.db))
         try:
-            rows = client.query('SELECT last("state_code") FROM "state"')
+            newest = backfill_newest_ms(client, self.plant.enterprise, self.plant.site)
         except QueryError:
-            rows = []
+            newest = None  # a database created just now
         finally:
             client.close()
-        series = (rows[0].get("series") or []) if rows else []
-        if series:
-            newest_ms = int(series[0]["values"][0][0])
-            gap_days = (time.time() * 1000 - newest_ms) / 86_400_000
-            if gap_days < 1 / 1440:
-                self.say("history is up to date; no backfill needed")
-                return
-            days = min(days, gap_days)
-            self.say(f"backfilling the {days * 24:.1f} h since the newest data")
-        else:
-            self.say(f"first start: backfilling the last {days * 24:.1f} h of history")
-        cmd = [*_tool("factory-sim"), "backfill", "--days", f"{days:.6f}", "--seed",
-               str(self.opts.seed), "--influx-url", ep.influx_url, "--influx-db", self.opts.db]
+        todo = backfill_plan(newest, int(time.time() * 1000), self.opts.backfill_days)
+        if todo.days <= 0:
+            if self.opts.backfill_days > 0:
+                self.say(todo.message)
+            return
+        days = todo.days
+        self.say(todo.message)
+        cmd = [*_tool("factory-sim"), "backfill", *self.opts.plant_args, "--days",
+               f"{days:.6f}", "--seed", str(self.opts.seed), "--influx-url", ep.influx_url,
+               "--influx-db", self.opts.db]
         if self.opts.headless:
             cmd.append("--no-progress")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -325,8 +332,9 @@ class Demo:
         self.sim_started_ms = int(time.time() * 1000)
         director = self._director_setup()
         self.spawn("simulator", [
-            *_tool("factory-sim"), "run", "--seed", str(self.opts.seed), "--speed",
-            self.opts.speed, "--sink", "mqtt", "--mqtt-url", ep.mqtt_url,
+            *_tool("factory-sim"), "run", *self.opts.plant_args, "--seed",
+            str(self.opts.seed), "--speed", self.opts.speed, "--sink", "mqtt",
+            "--mqtt-url", ep.mqtt_url,
             "--story-loop", "all", "--control-port", str(director.url.rsplit(":", 1)[1]),
             "--labels-out", str(self.run_dir / "story-labels.json")],
             env={"FACTORY_CONTROL_TOKEN": director.token})
@@ -438,7 +446,7 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
 
     def snapshot(self, client: InfluxClient) -> Overview | None:
         try:
-            o = fetch(client)
+            o = fetch(client, scope=self.scope)
         except QueryError as exc:
             self.set_note("query failed", str(exc))
             return None
@@ -464,7 +472,8 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
                 o = self.snapshot(client)
             if o is None:
                 return 1
-            self.say(render_text(o, width=width, title=TITLE, status=self.status_line()))
+            self.say(render_text(o, width=width, title=self.title,
+                                     status=self.status_line(), scope=self.scope))
             if not self.is_live(o):
                 self.say("demo: no live data from the simulator yet; see the logs above")
                 return 1
@@ -473,7 +482,8 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
         while not self.stop.is_set() and time.monotonic() < end:
             o = self.snapshot(client)
             if o is not None:
-                self.say(render_text(o, width=width, title=TITLE, status=self.status_line()))
+                self.say(render_text(o, width=width, title=self.title,
+                                     status=self.status_line(), scope=self.scope))
             self.stop.wait(min(self.opts.refresh_s, max(0.0, end - time.monotonic())))
         return 0
 
@@ -509,8 +519,8 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
                 if time.monotonic() >= next_at:
                     o = self.snapshot(client) or o
                     if o is not None:
-                        live.update(render(o, title=TITLE, status=self.status_line()),
-                                    refresh=True)
+                        live.update(render(o, title=self.title, status=self.status_line(),
+                                           scope=self.scope), refresh=True)
                     next_at = time.monotonic() + self.opts.refresh_s
                 if keys is not None:
                     ready, _, _ = select.select([keys], [], [], 0.2)
@@ -667,7 +677,12 @@ def _env_int(name: str) -> int | None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m stack.demo",
                                 description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("command", nargs="?", default="up", choices=("up", "down", "status"))
+    p.add_argument("command", nargs="?", default="up", choices=("up", "down", "status", "check"),
+                   help="up (default): start; down: stop what up started; status; "
+                        "check: only validate the plant file")
+    p.add_argument("--plant", type=Path, metavar="FILE",
+                   help="the plant to run (default: the shipped demo plant); simulator, "
+                        "backfill, fault on cue and overview follow its enterprise/site")
     p.add_argument("--run-dir", type=Path,
                    default=Path(os.environ.get("FACTORY_DEMO_DIR", DEFAULT_RUN_DIR)),
                    help="data, logs and pids (default .run/demo; env FACTORY_DEMO_DIR)")
@@ -702,16 +717,24 @@ def main(argv: list[str] | None = None) -> int:
         return down(run_dir)
     if args.command == "status":
         return status(run_dir)
+    plant_file: Path | None = args.plant.resolve() if args.plant else None
     try:
+        # Before anything starts: a bad plant file is one line naming the key.
+        plant = load_plant(plant_file)
         opts = Options(run_dir=run_dir, mqtt_port=args.mqtt_port,
                        influx_port=args.influx_port, influx_rpc_port=args.influx_rpc_port,
                        backfill_days=args.backfill_days, seed=args.seed, speed=args.speed,
                        refresh_s=args.refresh_s, once=args.once, for_s=args.for_s,
-                       width=args.width, grafana_port=args.grafana_port)
-    except DemoError as exc:
+                       width=args.width, grafana_port=args.grafana_port,
+                       plant_file=plant_file)
+    except (DemoError, PlantError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
-    return Demo(opts).run()
+    if args.command == "check":
+        print(f"plant {plant.enterprise}/{plant.site} ({plant.name}): "
+              f"{len(plant.machines)} machines in {len(plant.areas)} areas")
+        return 0
+    return Demo(opts, plant).run()
 
 
 if __name__ == "__main__":

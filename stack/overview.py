@@ -26,7 +26,15 @@ from rich.table import Table
 from rich.text import Text
 
 from dashboards import queries as q
-from telemetry.contract import STATE_COLOURS, MachineState, WorkOrderStatus
+from simulator.oee import FACTORS, oee_from_sums
+from telemetry.contract import (
+    DEFAULT_ENTERPRISE,
+    DEFAULT_SITE,
+    HARDWARE_AREA,
+    STATE_COLOURS,
+    MachineState,
+    WorkOrderStatus,
+)
 from telemetry.influx import InfluxClient, series_rows
 
 #: Which window each overview query uses, as the plant-overview dashboard's panels do
@@ -40,10 +48,33 @@ PANEL_WINDOWS: dict[str, str] = {
 DASHBOARD_RANGE_MS = 24 * 3_600_000
 #: The hourly-output panel's min interval.
 HOURLY_MIN_INTERVAL = "1h"
-#: Extra queries: every machine's state (the floor plan's query over all areas) and the
-#: latest alarm events (the alarms screen's table).
-ALL_AREAS: dict[str, q.Variable] = {q.VAR_AREA: q.ALL}
 SPARK = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which plant the overview shows: its enterprise and site (the dashboards' variables)
+    and the area drawn as the floor (the plant file's first area, as on the wall)."""
+
+    enterprise: str = DEFAULT_ENTERPRISE
+    site: str = DEFAULT_SITE
+    floor_area: str = HARDWARE_AREA
+    floor_title: str = "Hardware workshop"
+    #: The plant's time zone: "today" starts at its local midnight (None: this machine's).
+    tzinfo: dt.tzinfo | None = None
+
+    @classmethod
+    def of(cls, plant: Any) -> Scope:
+        """The scope of a loaded plant (:class:`simulator.plant.Plant`)."""
+        first = plant.areas[0]
+        name = str(getattr(first, "name", "") or first.id)
+        name_zh = str(getattr(first, "name_zh", "") or "")
+        title = f"{name} ({name_zh})" if name_zh and name_zh != name else name
+        return cls(plant.enterprise, plant.site, first.id, title, plant.tzinfo)
+
+    def variables(self, all_areas: bool = False) -> dict[str, q.Variable]:
+        return {q.VAR_ENTERPRISE: q.single(self.enterprise), q.VAR_SITE: q.single(self.site),
+                q.VAR_AREA: q.ALL if all_areas else q.single(self.floor_area)}
 
 
 @dataclass(frozen=True)
@@ -81,7 +112,8 @@ class Overview:
     machines_running: int | None = None
     machines_total: int | None = None
     states: dict[str, int] = field(default_factory=dict)
-    hardware_states: dict[str, str] = field(default_factory=dict)
+    #: machine -> state of the floor area (:attr:`Scope.floor_area`)
+    floor_states: dict[str, str] = field(default_factory=dict)
     active_alarms: int | None = None
     alarms: tuple[AlarmRow, ...] = ()
     energy_kwh: float | None = None
@@ -96,38 +128,54 @@ class Overview:
 
 
 # -- I/O: run the dashboard's queries ----------------------------------------------------
-def windows(now: dt.datetime) -> tuple[int, int, int]:
-    """(now_ms, start of today in local time, start of the dashboard's range), in ms."""
+def windows(now: dt.datetime, tz: dt.tzinfo | None = None) -> tuple[int, int, int]:
+    """(now_ms, start of today in the plant's local time, start of the dashboard's range),
+    in ms (``tz`` None: this machine's time zone)."""
     now_ms = int(now.timestamp() * 1000)
-    midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    local = now.astimezone(tz)
+    # With a zone (summer time included) the offset is midnight's own, not now's.
+    midnight = dt.datetime(local.year, local.month, local.day, tzinfo=tz or local.tzinfo)
     return now_ms, int(midnight.timestamp() * 1000), now_ms - DASHBOARD_RANGE_MS
 
 
-def planned_queries(now_ms: int, today_ms: int,
-                    range_ms: int) -> dict[str, str]:
+def planned_queries(now_ms: int, today_ms: int, range_ms: int,
+                    scope: Scope | None = None) -> dict[str, str]:
     """Every query the overview runs, expanded for this moment (name -> InfluxQL)."""
+    scope = scope or Scope()
+    plant = scope.variables()
     out: dict[str, str] = {}
     for name, pq in q.OVERVIEW.items():
         start = today_ms if PANEL_WINDOWS.get(name) == "today" else range_ms
         min_interval = HOURLY_MIN_INTERVAL if name == "hourly_output" else None
         out[name] = q.substitute(pq.influxql, from_ms=start, to_ms=now_ms,
-                                 min_interval=min_interval)
+                                 min_interval=min_interval, variables=plant)
+    # Extra queries: every machine's state (the floor plan's query over all areas) and the
+    # latest alarm events (the alarms screen's table).
     out["all_states"] = q.substitute(q.FLOOR_PLAN_STATES.influxql, from_ms=range_ms,
-                                     to_ms=now_ms, variables=ALL_AREAS)
+                                     to_ms=now_ms, variables=scope.variables(all_areas=True))
     out["latest_alarms"] = q.substitute(q.LATEST_ALARMS.influxql, from_ms=range_ms,
-                                        to_ms=now_ms)
+                                        to_ms=now_ms, variables=plant)
+    # The OEE sums, so an undefined ratio (nothing planned, run or made) shows as absent:
+    # InfluxQL answers x / 0 with 0.
+    out["oee_sums"] = q.substitute(
+        'SELECT sum("run_s") AS "run_s", sum("planned_s") AS "planned_s", '
+        'sum("ideal_s") AS "ideal_s", sum("good") AS "good", sum("scrap") AS "scrap" '
+        f'FROM "counts" WHERE {q.SITE_WHERE} AND $timeFilter', from_ms=range_ms, to_ms=now_ms,
+        variables=plant)
     # Freshness of the data (not a dashboard figure): the newest telemetry sample.
     out["latest_data"] = q.substitute(
         f'SELECT last("power_kw") FROM "telemetry" WHERE {q.SITE_WHERE} AND $timeFilter',
-        from_ms=range_ms, to_ms=now_ms)
+        from_ms=range_ms, to_ms=now_ms, variables=plant)
     return out
 
 
-def fetch(client: InfluxClient, now: dt.datetime | None = None) -> Overview:
+def fetch(client: InfluxClient, now: dt.datetime | None = None,
+          scope: Scope | None = None) -> Overview:
     """Run every query against InfluxDB and build the overview."""
-    now_ms, today_ms, range_ms = windows(now or dt.datetime.now(dt.UTC))
-    results = {name: client.query(influxql)
-               for name, influxql in planned_queries(now_ms, today_ms, range_ms).items()}
+    now_ms, today_ms, range_ms = windows(now or dt.datetime.now(dt.UTC),
+                                         scope.tzinfo if scope else None)
+    planned = planned_queries(now_ms, today_ms, range_ms, scope)
+    results = {name: client.query(influxql) for name, influxql in planned.items()}
     return build(results, now_ms=now_ms, today_ms=today_ms, range_ms=range_ms)
 
 
@@ -174,6 +222,22 @@ def _first(results: Mapping[str, list[dict[str, Any]]], name: str,
     return None
 
 
+def _oee_pct(results: Mapping[str, list[dict[str, Any]]]) -> dict[str, float]:
+    """OEE factors in percent from the summed counts; an undefined one is left out. Without
+    the sums (an older caller), the dashboard's own OEE query."""
+    if "oee_sums" not in results:
+        return {k: v for k in FACTORS if (v := _first(results, "oee", k)) is not None}
+    rows = _rows(results, "oee_sums")
+    if not rows:
+        return {}
+    sums = [_num(rows[0].get(k)) for k in ("run_s", "planned_s", "ideal_s", "good", "scrap")]
+    if any(v is None or v < 0 for v in sums):
+        return {}
+    run, planned, ideal, good, scrap = (float(v or 0.0) for v in sums)
+    return {k: 100 * v for k, v in oee_from_sums(run, planned, ideal, round(good),
+                                                  round(scrap)).items()}
+
+
 def _int(value: float | None) -> int | None:
     return None if value is None else round(value)
 
@@ -190,9 +254,9 @@ def build(results: Mapping[str, list[dict[str, Any]]], *, now_ms: int, today_ms:
     for row in _rows(results, "all_states"):
         if row.get("state_code") is not None:
             states[_state(row.get("state_code")) or UNKNOWN_STATE] += 1
-    hardware = {str(r["machine"]): _state(r.get("state_code")) or UNKNOWN_STATE
-                for r in _rows(results, "floor_plan_states")
-                if r.get("state_code") is not None and r.get("machine")}
+    floor = {str(r["machine"]): _state(r.get("state_code")) or UNKNOWN_STATE
+             for r in _rows(results, "floor_plan_states")
+             if r.get("state_code") is not None and r.get("machine")}
     sales = {}
     for r in _rows(results, "sales_by_region"):
         amount = _num(r.get("amount_cny"))
@@ -235,18 +299,19 @@ def build(results: Mapping[str, list[dict[str, Any]]], *, now_ms: int, today_ms:
     active = _int(_first(results, "active_alarms", "active_alarms"))
     if active is None and latest:  # count() over no active alarm returns no row at all
         active = 0
+    oee = _oee_pct(results)
     return Overview(
         now_ms=now_ms, today_from_ms=today_ms, range_from_ms=range_ms,
         output_today=_int(_first(results, "output_today", "output")),
         output_pct=_first(results, "output_vs_target_pct", "of_target"),
-        availability_pct=_first(results, "oee", "availability"),
-        performance_pct=_first(results, "oee", "performance"),
-        quality_pct=_first(results, "oee", "quality"),
-        oee_pct=_first(results, "oee", "oee"),
+        availability_pct=oee.get("availability"),
+        performance_pct=oee.get("performance"),
+        quality_pct=oee.get("quality"),
+        oee_pct=oee.get("oee"),
         machines_running=_int(_first(results, "machines_running", "running")),
         machines_total=_int(_first(results, "machines_running", "total")),
         states=dict(states),
-        hardware_states=dict(sorted(hardware.items())),
+        floor_states=dict(sorted(floor.items())),
         active_alarms=active,
         alarms=tuple(alarms),
         energy_kwh=_first(results, "energy_today", "kwh"),
@@ -330,13 +395,13 @@ SHORT_STATE = {"OFF": "off", "IDLE": "idle", "RUNNING": "run", "SETUP": "setup",
                "FAULT": "FAULT", "MAINTENANCE": "maint", UNKNOWN_STATE: "?"}
 
 
-def _floor(o: Overview) -> Panel:
+def _floor(o: Overview, title: str) -> Panel:
     text = Text()
-    for machine, state in o.hardware_states.items():
+    for machine, state in o.floor_states.items():
         text.append(f"■ {machine} {SHORT_STATE.get(state, state)}  ", _state_style(state))
-    if not o.hardware_states:
+    if not o.floor_states:
         text.append("waiting for machine states…", "dim")
-    return Panel(text, title="Hardware workshop (五金车间) equipment status")
+    return Panel(text, title=f"{title} equipment status")
 
 
 def _alarms(o: Overview, rows: int) -> Panel:
@@ -386,7 +451,7 @@ def _sales(o: Overview) -> Panel:
 
 
 def render(o: Overview, *, title: str = "Plant overview", status: str = "",
-           rows: int = 6) -> RenderableType:
+           rows: int = 6, scope: Scope | None = None) -> RenderableType:
     """The whole screen as one renderable (for rich.live or a text export)."""
     head = Text()
     head.append(f" {title} ", "bold black on bright_white")
@@ -401,7 +466,8 @@ def render(o: Overview, *, title: str = "Plant overview", status: str = "",
     lower.add_column(ratio=1)
     lower.add_column(ratio=1)
     lower.add_row(_alarms(o, rows), _maintenance(o, rows), _sales(o))
-    parts: list[RenderableType] = [head, _headline(o), _floor(o), lower]
+    floor_title = (scope or Scope()).floor_title
+    parts: list[RenderableType] = [head, _headline(o), _floor(o, floor_title), lower]
     if status:
         parts.append(Text(status, "dim"))
     return Group(*parts)

@@ -56,6 +56,7 @@ class WorkOrderStatus(enum.IntEnum):
     DONE = 2
 
 
+#: The demo plant's sales regions and channels (a plant file sets its own: business:).
 SALES_REGIONS = (
     "East China",
     "South China",
@@ -139,7 +140,8 @@ KINDS: dict[str, Kind] = {
         Kind(
             "alarm",
             "machine",
-            {"code": "str", "active": "bool", "message": "str", "wo_id": "str"},
+            {"code": "str", "active": "bool", "message": "str", "message_zh": "str",
+             "wo_id": "str"},
             payload_tags=("severity",),
             required=("code", "active"),
             description="Alarm raised (active=true) or cleared (active=false).",
@@ -148,7 +150,8 @@ KINDS: dict[str, Kind] = {
             "workorder",
             "machine",
             {"status": "str", "status_code": "int", "progress_pct": "float",
-             "technician": "str", "fault_code": "str", "opened_ts": "int"},
+             "technician": "str", "technician_zh": "str", "fault_code": "str",
+             "opened_ts": "int"},
             payload_tags=("wo_id",),
             required=("status", "status_code", "progress_pct"),
             description="Maintenance work order update: open -> in_progress -> done.",
@@ -171,7 +174,8 @@ KINDS: dict[str, Kind] = {
         Kind(
             "meta",
             "machine",
-            {"type": "str", "type_name": "str", "ideal_cycle_s": "float", "online": "bool"},
+            {"type": "str", "type_name": "str", "type_name_zh": "str", "ideal_cycle_s": "float",
+             "online": "bool"},
             retained=True,
             description="Retained birth/metadata message per machine (also its last will).",
         ),
@@ -179,10 +183,12 @@ KINDS: dict[str, Kind] = {
 }
 
 #: The measurements the collector writes about itself (tag `collector` = its client id).
-#: collector_stats fields: msgs_in, points_written, dead_letters, retries, reconnects (int
-#: totals since start), spool_depth, spool_bytes (int), spool_oldest_age_s, msgs_per_s,
-#: points_per_s, write_latency_p50_ms, write_latency_p99_ms, lag_p50_ms, lag_p99_ms (float),
-#: paused (int 0/1: intake paused because the spool is full), write_blocked (int 0/1: 401/403).
+#: collector_stats fields: msgs_in, points_written, dead_letters, retries, reconnects,
+#: collisions (int totals since start), spool_depth, spool_bytes (int), spool_oldest_age_s,
+#: msgs_per_s, points_per_s, write_latency_p50_ms, write_latency_p99_ms, lag_p50_ms,
+#: lag_p99_ms (float), paused (int 0/1: intake paused because the spool is full),
+#: write_blocked (int 0/1: 401/403), write_failing (int 0/1: writes failing now, any
+#: cause), write_errors (int total of write requests not accepted).
 COLLECTOR_STATS = "collector_stats"
 #: One point per dead-letter reason: tags collector, reason; field count (int total).
 COLLECTOR_DEADLETTERS = "collector_deadletters"

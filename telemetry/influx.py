@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
+import socket
 import ssl
 import threading
 from dataclasses import dataclass
@@ -29,12 +31,87 @@ NETWORK_ERROR = 0
 @dataclass(frozen=True)
 class WriteResult:
     status: int  # HTTP status, or NETWORK_ERROR
-    body: str = ""
+    body: str = ""  # the server's answer, or the network error's cause (network_cause)
     retry_after_s: float | None = None
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+
+def server_message(body: str) -> str:
+    """The message of an InfluxDB error body (`{"error": ...}` 1.x, `{"message": ...}`
+    2.x), else the text, shortened to one line."""
+    text = body.strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        text = str(data.get("error") or data.get("message") or text)
+    return " ".join(text.split())[:300]
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps (__cause__, __context__, urllib3's .reason), in order."""
+    out: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(out) < 12:
+        e = todo.pop(0)
+        if e is None or any(e is o for o in out):
+            continue
+        out.append(e)
+        reason = getattr(e, "reason", None)
+        todo += [e.__cause__, e.__context__,
+                 reason if isinstance(reason, BaseException) else None]
+    return out
+
+
+def network_cause(exc: BaseException, url: str, timeout_s: float) -> str:
+    """One line naming why no HTTP answer came: DNS, refused, TLS, timeout, not HTTP."""
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    for e in _chain(exc):
+        if isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError":
+            return f"DNS: cannot resolve host {host!r} ({e})"
+        if isinstance(e, ConnectionRefusedError):
+            return f"connection refused: nothing listens on {host}:{port}"
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return f"TLS: the server's certificate is not trusted ({e.verify_message})"
+        if isinstance(e, ssl.SSLError):
+            return (f"TLS handshake failed ({e.reason or e}): is it an https:// URL for a "
+                    "plain-HTTP server?")
+        if isinstance(e, TimeoutError) or type(e).__name__ in ("ReadTimeoutError",
+                                                                "ConnectTimeoutError"):
+            return f"timed out after {timeout_s:g} s waiting for {host}:{port}"
+        if isinstance(e, http.client.RemoteDisconnected | http.client.BadStatusLine):
+            return (f"{host}:{port} closed the connection without an HTTP answer (not an "
+                    "HTTP server, or an https:// one addressed with http://?)")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def http_cause(status: int, body: str, api: str, path: str) -> str:
+    """`HTTP 404 from /api/v2/write: <server message>` plus a hint for the usual
+    mistakes."""
+    msg = server_message(body)
+    text = f"HTTP {status} from {path}" + (f": {msg}" if msg else "")
+    low = msg.lower()
+    hint = ""
+    if status == 404 and api == "v2" and "bucket" not in low and "org" not in low:
+        hint = "no /api/v2 here: InfluxDB 1.x? use --influx-api v1"
+    elif status == 404 and "database not found" in low:
+        hint = "create the database or set collector.create_database: true"
+    elif status == 404:
+        hint = "nothing at this path: check the URL (the server's base, e.g. " \
+            "http://host:8086, no path)"
+    elif status in (401, 403):
+        hint = "credentials refused: check the token (v2) or user/password (v1)"
+    elif status == 400 and "https server" in low:
+        hint = "the server speaks TLS: use an https:// URL"
+    elif status == 413:
+        hint = "request too large: lower collector.batch_max_points or raise the " \
+            "server's max-body-size"
+    return f"{text} ({hint})" if hint else text
 
 
 class QueryError(RuntimeError):
@@ -125,8 +202,21 @@ class InfluxClient:
             status, text, hdrs = self._request(
                 "POST", f"/write?{q}", body, {"Content-Type": "text/plain; charset=utf-8"})
         except (OSError, http.client.HTTPException) as exc:
-            return WriteResult(NETWORK_ERROR, f"{type(exc).__name__}: {exc}")
+            return WriteResult(NETWORK_ERROR, self.network_cause(exc))
         return WriteResult(status, text, _retry_after(hdrs.get("retry-after")))
+
+    def network_cause(self, exc: BaseException) -> str:
+        return network_cause(exc, self.endpoint.url, self.timeout_s)
+
+    @property
+    def write_path(self) -> str:
+        return self._base + ("/api/v2/write" if self.endpoint.api == "v2" else "/write")
+
+    def cause(self, res: WriteResult) -> str:
+        """One line: why a write (or ping) failed, with a hint."""
+        if res.status == NETWORK_ERROR:
+            return res.body
+        return http_cause(res.status, res.body, self.endpoint.api, self.write_path)
 
     def _write_v2(self, body: bytes, precision: str) -> WriteResult:
         from influxdb_client.client.influxdb_client import InfluxDBClient  # noqa: PLC0415
@@ -147,10 +237,10 @@ class InfluxClient:
             return WriteResult(int(exc.status or NETWORK_ERROR), str(exc.body or exc.reason),
                                _retry_after(headers.get("Retry-After")))
         except (TimeoutError, OSError, http.client.HTTPException) as exc:
-            return WriteResult(NETWORK_ERROR, f"{type(exc).__name__}: {exc}")
+            return WriteResult(NETWORK_ERROR, self.network_cause(exc))
         except Exception as exc:  # urllib3 wraps network errors in its own types
             if type(exc).__module__.startswith("urllib3"):
-                return WriteResult(NETWORK_ERROR, f"{type(exc).__name__}: {exc}")
+                return WriteResult(NETWORK_ERROR, self.network_cause(exc))
             raise
         return WriteResult(204)
 
@@ -181,15 +271,52 @@ class InfluxClient:
         return results
 
     def ping(self) -> bool:
+        return self.ping_result().status == 204
+
+    def ping_result(self) -> WriteResult:
+        """GET /ping as a WriteResult (204 from any InfluxDB 1.x/2.x)."""
         try:
-            status, _, _ = self._request("GET", "/ping")
-        except (OSError, http.client.HTTPException):
-            return False
-        return status == 204
+            status, text, _ = self._request("GET", "/ping")
+        except (OSError, http.client.HTTPException) as exc:
+            return WriteResult(NETWORK_ERROR, self.network_cause(exc))
+        return WriteResult(status, text)
+
+    def probe_v2_write(self) -> WriteResult:
+        """An empty POST to /api/v2/write with our org, bucket and token: tells a missing
+        API, bucket or org and a refused token apart without writing anything."""
+        ep = self.endpoint
+        q = urlencode({"org": ep.org or "", "bucket": ep.target, "precision": "ms"})
+        try:
+            status, text, _ = self._request("POST", f"/api/v2/write?{q}", b"",
+                                            {"Content-Type": "text/plain; charset=utf-8"})
+        except (OSError, http.client.HTTPException) as exc:
+            return WriteResult(NETWORK_ERROR, self.network_cause(exc))
+        return WriteResult(status, text)
 
     def create_database(self, name: str | None = None) -> None:
         """v1 only: CREATE DATABASE (idempotent)."""
         self.query(f'CREATE DATABASE "{name or self.endpoint.db}"', db="")
+
+
+_DURATION = re.compile(r"(\d+)(h|m|s)")
+
+
+def parse_duration_s(text: str) -> float:
+    """InfluxDB 1.x duration as SHOW RETENTION POLICIES prints it (``168h0m0s``)."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return float(sum(int(n) * units[u] for n, u in _DURATION.findall(text)))
+
+
+def retention_s(client: InfluxClient) -> float | None:
+    """Seconds the default retention policy of the client's database keeps data (v1 API);
+    None for infinite or unknown. Raises QueryError if the server cannot be asked."""
+    rows = series_rows(client.query(f'SHOW RETENTION POLICIES ON "{client.endpoint.db}"',
+                                     db="")[0])
+    for row in rows:
+        if row.get("default"):
+            seconds = parse_duration_s(str(row.get("duration", "")))
+            return seconds or None
+    return None
 
 
 def series_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

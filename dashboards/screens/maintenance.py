@@ -8,35 +8,41 @@ from grafana_foundation_sdk.models import common as cm
 
 from dashboards import panels as p
 from dashboards import queries as q
-from dashboards.i18n import Lang, work_order_name
-from dashboards.screens.base import frame, plant_variables
+from dashboards.i18n import work_order_name
+from dashboards.screens.base import BODY_TOP, frame, plant_variables
 from dashboards.screens.tables import work_order_table
+from dashboards.wall import Wall
 from telemetry.contract import WorkOrderStatus
 
 SLUG = "maintenance-progress"
 
 
-def build(lang: Lang) -> dash.Dashboard:
-    t = lang.t
-    d = frame(SLUG, lang, t("Maintenance progress", "设备检修进度"), time_from="now-24h",
+def build(wall: Wall) -> dash.Dashboard:
+    t = wall.t
+    lang = wall.lang
+    y = BODY_TOP
+    d = frame(SLUG, wall, t("Maintenance progress", "设备检修进度"), time_from="now-24h",
               description=t("Maintenance work orders from open to done, and repair figures.",
                             "设备检修工单从开单到完工的进度与维修指标。"),
-              variables=plant_variables(lang))
+              variables=plant_variables(wall))
     for i, (status, query) in enumerate(((WorkOrderStatus.OPEN, q.WO_OPEN),
                                          (WorkOrderStatus.IN_PROGRESS, q.WO_IN_PROGRESS),
                                          (WorkOrderStatus.DONE, q.WO_DONE))):
         colour = p.WO_COLOURS[status]
-        d.with_panel(p.stat_panel(1 + i, work_order_name(status, lang), p.at(8 * i, 0, 8, 4),
-                                  p.targets(query), "short", decimals=0,
+        d.with_panel(p.stat_panel(1 + i, work_order_name(status, lang), p.at(8 * i, y, 8, 4),
+                                  p.targets(query), "locale", decimals=0,
                                   color_mode=cm.BigValueColorMode.BACKGROUND,
-                                  thresholds=p.steps((None, colour))).no_value("0"))
-    d.with_panel(work_order_table(4, t("Work orders", "检修工单"), p.at(0, 4, 24, 14),
-                                  q.WORK_ORDER_TABLE, lang))
+                                  thresholds=p.steps((None, colour)), no_value="0"))
+    d.with_panel(work_order_table(4, t("Work orders: open and in progress first",
+                                       "检修工单（待处理、进行中在前）"), p.at(0, y + 4, 24, 12),
+                                  q.WORK_ORDER_TABLE, wall))
+    mtbf = p.at(0, y + 16, 12, 8)
     d.with_panel(
         p.table_panel(5, t("MTBF and MTTR by machine", "各设备 MTBF / MTTR"),
-                      p.at(0, 18, 12, 9),
+                      mtbf,
                       p.targets(q.RUN_HOURS_BY_MACHINE, q.FAILURES_BY_MACHINE,
                                 q.MTTR_BY_MACHINE))
+        .no_value(t("None", "无"))
         .transformations([
             # Drop each table's Time first so the merge joins the rows on the machine tag.
             p.transformation("organize", {"excludeByName": {"Time": True}}),
@@ -49,6 +55,7 @@ def build(lang: Lang) -> dash.Dashboard:
                 "filters": [{"fieldName": "failures",
                              "config": {"id": "greater", "options": {"value": 0}}}]}),
             p.transformation("sortBy", {"sort": [{"field": "mtbf_h"}]}),
+            p.limit_rows(mtbf),
         ])
         .overrides([
             p.field_props("machine", displayName=t("Machine", "设备")),
@@ -59,14 +66,15 @@ def build(lang: Lang) -> dash.Dashboard:
             p.field_props("mtbf_h", displayName="MTBF", unit="h", decimals=1,
                           custom__cellOptions={"type": "color-text"},
                           thresholds={"mode": "absolute", "steps": [
-                              {"value": None, "color": p.RED}, {"value": 8, "color": p.ORANGE},
+                              {"value": None, "color": p.RED}, {"value": 8, "color": p.AMBER},
                               {"value": 24, "color": p.GREEN}]}),
         ]))
-    d.with_panel(p.bargauge_panel(6, t("Mean time to repair by machine", "各设备平均修复时间"),
-                                  p.at(12, 18, 12, 9),
-                                  p.targets(q.MTTR_BY_MACHINE, alias="$tag_machine",
-                                            result_format="time_series"), "m",
-                                  thresholds=p.steps((None, p.GREEN), (30.0, p.ORANGE),
-                                                     (60.0, p.RED)))
-                 .reduce_options(p.reduce_last().values(True)))
+    d.with_panel(p.bargauge_panel(6, t(f"Longest mean repair ({q.RANKED} machines)",
+                                       f"平均修复时间最长的 {q.RANKED} 台设备"),
+                                  p.at(12, y + 16, 12, 8), p.targets(q.LONGEST_REPAIRS),
+                                  "m", thresholds=p.steps((None, p.GREEN), (30.0, p.AMBER),
+                                                          (60.0, p.RED)))
+                 .decimals(0).reduce_options(p.reduce_last().values(True))
+                 .transformations([p.transformation("sortBy", {
+                     "sort": [{"field": "mttr_min", "desc": True}]})]))
     return d

@@ -8,48 +8,49 @@ from grafana_foundation_sdk.models import common as cm
 
 from dashboards import panels as p
 from dashboards import queries as q
-from dashboards.i18n import Lang
-from dashboards.screens.base import frame, tag_variable
+from dashboards.screens.base import BODY_TOP, frame, tag_variable
+from dashboards.wall import Wall
 
 SLUG = "pipeline-health"
 
 
-def build(lang: Lang) -> dash.Dashboard:
-    t = lang.t
-    d = frame(SLUG, lang, t("Pipeline health", "数据链路健康"), time_from="now-1h",
+def build(wall: Wall) -> dash.Dashboard:
+    t = wall.t
+    y = BODY_TOP
+    d = frame(SLUG, wall, t("Pipeline health", "数据链路健康"), time_from="now-1h",
               refresh="5s",
               description=t("The collector's own metrics: MQTT in, InfluxDB out, spool.",
                             "采集器自身指标：MQTT 接收、InfluxDB 写入、磁盘缓存。"),
               variables=[tag_variable(q.VAR_COLLECTOR, t("Collector", "采集器"), "",
                                       multi=True)])
-    cards = (("msgs_in", t("Messages in", "接收消息"), "short", None),
-             ("points_written", t("Points written", "写入点数"), "short", None),
-             ("dead_letters", t("Dead letters", "死信"), "short",
-              p.steps((None, p.GREEN), (1.0, p.ORANGE))),
-             ("spool_depth", t("Spool depth", "缓存积压"), "short",
-              p.steps((None, p.GREEN), (1000.0, p.ORANGE), (100000.0, p.RED))),
+    cards = (("msgs_in", t("Messages in", "接收消息"), "locale", None),
+             ("points_written", t("Points written", "写入点数"), "locale", None),
+             ("dead_letters", t("Dead letters", "异常消息"), "locale",
+              p.steps((None, p.GREEN), (1.0, p.AMBER))),
+             ("spool_depth", t("Spool depth", "缓存积压"), "locale",
+              p.steps((None, p.GREEN), (1000.0, p.AMBER), (100000.0, p.RED))),
              ("paused", t("Intake paused", "暂停接收"), "bool_yes_no",
               p.steps((None, p.GREEN), (1.0, p.RED))),
              ("write_blocked", t("Writes refused", "写入被拒"), "bool_yes_no",
               p.steps((None, p.GREEN), (1.0, p.RED))))
     for i, (fieldname, title, unit, limits) in enumerate(cards):
-        d.with_panel(p.stat_panel(1 + i, title, p.at(4 * i, 0, 4, 4), p.targets(q.PIPELINE_NOW),
+        d.with_panel(p.stat_panel(1 + i, title, p.at(4 * i, y, 4, 4), p.targets(q.PIPELINE_NOW),
                                   unit, decimals=0, thresholds=limits,
                                   color_mode=cm.BigValueColorMode.BACKGROUND
                                   if limits else cm.BigValueColorMode.VALUE)
                      .reduce_options(p.reduce_last().fields(f"/^{fieldname}$/")))
-    d.with_panel(p.timeseries_panel(7, t("Rates", "吞吐率"), p.at(0, 4, 12, 8),
+    d.with_panel(p.timeseries_panel(7, t("Rates", "吞吐率"), p.at(0, y + 4, 12, 8),
                                     p.targets(q.PIPELINE_RATES), "reqps", min_val=0))
     d.with_panel(p.timeseries_panel(8, t("InfluxDB write latency", "InfluxDB 写入延迟"),
-                                    p.at(12, 4, 12, 8), p.targets(q.PIPELINE_LATENCY), "ms",
+                                    p.at(12, y + 4, 12, 8), p.targets(q.PIPELINE_LATENCY), "ms",
                                     min_val=0))
     d.with_panel(p.timeseries_panel(9, t("Lag: message to stored point", "端到端延迟"),
-                                    p.at(0, 12, 12, 8), p.targets(q.PIPELINE_LAG), "ms",
+                                    p.at(0, y + 12, 12, 7), p.targets(q.PIPELINE_LAG), "ms",
                                     min_val=0))
-    d.with_panel(p.timeseries_panel(10, t("Spool depth", "磁盘缓存积压"), p.at(12, 12, 12, 8),
+    d.with_panel(p.timeseries_panel(10, t("Spool depth", "磁盘缓存积压"), p.at(12, y + 12, 12, 7),
                                     p.targets(q.PIPELINE_SPOOL), "short", min_val=0))
-    d.with_panel(p.bargauge_panel(11, t("Dead letters by reason", "死信原因"),
-                                  p.at(0, 20, 24, 7), p.targets(q.PIPELINE_DEADLETTERS),
-                                  "short", thresholds=p.steps((None, p.ORANGE)))
+    d.with_panel(p.bargauge_panel(11, t("Dead letters by reason", "异常消息原因"),
+                                  p.at(0, y + 19, 24, 5), p.targets(q.PIPELINE_DEADLETTERS),
+                                  "short", thresholds=p.steps((None, p.AMBER)))
                  .orientation(cm.VizOrientation.VERTICAL))
     return d

@@ -9,69 +9,87 @@ from grafana_foundation_sdk.models import dashboard as dm
 
 from dashboards import panels as p
 from dashboards import queries as q
-from dashboards.i18n import Lang
-from dashboards.screens.base import frame, plant_variables
+from dashboards.screens.base import BODY_TOP, frame, plant_variables
+from dashboards.wall import Wall
 
 SLUG = "sales-energy"
-SEVERITY_COLOURS = {"info": p.BLUE, "warning": p.ORANGE, "critical": p.RED}
 SEVERITY_NAMES = {"info": ("Info", "提示"), "warning": ("Warning", "警告"),
                   "critical": ("Critical", "严重")}
 
 
-def build(lang: Lang) -> dash.Dashboard:
-    t = lang.t
-    d = frame(SLUG, lang, t("Sales, energy & alarms", "销售、能耗与报警"), time_from="now-24h",
+def build(wall: Wall) -> dash.Dashboard:
+    t = wall.t
+    y = BODY_TOP
+    cur = wall.currency
+    d = frame(SLUG, wall, t("Sales, energy & alarms", "销售、能耗与报警"), time_from="now-24h",
               description=t("Sales by region and channel; energy by area; alarms.",
                             "各区域、各渠道销售；各车间能耗；报警。"),
-              variables=plant_variables(lang, output=True))
+              variables=plant_variables(wall, output=True))
     today, month = "now/d", "now/M"
-    d.with_panel(p.stat_panel(1, t("Sales today", "今日销售额"), p.at(0, 0, 6, 4),
-                              p.targets(q.SALES_TOTAL), "currencyCNY", decimals=0,
-                              time_from=today)
+    d.with_panel(p.stat_panel(1, t(f"Sales today ({cur})", f"今日销售额（{wall.currency_zh}）"),
+                              p.at(0, y, 6, 4), p.targets(q.SALES_TOTAL), "locale",
+                              decimals=0, time_from=today, no_value="0")
                  .reduce_options(p.reduce_last().fields("/^amount_cny$/")))
-    d.with_panel(p.stat_panel(2, t("Sales month to date", "本月累计销售额"), p.at(6, 0, 6, 4),
-                              p.targets(q.SALES_TOTAL), "currencyCNY", decimals=0,
-                              time_from=month)
+    d.with_panel(p.stat_panel(2, t(f"Sales month to date ({cur})",
+                                   f"本月累计销售额（{wall.currency_zh}）"),
+                              p.at(6, y, 6, 4), p.targets(q.SALES_TOTAL), "locale",
+                              decimals=0, time_from=month, no_value="0")
                  .reduce_options(p.reduce_last().fields("/^amount_cny$/")))
-    d.with_panel(p.stat_panel(3, t("Units sold today", "今日销量"), p.at(12, 0, 6, 4),
-                              p.targets(q.SALES_TOTAL), "short", decimals=0, time_from=today)
+    d.with_panel(p.stat_panel(3, t("Units sold today", "今日销量（台）"), p.at(12, y, 6, 4),
+                              p.targets(q.SALES_TOTAL), "locale", decimals=0,
+                              time_from=today, no_value="0")
                  .reduce_options(p.reduce_last().fields("/^units$/")))
-    d.with_panel(p.stat_panel(4, t("Energy per unit today", "今日单台能耗"), p.at(18, 0, 6, 4),
+    d.with_panel(p.stat_panel(4, t("Energy per unit today (kWh)", "今日单台能耗（kWh）"),
+                              p.at(18, y, 6, 4),
                               p.targets(q.ENERGY_TODAY, q.OUTPUT_TODAY,
-                                        result_format="table"), "kwatth",
+                                        result_format="table"), "locale",
                               decimals=2, time_from=today)
                  .transformations([
                      p.transformation("merge", {}),  # one row: Time, kwh, output
+                     # No units yet today: no value, never Infinity.
+                     p.transformation("filterByValue", {
+                         "type": "include", "match": "any",
+                         "filters": [{"fieldName": "output",
+                                      "config": {"id": "greater", "options": {"value": 0}}}]}),
                      p.transformation("calculateField", {
                          "mode": "binary", "alias": "kwh_per_unit", "replaceFields": True,
                          "binary": {"left": "kwh", "operator": "/", "right": "output"}}),
                  ]))
-    d.with_panel(p.pie_panel(5, t("Sales share by region", "各区销售占比"), p.at(0, 4, 8, 11),
-                             p.targets(q.SALES_BY_REGION), "currencyCNY",
-                             p.region_overrides(lang)))
-    d.with_panel(p.pie_panel(6, t("Sales by channel", "各渠道销售占比"), p.at(8, 4, 8, 11),
-                             p.targets(q.SALES_BY_CHANNEL), "currencyCNY",
-                             p.channel_overrides(lang)))
-    d.with_panel(p.bargauge_panel(7, t("Alarms by severity", "各级别报警数"), p.at(16, 4, 8, 11),
+    d.with_panel(p.pie_panel(5, t("Sales share by region", "各区销售占比"), p.at(0, y + 4, 8, 10),
+                             p.targets(q.SALES_BY_REGION), "locale",
+                             p.renames(wall.region_names())))
+    d.with_panel(p.pie_panel(6, t("Sales by channel", "各渠道销售占比"), p.at(8, y + 4, 8, 10),
+                             p.targets(q.SALES_BY_CHANNEL), "locale",
+                             p.renames(wall.channel_names())))
+    d.with_panel(p.bargauge_panel(7, t("Alarms by severity", "各级别报警数"),
+                                  p.at(16, y + 4, 8, 10),
                                   p.targets(q.ALARMS_BY_SEVERITY), "short",
                                   thresholds=p.steps((None, p.BLUE)))
                  .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
                  .overrides([p.field_props(s, displayName=t(*SEVERITY_NAMES[s]),
                                            color={"mode": "fixed", "fixedColor": c})
-                             for s, c in SEVERITY_COLOURS.items()]))
-    d.with_panel(p.timeseries_panel(8, t("Power by area", "各车间功率"), p.at(0, 15, 12, 12),
+                             for s, c in p.SEVERITY_COLOURS.items()]))
+    d.with_panel(p.timeseries_panel(8, t("Power by area", "各车间功率"), p.at(0, y + 14, 12, 10),
                                     p.targets(q.POWER_BY_AREA), "kwatt", min_val=0,
-                                    stacked=True, interval="1m"))
+                                    stacked=True, interval="1m")
+                 .overrides([p.rename(a.id, wall.area_name(a)) for a in wall.plant.areas]))
+    alarms = p.at(12, y + 14, 12, 10)
     d.with_panel(
-        p.table_panel(9, t("Latest alarms", "最新报警"), p.at(12, 15, 12, 12),
-                      p.targets(q.LATEST_ALARMS))
+        p.table_panel(9, t("Latest alarms", "最新报警"), alarms, p.targets(q.LATEST_ALARMS))
+        .no_value(t("None", "无"))
+        .transformations([
+            # The alarm's text in the wall's language (alarms carry both).
+            p.transformation("organize", {"excludeByName": {
+                "code": True, "wo_id": True, "area": True,
+                t("message_zh", "message"): True},
+                "indexByName": {"Time": 0, "machine": 1, "severity": 2,
+                                t("message", "message_zh"): 3, "active": 4}}),
+            p.limit_rows(alarms),
+        ])
         .overrides([
             p.field_props("Time", displayName=t("Time", "时间"), unit="dateTimeAsLocal"),
             p.field_props("machine", displayName=t("Machine", "设备")),
-            p.field_props("area", displayName=t("Area", "车间")),
-            p.field_props("code", displayName=t("Code", "代码")),
-            p.field_props("message", displayName=t("Message", "内容")),
-            p.field_props("wo_id", displayName=t("Work order", "工单号")),
+            p.field_props(t("message", "message_zh"), displayName=t("Message", "内容")),
             p.field_props("active", displayName=t("Active", "状态"), mappings=[
                 dm.ValueMap(options={
                     "true": dm.ValueMappingResult(text=t("raised", "报警"), color=p.RED),
@@ -81,7 +99,7 @@ def build(lang: Lang) -> dash.Dashboard:
             p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
                 dm.ValueMap(options={
                     s: dm.ValueMappingResult(text=t(*SEVERITY_NAMES[s]), color=c)
-                    for s, c in SEVERITY_COLOURS.items()})],
+                    for s, c in p.SEVERITY_COLOURS.items()})],
                           custom__cellOptions={"type": "color-background", "mode": "basic"}),
         ]))
     return d

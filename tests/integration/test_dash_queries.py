@@ -19,7 +19,8 @@ import pytest
 
 from dashboards import queries as q
 from dashboards.build import build_lang
-from dashboards.floorplan import load_placed_machines
+from dashboards.queries import parse_interval
+from dashboards.wall import FRESH_WINDOW, Wall, load
 from stack.services import Influxd
 from telemetry.contract import SALES_REGIONS, MachineState, WorkOrderStatus
 from telemetry.endpoints import InfluxEndpoint
@@ -41,8 +42,10 @@ class Plant:
         self.to_ms = int(truth["window"]["end_ms"])
 
     def run(self, influxql: str, *, min_interval: str | None = None,
-            variables: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        text = q.substitute(influxql, from_ms=self.from_ms, to_ms=self.to_ms,
+            variables: dict[str, Any] | None = None, from_ms: int | None = None,
+            to_ms: int | None = None) -> list[dict[str, Any]]:
+        text = q.substitute(influxql, from_ms=self.from_ms if from_ms is None else from_ms,
+                            to_ms=self.to_ms if to_ms is None else to_ms,
                             min_interval=min_interval, variables=variables)
         assert "$" not in text.replace("$/", ""), text
         series: list[dict[str, Any]] = self.client.query(text)[0].get("series") or []
@@ -94,22 +97,25 @@ def plant(influxd: Influxd, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     client.close()
 
 
-HARDWARE = {m.machine for m in load_placed_machines()}
+WALL = Wall.of("en", load())
+#: The equipment screen's area (the hardware workshop of the default plant).
+HARDWARE = {m.id for ln in WALL.first_area().lines for m in ln.machines}
 #: Queries that may legitimately return nothing for a 3-hour window.
 MAY_BE_EMPTY = {"maintenance.count_open", "maintenance.count_in_progress",
-                "maintenance.count_done", "overview.active_alarms"}
+                "maintenance.count_done", "overview.active_alarms",
+                "overview.current_faults"}
 
 
 def test_every_panel_query_runs_and_returns_data(plant: Plant) -> None:
     """All panels of all six screens, with each panel's own min interval, as Grafana runs them."""
     by_text = {pq.influxql: key for key, pq in q.all_queries().items()}
-    ran = set()
+    ran = {q.FLOOR_PLAN_STATES.key}  # the terminal overview's, run below
     for b in build_lang("en"):
         for panel in b.model["panels"]:
             # A repeated tile gets one machine, as Grafana scopes each repeat.
             variables = ({q.VAR_MACHINE: q.multi(sorted(HARDWARE)[0])} if panel.get("repeat")
                          else None)
-            for t in panel["targets"]:
+            for t in panel.get("targets", []):
                 key = by_text[t["query"]]
                 series = plant.run(t["query"], min_interval=panel.get("interval"),
                                    variables=variables)
@@ -146,8 +152,8 @@ def test_floor_plan_and_tiles_cover_every_workshop_machine(plant: Plant) -> None
         assert tile["state_code"] == next(r["state_code"] for r in rows
                                           if r["machine"] == machine)
     util = plant.rows(q.UTILISATION)
-    assert {r["machine"] for r in util} == HARDWARE
-    assert all(0 <= r["utilisation"] <= 100 for r in util)
+    assert len(util) == q.RANKED and {r["machine"] for r in util} <= HARDWARE
+    assert all(0 <= r["availability"] <= 100 for r in util)
 
 
 def test_multi_value_machine_variable_narrows_the_query(plant: Plant) -> None:
@@ -254,3 +260,54 @@ def test_pipeline_health_reads_the_collector_self_metrics(plant: Plant) -> None:
     assert set(reasons) == {"bad_json", "wrong_type"} and sum(reasons.values()) == now[
         "dead_letters"]
     assert plant.run(q.PIPELINE_LATENCY.influxql) and plant.run(q.PIPELINE_LAG.influxql)
+
+
+def test_data_stopped_30_minutes_ago_shows_no_machine_running(plant: Plant) -> None:
+    """The state panels read the freshness window: live, machines run; 30 minutes after
+    the last data, none runs, none is in fault, no box has a colour (all Offline)."""
+    fresh = parse_interval(FRESH_WINDOW)
+    (live,) = plant.rows(q.MACHINES_RUNNING, from_ms=plant.to_ms - fresh)
+    assert live["running"] > 0
+    stopped_at = plant.to_ms + 30 * 60_000
+    window = {"from_ms": stopped_at - fresh, "to_ms": stopped_at}
+    assert plant.rows(q.MACHINES_RUNNING, **window) == []
+    assert plant.rows(q.PLANT_STATES, **window) == []
+    assert plant.rows(q.CURRENT_FAULTS, **window) == []
+    assert plant.rows(q.MACHINE_TILE_STATE, **window) == []
+    assert plant.rows(q.MACHINE_SIGNALS, **window) == []
+    # What a 24 h window (the old panels) claims at that moment: machines still running.
+    (claimed,) = plant.rows(q.MACHINES_RUNNING, from_ms=stopped_at - 86_400_000,
+                            to_ms=stopped_at)
+    assert claimed["running"] > 0
+
+
+def test_output_per_line_equals_the_simulator_truth(plant: Plant) -> None:
+    """Finished units per line = the good parts of that line's output machines."""
+    series = plant.run(q.OUTPUT_BY_LINE.influxql, min_interval=f"{WALL.shift_length_min}m")
+    shown = {s["tags"]["line"]: sum(v[1] for v in s["values"]) for s in series}
+    good = plant.truth["good_by_machine"]
+    truth: dict[str, int] = {}
+    for m in WALL.output_machines:
+        truth[m.line] = truth.get(m.line, 0) + good[m.id]
+    assert shown == truth and sum(truth.values()) > 0
+    # Every machine's parts would count far more (the finding this replaces).
+    every = sum(good[m.id] for m in WALL.machines if m.id in good)
+    assert every > sum(truth.values())
+    (today,) = plant.rows(q.OUTPUT_TODAY)
+    assert today["output"] == sum(truth.values())
+
+
+def test_oee_is_absent_where_nothing_was_planned(plant: Plant) -> None:
+    """A window without planned time: no OEE row (InfluxQL would divide 0 / 0 as 0)."""
+    lines = [f'counts,enterprise=hearth,site=idle,area=a,line=l,machine=m{i} good=0i,'
+             f"scrap=0i,run_s=0,planned_s=0,ideal_s=0 {plant.to_ms - 60_000 * i}"
+             for i in range(1, 4)]
+    assert plant.client.write("\n".join(lines).encode()).ok
+    idle = {q.VAR_SITE: "idle"}
+    assert plant.rows(q.OEE_PLANT, variables=idle) == []
+    assert plant.rows(q.OEE_BY_LINE, variables=idle) == []
+    assert plant.run(q.OEE_TREND.influxql, variables=idle) == []
+    naive = plant.rows(q.PanelQuery(
+        "naive", 'SELECT sum("run_s") / sum("planned_s") * 100 AS "a" FROM "counts" '
+        f"WHERE {q.SITE_WHERE} AND $timeFilter"), variables=idle)
+    assert naive == [{"time": naive[0]["time"], "a": 0}]  # the false 0 %

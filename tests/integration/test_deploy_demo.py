@@ -127,18 +127,20 @@ def test_headless_demo_shows_live_figures_and_runs_once(tmp_path: Path,
         # Every machine of the plant reports a state; the per-state counts add up.
         assert last["machines_total"] == len(plant.machines)
         assert sum(last["states"].values()) == len(plant.machines)
-        assert set(last["hardware_states"]) == {
+        assert set(last["floor_states"]) == {
             m.id for a in plant.areas if a.id == "hardware" for ln in a.lines
             for m in ln.machines}
         # (Output, OEE and energy depend on the shift calendar at the time the test runs:
         # they are checked against the database below rather than for being > 0.)
-        assert last["oee_pct"] is None or 0 <= last["oee_pct"] <= 100
         assert abs(sum(last["sales_share_pct"].values()) - 100) < 1e-6
         for wo in last["work_orders"]:
             assert 0 <= wo["progress_pct"] <= 100
-        # The text shows those figures.
-        assert f"{last['output_today'] or 0:,} / " in text or "— / " in text
-        assert f"{last['machines_total']} running" in text
+        # The text shows those figures (the last frame printed is the last one recorded).
+        shown_last = text.split(" live overview ")[-1]
+        output = "—" if last["output_today"] is None else f"{last['output_today']:,}"
+        assert f"{output} / " in shown_last
+        assert last["machines_running"] is not None  # the states are in (above)
+        assert f"{last['machines_running']} / {last['machines_total']} running" in shown_last
 
         # Independently of the demo and of dashboards/queries.py: the database holds what
         # the overview showed for the same window.
@@ -153,25 +155,28 @@ def test_headless_demo_shows_live_figures_and_runs_once(tmp_path: Path,
         total = sum(r["sum"] for r in sales)
         for r in sales:
             assert abs(r["sum"] / total * 100 - last["sales_share_pct"][r["region"]]) < 0.5
-        # Output today: the good units of the finished-goods stations since local midnight
+        # Output today: the good units of the plant's output machines since local midnight
         # (the dashboards' definition of output). The DB may hold a few more (points
         # stamped before the frame that arrived after it).
-        from dashboards.queries import OUTPUT_AREA, OUTPUT_MACHINE_REGEX
+        from dashboards.wall import Wall, load
 
+        outputs = "|".join(m.id for m in Wall.of("en", load()).output_machines)
         today = f"time >= {last['today_from_ms']}ms AND time <= {last['now_ms']}ms"
         good = series_rows(client.query(
-            f'SELECT sum("good") FROM "counts" WHERE "area" = \'{OUTPUT_AREA}\' AND '
-            f'"machine" =~ /{OUTPUT_MACHINE_REGEX}/ AND {today}')[0])
+            f'SELECT sum("good") FROM "counts" WHERE "machine" =~ /^({outputs})$/ '
+            f'AND {today}')[0])
         db_output = int(good[0]["sum"]) if good else 0
         shown_output = last["output_today"] or 0
         assert shown_output <= db_output <= shown_output * 1.05 + 50
         oee = series_rows(client.query(
             f'SELECT sum("run_s"), sum("planned_s"), sum("ideal_s"), sum("good"), '
             f'sum("scrap") FROM "counts" WHERE {window}')[0])
-        if oee and oee[0]["sum_1"]:
-            o = oee[0]
+        o = oee[0] if oee else {}
+        if o.get("sum_1") and (o["sum_3"] + o["sum_4"]) > 0:
             db_oee = o["sum_2"] / o["sum_1"] * o["sum_3"] / (o["sum_3"] + o["sum_4"]) * 100
             assert last["oee_pct"] is not None and abs(last["oee_pct"] - db_oee) < 1.0
+        else:  # nothing planned or produced in the window: no OEE, not 0 %
+            assert last["oee_pct"] is None
         client.close()
     finally:
         subprocess.run(stack_cmd(tmp_path, "down"), capture_output=True, timeout=120)
@@ -300,7 +305,7 @@ def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
         assert machine is not None
         name = machine.group(1).decode()
         wait_for(lambda: read_some() is not None and any(
-            f["hardware_states"].get(name) == "FAULT" or
+            f["floor_states"].get(name) == "FAULT" or
             any(a["machine"] == name for a in f["alarms"]) for f in frames(tmp_path)),
             f"{name} in FAULT on the overview")
         os.write(master, b"q")
@@ -315,4 +320,46 @@ def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
             demo.send_signal(signal.SIGTERM)
             demo.wait(90)
         os.close(master)
+        subprocess.run(stack_cmd(tmp_path, "down"), capture_output=True, timeout=120)
+
+
+def test_another_plant_runs_end_to_end(tmp_path: Path, ports: dict[str, int]) -> None:
+    """`python -m stack.demo --plant` (what `make demo PLANT=...` runs natively): backfill,
+    simulator, collector and overview all follow the plant's enterprise/site and areas."""
+    plant_file = ROOT / "tests" / "data" / "acme-lyon.yaml"
+    plant = load_plant(plant_file)
+    res = subprocess.run(
+        [*demo_cmd(tmp_path, "up"), "--plant", str(plant_file), *port_args(ports),
+         "--backfill-days", "0.02", "--once", "--width", "140"],
+        capture_output=True, text=True, timeout=DEADLINE_S + 60, cwd=ROOT)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert f"{plant.name} · live overview" in res.stdout
+    assert "Moulding hall equipment status" in res.stdout
+    assert "demo stopped: simulator, collector, the local stack" in res.stdout
+    last = frames(tmp_path)[-1]
+    assert last["live"]
+    assert last["machines_total"] == len(plant.machines) == 5
+    assert set(last["floor_states"]) == {m.id for m in plant.machines if m.area == "moulding"}
+    # The database the demo filled (its stack is stopped; start it again to read it).
+    up = subprocess.run([*stack_cmd(tmp_path, "up"), "--mqtt-port", str(ports["mqtt"]),
+                         "--influx-port", str(ports["influx"]), "--influx-rpc-port",
+                         str(ports["rpc"])], capture_output=True, text=True, timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        client = InfluxClient(InfluxEndpoint(url=f"http://127.0.0.1:{ports['influx']}",
+                                             db="factory"))
+        for key, want in (("enterprise", {"acme"}), ("site", {"lyon"}),
+                          ("area", {"moulding", "bottling"})):
+            rows = series_rows(client.query(f'SHOW TAG VALUES FROM "state" WITH KEY = "{key}"')[0])
+            assert {r["value"] for r in rows} == want
+        # Both writers followed the plant: the backfill (before the simulator started)
+        # and the simulator through the collector (after).
+        for when, what in ((f"time < {last['sim_started_ms']}ms", "backfill"),
+                           (f"time >= {last['sim_started_ms']}ms", "simulator")):
+            rows = series_rows(client.query(
+                f'SELECT count("power_kw") FROM "telemetry" WHERE "enterprise" = \'acme\' '
+                f'AND "site" = \'lyon\' AND {when}')[0])
+            assert rows and rows[0]["count"] > 0, what
+        client.close()
+    finally:
         subprocess.run(stack_cmd(tmp_path, "down"), capture_output=True, timeout=120)

@@ -111,13 +111,23 @@ class Broker:
 
 
 def start_broker(run_dir: Path, enterprise: str = E, certs: bool = False,
-                 edit: Callable[[str], str] | None = None) -> Broker:
-    """A broker from the committed config, with the generated ACL and password file."""
+                 edit: Callable[[str], str] | None = None,
+                 plant: Path | None = None) -> Broker:
+    """A broker from the committed config, with the generated ACL and password file
+    (written as the compose `plant` service writes them when `plant` is given)."""
     passwords = {role: secrets.token_urlsafe(16) for role in ROLES}
     for sub in ("run", "acl"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
-    (run_dir / "acl" / "acl").write_text(render_acl(enterprise, USERS))
-    (run_dir / "acl" / "users").write_text(render_users(USERS))
+    if plant is not None:
+        env = {**os.environ, **{f"MQTT_{r.upper()}_USERS": " ".join(us)
+                                for r, us in USERS.items()}}
+        acl = subprocess.run([sys.executable, "-m", "stack.acl", "--plant", str(plant),
+                              "--out", str(run_dir / "acl")], env=env, capture_output=True,
+                             text=True, timeout=60)
+        assert acl.returncode == 0, acl.stderr
+    else:
+        (run_dir / "acl" / "acl").write_text(render_acl(enterprise, USERS))
+        (run_dir / "acl" / "users").write_text(render_users(USERS))
     res = render_passwd(run_dir / "run" / "passwd", passwords, run_dir / "acl" / "users")
     assert res.returncode == 0, res.stderr
     cert_dir = run_dir / "run" / "certs"
@@ -433,7 +443,11 @@ def test_gen_certs_keeps_existing_files(tmp_path: Path) -> None:
     assert "already has" in res.stdout
     assert (out / "server.key").read_bytes() == before
     assert (out / "server.key").stat().st_mode & 0o077 == 0
-    assert shutil.which("openssl")
+    # What it kept is still a server certificate the kept CA signed.
+    verify = subprocess.run(["openssl", "verify", "-CAfile", str(out / "ca.crt"),
+                             str(out / "server.crt")], capture_output=True, text=True,
+                            timeout=60)
+    assert verify.returncode == 0 and verify.stdout.strip().endswith(": OK"), verify
 
 
 def test_simulator_and_collector_work_through_the_locked_down_broker(
@@ -755,3 +769,49 @@ def test_the_simulators_heartbeat_says_it_publishes(broker: Broker, tmp_path: Pa
     finally:
         proc.terminate()
         proc.wait(60)
+
+
+def test_the_acl_follows_a_second_plants_enterprise(tmp_path: Path) -> None:
+    """The ACL `python -m stack.acl` writes for another plant (enterprise `acme`, site
+    `lyon`): that plant's simulator gets every message through to the collector, while
+    the demo plant's topics (`hearth/...`) are refused to the same users."""
+    plant = ROOT / "tests" / "data" / "acme-lyon.yaml"
+    b = start_broker(tmp_path, plant=plant)
+    collector = Client(b, "collector", b.password("collector")).connect()
+    operator = Client(b, "operator", b.password("operator")).connect()
+    try:
+        assert collector.subscribe("+/#")[0].value == 1
+        sim = subprocess.run(
+            [sys.executable, "-m", "simulator", "run", "--plant", str(plant), "--seed", "3",
+             "--speed", "max", "--duration", "10m", "--sink", "mqtt", "--log-level", "WARNING",
+             "--mqtt-url", f"mqtt://simulator:{b.password('simulator')}@127.0.0.1:"
+                           f"{b.svc.port}"],
+            capture_output=True, text=True, timeout=120)
+        assert sim.returncode == 0, sim.stderr[-2000:]
+        assert "not authori" not in sim.stderr.lower()
+        # The simulator's own topics and the operator's commands, under acme, pass ...
+        assert operator.publish("acme/lyon/_control/fault", b"sentinel-acme").value < 0x80
+        got = collector.wait_for(b"sentinel-acme")
+        machines = {t.split("/")[4] for t, _ in got
+                    if t.startswith("acme/lyon/") and t.endswith("/telemetry")}
+        from simulator.plant import load_plant
+
+        assert machines == {m.id for m in load_plant(plant).machines}
+        assert {t.split("/")[0] for t, _ in got} == {"acme"}
+        # ... and the demo plant's prefix is no longer anyone's.
+        sim_user = Client(b, "simulator-2", b.password("simulator-2")).connect()
+        try:
+            assert sim_user.publish(TELEMETRY, b"forged").value == 0x87
+            own = "acme/lyon/moulding/presses/press-01/telemetry"
+            assert sim_user.publish(own, b"sentinel-sim").value < 0x80
+        finally:
+            sim_user.close()
+        assert operator.publish(CONTROL, b"forged").value == 0x87
+        got = collector.wait_for(b"sentinel-sim")
+        assert [t for t, p in got if p == b"forged"] == []
+        acl = (tmp_path / "acl" / "acl").read_text()
+        assert "hearth" not in acl and "topic write acme/+/+/+/+/telemetry" in acl
+    finally:
+        collector.close()
+        operator.close()
+        b.svc.stop()

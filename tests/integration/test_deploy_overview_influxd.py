@@ -44,7 +44,7 @@ def test_the_overview_survives_hostile_stored_values(influx_url: str, influx_db:
     assert res.ok, res.body
     o = fetch(client)
     client.close()
-    assert o.hardware_states == {"laser-01": UNKNOWN_STATE, "laser-02": "RUNNING",
+    assert o.floor_states == {"laser-01": UNKNOWN_STATE, "laser-02": "RUNNING",
                                  "laser-03": UNKNOWN_STATE}
     assert o.states == {UNKNOWN_STATE: 2, "RUNNING": 1}
     assert [(w.wo_id, w.progress_pct) for w in o.work_orders] == [("WO-Y", 0.0)]

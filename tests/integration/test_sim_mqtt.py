@@ -34,6 +34,9 @@ class Observer:
                                   client_id=f"obs-{uuid.uuid4().hex[:8]}")
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *a: c.subscribe(f"{prefix}/#", qos=1)
+        #: Set by the broker's SUBACK: from then on every message is delivered to us.
+        self.subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.connect(host, int(port))
         self.client.loop_start()
 
@@ -66,8 +69,7 @@ class Observer:
 def observer(url: str, prefix: str) -> Iterator[Observer]:
     obs = Observer(url, prefix)
     try:
-        obs.wait_for(lambda _: obs.client.is_connected(), 10)
-        time.sleep(0.2)  # let the subscription land
+        assert obs.subscribed.wait(10), "no SUBACK from the broker"
         yield obs
     finally:
         obs.close()
@@ -149,8 +151,7 @@ def test_broker_lost_mid_run_reconnects(fresh_mosquitto: Callable[..., Any],
     with running_sim(argv):
         with observer(broker.url, topic_prefix) as obs:
             obs.wait_for(lambda s: any(kind(t) == "telemetry" for t, _, _ in s))
-        broker.stop()
-        time.sleep(1.0)
+        broker.stop()  # the connection drops at once (the process is gone)
         broker.restart()
         with observer(broker.url, topic_prefix) as obs:
             # Live telemetry flows again after the simulator reconnected on its own.
@@ -191,7 +192,8 @@ def test_sigterm_stops_the_process_cleanly(mqtt_url: str, topic_prefix: str) -> 
             proc.wait()
 
 
-def test_broker_that_comes_up_later_is_connected_to(tmp_path: Any, topic_prefix: str) -> None:
+def test_broker_that_comes_up_later_is_connected_to(tmp_path: Any, topic_prefix: str,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
     from stack.services import Mosquitto
 
     port = free_port()
@@ -200,7 +202,11 @@ def test_broker_that_comes_up_later_is_connected_to(tmp_path: Any, topic_prefix:
             f"mqtt://127.0.0.1:{port}", "--log-level", "WARNING"]
     try:
         with running_sim(argv):
-            time.sleep(1.0)
+            # The simulator has tried and found no broker (its warning), then it comes up.
+            deadline = time.monotonic() + 30
+            while "not reachable" not in caplog.text and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert "not reachable" in caplog.text
             broker.start()
             with observer(broker.url, topic_prefix) as obs:
                 obs.wait_for(lambda s: sum(kind(t) == "telemetry" for t, _, _ in s) >= 126)

@@ -176,7 +176,7 @@ def test_check_reports_ok_and_one_line_errors(
     args[args.index("--influx-url") + 1] = f"http://127.0.0.1:{free_port()}"
     assert main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "does not answer /ping" in err[0]
+    assert len(err) == 1 and "connection refused: nothing listens on" in err[0]
     bad = tmp_path / "bad.yaml"
     bad.write_text("collector:\n  batch_max_points: -3\n")
     assert main([*args, "--config", str(bad)]) == 2

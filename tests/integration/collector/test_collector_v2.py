@@ -130,7 +130,8 @@ def test_v2_write_path_against_a_real_server(
         tmp_path: Path, running_collectors: Callable[[CollectorConfig], Collector]) -> None:
     proxy, seen = token_proxy
     cfg = make_config(run_args(mqtt_url, proxy, "factory", tmp_path / "spool", "--topic",
-                               f"{topic_prefix}/#", "--influx-api", "v2", "--influx-token",
+                               f"{topic_prefix}/#", "--influx-api", "v2", "--influx-org", "factory",
+                               "--influx-token",
                                TOKEN, "--influx-bucket", "factory"))
     assert cfg.endpoints.influx.api == "v2"
     c = running_collectors(cfg)
@@ -158,7 +159,8 @@ def test_v2_write_with_a_wrong_token_is_refused_and_stores_nothing(
         tmp_path: Path, running_collectors: Callable[[CollectorConfig], Collector]) -> None:
     proxy, seen = token_proxy
     cfg = make_config(run_args(mqtt_url, proxy, "factory", tmp_path / "spool", "--topic",
-                               f"{topic_prefix}/#", "--influx-api", "v2", "--influx-token",
+                               f"{topic_prefix}/#", "--influx-api", "v2", "--influx-org", "factory",
+                               "--influx-token",
                                "wrong-token", "--influx-bucket", "factory"))
     c = running_collectors(cfg)
     msgs = contract_messages(topic_prefix, 50, machines=5,

@@ -33,7 +33,7 @@ def _cfg(tmp_path: Path, yaml_text: str = "", *argv: str) -> CollectorConfig:
 
 def test_defaults_and_stable_client_id(tmp_path: Path) -> None:
     cfg = _cfg(tmp_path)
-    assert cfg.topics == ("+/#",) and cfg.qos == 1 and cfg.metrics_bind == "127.0.0.1"
+    assert cfg.topics == ("hearth/#",) and cfg.qos == 1 and cfg.metrics_bind == "127.0.0.1"
     assert cfg.deadletter_file == tmp_path / "spool" / "deadletters.jsonl"
     assert cfg.client_id == _cfg(tmp_path).client_id  # stable across restarts
     assert cfg.client_id != _cfg(tmp_path / "other").client_id  # distinct per spool
@@ -76,6 +76,10 @@ class ScriptedInflux:
         if res.ok:
             self.stored.update(lines)
         return res
+
+    @staticmethod
+    def cause(res: WriteResult) -> str:
+        return f"HTTP {res.status}: {res.body}"
 
 
 def _run_writer(tmp_path: Path, rule: Any, n: int, yaml_text: str = "",

@@ -22,7 +22,7 @@ T = "acme/shengzhou/hardware/cutting/laser-01/telemetry"
 
 
 def _map(topic: str, payload: object, mapper: Mapper | None = None,
-         ingest_ms: int = 99) -> Mapped | Rejected | Ignored:
+         ingest_ms: int = 1_764_201_700_000) -> Mapped | Rejected | Ignored:
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return (mapper or Mapper()).map(topic, raw, ingest_ms)
 

@@ -8,7 +8,6 @@ expanded as compose would with the defaults (secrets filled with placeholders).
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +69,9 @@ def test_simulator_command_parses_and_logs_in_as_simulator(tmp_path: Path) -> No
 
 def test_backfill_command_parses_and_writes_with_the_scoped_token(tmp_path: Path) -> None:
     cmd, env = service("backfill")
-    script = cmd[-1]
-    for var in ("FACTORY_SEED", "BACKFILL_DAYS", "PLANT_FILE"):
-        script = script.replace(f"$${var}", env[var])
-    inner = shlex.split(script[script.index("factory-sim backfill"):script.index("&&")])
-    ns = sim_parser().parse_args(sim_args(inner))
+    assert cmd[:3] == ["python", "-m", "stack.backfill"]
+    # What stack.backfill runs after planning the gap: factory-sim backfill with its args.
+    ns = sim_parser().parse_args(sim_args(["factory-sim", "backfill", *cmd[3:]]))
     assert ns.command == "backfill" and ns.days == 1.0 and ns.seed == 7
     assert ns.plant == "/plant/plant.yaml"
     ep = resolve(ns, env=with_token(env, tmp_path))
@@ -91,8 +88,12 @@ def test_collector_command_parses_and_config_resolves(tmp_path: Path, name: str,
     cmd, env = service(name, file)
     assert cmd[0] == "factory-collector"
     ns = collector_parser().parse_args(cmd[1:])
+    # The plant file mounted at /plant (PLANT_DIR, default simulator/data) names the
+    # enterprise the collector subscribes to.
+    assert env["FACTORY_COLLECTOR_PLANT"] == "/plant/plant.yaml"
+    env = {**env, "FACTORY_COLLECTOR_PLANT": str(ROOT / "simulator/data/plant.yaml")}
     cfg = collector_config.load(ns, env=with_token(env, tmp_path))
-    assert cfg.subscriptions == ("$share/collectors/+/#",)  # what the ACL test grants
+    assert cfg.subscriptions == ("$share/collectors/hearth/#",)  # what the ACL grants
     assert cfg.client_id == env["FACTORY_COLLECTOR_CLIENT_ID"]
     # Each collector is its own broker user, and its client id says the same (the broker
     # makes the id the user name: use_username_as_clientid).

@@ -19,7 +19,7 @@ from telemetry.contract import DEFAULT_ENTERPRISE, KINDS
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.scale.yml", "docker-compose.tls.yml")
 LONG_RUNNING = {"mosquitto", "influxdb", "grafana", "simulator", "collector"}
-ONE_SHOT = {"plant", "backfill", "fault"}
+ONE_SHOT = {"plant", "influxdb-init", "backfill", "fault"}
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
 
 
@@ -82,15 +82,18 @@ def test_dependencies_wait_for_health_or_completion() -> None:
     deps = services()
     assert set(deps["mosquitto"]["depends_on"]) == {"plant"}  # its ACL comes from the plant
     assert set(deps["simulator"]["depends_on"]) == {"mosquitto", "backfill"}
-    assert set(deps["collector"]["depends_on"]) == {"mosquitto", "influxdb"}
-    assert set(deps["backfill"]["depends_on"]) == {"influxdb"}
-    assert set(deps["grafana"]["depends_on"]) == {"influxdb"}
+    assert set(deps["influxdb-init"]["depends_on"]) == {"influxdb"}
+    # Everything that uses a token waits for the init that (re)creates it, every start.
+    assert set(deps["collector"]["depends_on"]) == {"mosquitto", "influxdb-init"}
+    assert set(deps["backfill"]["depends_on"]) == {"influxdb-init"}
+    assert set(deps["grafana"]["depends_on"]) == {"influxdb-init"}
 
 
 def test_data_lives_in_named_volumes() -> None:
     declared = set(load()["volumes"])
     wanted = {"mosquitto": "/mosquitto/data", "influxdb": "/var/lib/influxdb2",
-              "grafana": "/var/lib/grafana", "collector": "/data", "backfill": "/state"}
+              "grafana": "/var/lib/grafana", "collector": "/data",
+              "influxdb-init": "/tokens/writer"}
     for file in COMPOSE_FILES:
         doc = load(file)
         declared_here = declared | set(doc.get("volumes") or {})
@@ -133,22 +136,26 @@ def test_one_build_per_image_tag() -> None:
     assert by_tag == {"${FACTORY_IMAGE:-factory-telemetry:local}": ["plant"]}
     tag = next(iter(by_tag))
     users = {n for n, s in merged.items() if s.get("image") == tag}
-    assert {"plant", "backfill", "simulator", "collector", "fault", "collector-2",
-            "sim-shard-1"} <= users
+    assert {"plant", "influxdb-init", "backfill", "simulator", "collector", "fault",
+            "collector-2", "sim-shard-1"} <= users
     for name in users:
         assert merged[name].get("pull_policy") == "never", f"{name} would try to pull {tag}"
     svcs = services()
     assert svcs["plant"]["build"]["dockerfile"] == "Dockerfile"
     assert svcs["simulator"]["command"][:2] == ["factory-sim", "run"]
     assert svcs["collector"]["command"][:2] == ["factory-collector", "run"]
-    assert "factory-sim backfill" in " ".join(svcs["backfill"]["command"])
+    assert svcs["backfill"]["command"][:3] == ["python", "-m", "stack.backfill"]
+    assert svcs["influxdb-init"]["command"] == ["python", "-m", "stack.influx_init"]
 
 
-def test_backfill_runs_once_then_the_simulator_runs_in_real_time() -> None:
+def test_backfill_fills_the_gap_on_every_start_then_the_simulator_runs_in_real_time() -> None:
+    """No "done once" marker (later starts used to skip the backfill and leave a gap):
+    `stack.backfill` plans from the newest stored point on every start."""
     svcs = services()
-    script = svcs["backfill"]["command"][-1]
-    assert "/state/backfill.done" in script and "--days" in script
-    assert env_example()["BACKFILL_DAYS"] == "1"  # the last 24 h
+    cmd = svcs["backfill"]["command"]
+    assert cmd[cmd.index("--days") + 1] == "${BACKFILL_DAYS:-1}"
+    assert "backfill.done" not in yaml.safe_dump(svcs["backfill"])
+    assert env_example()["BACKFILL_DAYS"] == "1"  # at most the last 24 h
     cmd = svcs["simulator"]["command"]
     assert cmd[cmd.index("--speed") + 1] == "${SIM_SPEED:-1}"
 
@@ -197,14 +204,14 @@ def test_no_literal_secret_in_service_environment() -> None:
 
 # -- least privilege -------------------------------------------------------------------------
 def test_admin_credentials_only_in_the_influxdb_init() -> None:
-    text_by_service = {n: yaml.safe_dump(s) for n, s in services().items()}
-    for name, text in text_by_service.items():
-        if name != "influxdb":
-            assert "INFLUX_ADMIN" not in text and "DOCKER_INFLUXDB_INIT" not in text, name
-    env = env_of(services()["influxdb"])
-    assert env["DOCKER_INFLUXDB_INIT_MODE"] == "setup"
-    assert env["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"].startswith("${INFLUX_ADMIN_TOKEN:?")
-    assert env["DOCKER_INFLUXDB_INIT_PASSWORD"].startswith("${INFLUX_ADMIN_PASSWORD:?")
+    for file in COMPOSE_FILES:
+        for name, svc in services(file).items():
+            if name != "influxdb-init":
+                text = yaml.safe_dump(svc)
+                assert "INFLUX_ADMIN" not in text and "DOCKER_INFLUXDB_INIT" not in text, name
+    env = env_of(services()["influxdb-init"])
+    assert env["INFLUX_ADMIN_TOKEN"].startswith("${INFLUX_ADMIN_TOKEN:?")
+    assert env["INFLUX_ADMIN_PASSWORD"].startswith("${INFLUX_ADMIN_PASSWORD:?")
 
 
 def test_tokens_reach_only_the_services_that_need_them() -> None:
@@ -218,13 +225,23 @@ def test_tokens_reach_only_the_services_that_need_them() -> None:
         assert env["FACTORY_INFLUX_API"] == "v2"
         assert env["FACTORY_INFLUX_TOKEN_FILE"] == "/run/factory/influx-write.token"
         assert "influx-writer-token" in mounts(name)
-        assert "influx-reader-token" not in mounts(name)
-        assert any(v.endswith(":ro") for v in svcs[name]["volumes"]
-                   if v.startswith("influx-writer-token"))
+    assert "influx-reader-token" not in mounts("collector")
+    # The backfill reads the newest point before it writes (the gap), with the read token.
+    assert env_of(svcs["backfill"])["FACTORY_INFLUX_READ_TOKEN_FILE"] == \
+        "/run/factory-read/influx-read.token"
+    for name in ("collector", "backfill", "grafana"):
+        assert all(v.endswith(":ro") for v in svcs[name]["volumes"]
+                   if v.startswith("influx-"))
     assert "influx-reader-token" in mounts("grafana")
     assert "influx-writer-token" not in mounts("grafana")
-    for name in ("simulator", "fault", "mosquitto"):
+    for name in ("simulator", "fault", "mosquitto", "influxdb", "plant"):
         assert not mounts(name) & {"influx-writer-token", "influx-reader-token"}
+    # Only the init writes them (and holds the admin token to make them).
+    init = svcs["influxdb-init"]
+    assert mounts("influxdb-init") == {"influx-writer-token", "influx-reader-token"}
+    env = env_of(init)
+    assert Path(env["FACTORY_WRITER_TOKEN_FILE"]).parent.as_posix() in \
+        {v.split(":")[1] for v in init["volumes"] if v.startswith("influx-writer-token")}
 
 
 def test_each_mqtt_client_logs_in_as_its_own_role() -> None:
@@ -527,15 +544,15 @@ def test_mosquitto_password_file_is_generated_not_committed() -> None:
 
 
 # -- InfluxDB init ---------------------------------------------------------------------------
-def test_influxdb_init_creates_scoped_tokens() -> None:
-    script = (ROOT / "deploy/influxdb/init/10-factory-tokens.sh")
-    text = script.read_text()
-    assert script.stat().st_mode & 0o111, "the image runs only executable init scripts"
-    assert "--write-bucket" in text and "--read-bucket" in text
-    assert "--all-access" not in text and "--operator" not in text
-    assert "v1 dbrp create" in text
-    check = " ".join(services()["influxdb"]["healthcheck"]["test"])
-    assert "influx-write.token" in check and "influx-read.token" in check
+def test_influxdb_needs_no_first_start_hook_and_is_healthy_when_it_answers() -> None:
+    """A token check in InfluxDB's health check left it unhealthy for good once a token
+    volume was lost; a first-start hook that failed once failed on every start."""
+    influx = services()["influxdb"]
+    assert not [v for v in influx["volumes"] if "docker-entrypoint-initdb.d" in v]
+    assert not [k for k in env_of(influx) if k.startswith("DOCKER_INFLUXDB_INIT")]
+    check = " ".join(influx["healthcheck"]["test"])
+    assert "influx ping" in check and "token" not in check
+    assert not (ROOT / "deploy/influxdb").exists()
 
 
 def test_collector_metrics_bind_to_loopback_by_default() -> None:

@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ case "$1 $2" in
   "compose version") echo "Docker Compose version v2.40.0"; exit 0 ;;
   "compose port") [ -n "${FAKE_OURS:-}" ] && { echo "127.0.0.1:$4"; exit 0; }; exit 1 ;;
   "compose up") exit "${FAKE_UP_RC:-0}" ;;
+  "compose exec") printf '%s\n' "${FAKE_EXEC_OUT:-}"; exit "${FAKE_EXEC_RC:-0}" ;;
 esac
 exit 0
 """
@@ -179,3 +181,68 @@ def test_plant_goes_to_env_for_every_later_compose_call(repo: Path, path_dir: Pa
     assert env.count("PLANT_DIR=") == 1
     bad = demo(repo, path_dir, PLANT="plants/nope.yaml")
     assert bad.returncode == 1 and "no such file" in bad.stderr
+
+
+INSTALL_STAND_IN = """#!/bin/sh
+# A stand-in for scripts/install-services (it would apt-get install): records the call.
+echo install-services >> "$FAKE_LOG"
+exit 3
+"""
+
+
+@pytest.mark.parametrize("plant,ok", [("acme-lyon.yaml", True), ("bad.yaml", False)])
+def test_native_path_checks_the_plant_before_anything_starts(
+        repo: Path, path_dir: Path, tmp_path: Path, plant: str, ok: bool) -> None:
+    """`make demo PLANT=...` without Docker: the plant file is validated first (one line
+    naming the key), then services are installed and `python -m stack.demo up --plant`."""
+    (repo / "scripts/install-services").write_text(INSTALL_STAND_IN)
+    (repo / "scripts/install-services").chmod(0o755)
+    plants = tmp_path / "plants"
+    plants.mkdir()
+    shutil.copy(ROOT / "tests/data/acme-lyon.yaml", plants / "acme-lyon.yaml")
+    (plants / "bad.yaml").write_text("enterprise: acme\nsite: lyon\nname: x\n"
+                                     "areas:\n  - id: moulding\n    calendar: night_shift\n")
+    py = Path(sys.executable)
+    res = demo(repo, path_dir, FACTORY_DEMO_NATIVE="1", PLANT=f"plants/{plant}", PY=str(py))
+    if ok:
+        # Past the check: install-services ran (its stand-in stops the script there).
+        assert calls(repo) == ["install-services"], res.stdout + res.stderr
+        assert res.returncode == 3
+    else:
+        assert res.returncode == 2
+        assert calls(repo) == []  # nothing installed, nothing started
+        line, = res.stderr.splitlines()
+        assert line.startswith("demo: ") and "areas[0].calendar" in line
+
+
+ANSWER = ('{"results":[{"statement_id":0,"series":[{"name":"telemetry","columns":["time",'
+          '"count"],"values":[["1970-01-01T00:00:00Z",%d]]}]}]}')
+
+
+@pytest.mark.parametrize("answer,rc,ok", [(ANSWER % 1512, "0", True), (ANSWER % 0, "0", False),
+                                          ('{"results":[{"statement_id":0}]}', "0", False),
+                                          ("wget: server returned error: HTTP/1.1 401", "1",
+                                           False)])
+def test_the_docker_check_is_one_command_and_fails_without_fresh_data(
+        repo: Path, path_dir: Path, answer: str, rc: str, ok: bool) -> None:
+    """`make demo-check`: compose up --wait, then one InfluxQL query from inside Grafana's
+    container with its read-only token; OK only with telemetry of the last 2 minutes."""
+    (repo / ".env").write_text("INFLUX_BUCKET=plantdata\n")
+    res = demo(repo, path_dir, "--check", FAKE_EXEC_OUT=answer, FAKE_EXEC_RC=rc)
+    up = [c for c in calls(repo) if c.startswith("compose up")]
+    assert up == ["compose up -d --wait --wait-timeout 600"]
+    (exec_call,) = [c for c in calls(repo) if c.startswith("compose exec")]
+    assert exec_call.startswith("compose exec -T grafana sh -c ")
+    assert "/run/factory/influx-read.token" in exec_call and "db=plantdata&" in exec_call
+    if ok:
+        assert res.returncode == 0, res.stderr
+        assert "1512 telemetry samples of the last 2 min" in res.stdout
+    else:
+        assert res.returncode == 1
+        assert res.stderr.startswith("demo: check: ") and len(res.stderr.splitlines()) == 1
+
+
+def test_the_docker_check_refuses_an_unhealthy_stack(repo: Path, path_dir: Path) -> None:
+    res = demo(repo, path_dir, "--check", FAKE_UP_RC="1")
+    assert res.returncode == 1 and "not healthy" in res.stderr
+    assert not [c for c in calls(repo) if c.startswith("compose exec")]

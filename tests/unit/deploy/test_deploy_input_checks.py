@@ -63,3 +63,22 @@ def test_a_plant_fault_code_with_a_trailing_newline_is_refused(tmp_path: object)
     (d / "plant.yaml").write_text(DEFAULT_PLANT.read_text())
     with pytest.raises(PlantError, match="code"):
         load_plant(d / "plant.yaml")
+
+
+@pytest.mark.parametrize("name", ["../../../../../../etc/passwd", "/etc/passwd",
+                                  "sub/../../types.yaml"])
+def test_a_plant_file_reads_no_file_outside_its_folder(tmp_path: object, name: str) -> None:
+    """`types: ../../../../etc/passwd` was followed and its first line echoed in the
+    error; now it is refused by name before anything is read."""
+    from pathlib import Path
+
+    from simulator.plant import PlantError, load_plant
+
+    second = Path(__file__).resolve().parents[2] / "data" / "acme-lyon.yaml"
+    plant = Path(str(tmp_path)) / "plant.yaml"
+    plant.write_text(second.read_text().replace("types: types.yaml", f"types: {name}"))
+    with pytest.raises(PlantError, match="leaves the plant file's folder") as err:
+        load_plant(plant)
+    assert "root:" not in str(err.value)
+    plant.write_text(second.read_text())  # a types file inside the folders still loads
+    assert load_plant(plant).enterprise == "acme"

@@ -11,10 +11,19 @@ from typing import Any
 import pytest
 
 from dashboards import queries as q
+from simulator.plant import load_plant
 from stack import demo
-from stack.overview import PANEL_WINDOWS, build, planned_queries, render_text, sparkline
+from stack.overview import (
+    PANEL_WINDOWS,
+    Scope,
+    build,
+    planned_queries,
+    render_text,
+    sparkline,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
+SECOND_PLANT = ROOT / "tests" / "data" / "acme-lyon.yaml"
 NOW, TODAY, RANGE = 1_800_000_000_000, 1_799_990_000_000, 1_800_000_000_000 - 86_400_000
 
 
@@ -104,7 +113,7 @@ def test_build_turns_query_results_into_figures() -> None:
         (90.0, 95.0, 99.0, 84.6)
     assert (o.machines_running, o.machines_total) == (3, 5)
     assert o.states == {"FAULT": 1, "RUNNING": 2, "IDLE": 1, "MAINTENANCE": 1}
-    assert o.hardware_states == {"laser-01": "FAULT", "press-01": "RUNNING"}
+    assert o.floor_states == {"laser-01": "FAULT", "press-01": "RUNNING"}
     assert o.active_alarms == 0  # data exists, so "no row" means none active
     # the newest event per machine+code decides: press-01's alarm was cleared
     assert [(a.machine, a.code) for a in o.alarms] == [("laser-01", "LAS-01")]
@@ -167,8 +176,9 @@ def test_down_and_status_without_a_demo(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_second_demo_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
-    first = demo.Demo(demo.Options(run_dir=tmp_path))
-    second = demo.Demo(demo.Options(run_dir=tmp_path))
+    plant = load_plant()
+    first = demo.Demo(demo.Options(run_dir=tmp_path), plant)
+    second = demo.Demo(demo.Options(run_dir=tmp_path), plant)
     assert first.acquire()
     try:
         first.save()
@@ -180,3 +190,90 @@ def test_second_demo_is_refused_while_the_lock_is_held(tmp_path: Path) -> None:
         first.release()
     assert second.acquire()
     second.release()
+
+
+def test_undefined_oee_is_absent_not_zero() -> None:
+    """From the summed counts: nothing planned -> no ratio at all (InfluxQL's x / 0 = 0
+    from the dashboard's OEE query is not used); planned, never ran -> A 0, OEE 0."""
+    results = sample_results()
+    sums = ["run_s", "planned_s", "ideal_s", "good", "scrap"]
+    results["oee"] = [result(["availability", "performance", "quality", "oee"],
+                             [0.0, 0.0, 0.0, 0.0])]
+    results["oee_sums"] = [result(sums, [0.0, 0.0, 0.0, 0, 0])]
+    o = build(results, now_ms=NOW, today_ms=TODAY, range_ms=RANGE)
+    assert (o.availability_pct, o.performance_pct, o.quality_pct, o.oee_pct) == (
+        None, None, None, None)
+    assert "0.0 %" not in render_text(o)
+    results["oee_sums"] = [result(sums, [0.0, 3600.0, 0.0, 0, 0])]
+    o = build(results, now_ms=NOW, today_ms=TODAY, range_ms=RANGE)
+    assert (o.availability_pct, o.performance_pct, o.quality_pct, o.oee_pct) == (
+        0.0, None, None, 0.0)
+    results["oee_sums"] = [result(sums, [7 * 3600.0, 8 * 3600.0, 380 * 60.0, 361, 19])]
+    o = build(results, now_ms=NOW, today_ms=TODAY, range_ms=RANGE)
+    assert o.availability_pct == pytest.approx(87.5) and o.quality_pct == pytest.approx(95)
+
+
+def test_the_overview_follows_the_plants_enterprise_site_and_first_area() -> None:
+    scope = Scope.of(load_plant(SECOND_PLANT))
+    assert (scope.enterprise, scope.site, scope.floor_area, scope.floor_title) == \
+        ("acme", "lyon", "moulding", "Moulding hall")
+    planned = planned_queries(NOW, TODAY, RANGE, scope)
+    for name, influxql in planned.items():
+        assert re.search(r'"enterprise" =~ /\^\(acme\)\$/', influxql), name
+        assert re.search(r'"site" =~ /\^\(lyon\)\$/', influxql), name
+        assert "hearth" not in influxql and "shengzhou" not in influxql, name
+    assert "moulding" in planned["floor_plan_states"]
+    assert "hardware" not in planned["floor_plan_states"]
+    # The default scope is the demo plant's (what the dashboards default to).
+    default = Scope.of(load_plant())
+    assert (default.enterprise, default.site, default.floor_area) == \
+        (Scope().enterprise, Scope().site, Scope().floor_area)
+    text = render_text(build({}, now_ms=NOW, today_ms=TODAY, range_ms=RANGE), scope=scope)
+    assert "Moulding hall equipment status" in text and "Hardware" not in text
+
+
+BAD_PLANT = """enterprise: acme
+site: lyon
+name: ACME
+types: types.yaml
+areas:
+  - id: moulding
+    calendar: night_shift
+    lines: []
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "up"])
+def test_a_bad_plant_is_one_line_naming_the_key_before_anything_starts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_PLANT)
+    run_dir = tmp_path / "run"
+    assert demo.main([command, "--plant", str(bad), "--run-dir", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "areas[0].calendar" in err and "night_shift" in err
+    assert not run_dir.exists()  # no lock, no stack, no child
+
+
+def test_check_names_the_plant(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo.main(["check", "--plant", str(SECOND_PLANT)]) == 0
+    assert capsys.readouterr().out == "plant acme/lyon (ACME Lyon plant): 5 machines in 2 areas\n"
+
+
+def test_today_starts_at_the_plants_local_midnight() -> None:
+    """Lyon (Europe/Paris) on the day summer time ends: 'today' began at 00:00 CEST
+    (22:00 UTC the day before), whatever this machine's time zone."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from stack.overview import windows
+
+    now = dt.datetime(2026, 10, 25, 12, 0, tzinfo=dt.UTC)
+    _, today_ms, _ = windows(now, ZoneInfo("Europe/Paris"))
+    assert today_ms == int(dt.datetime(2026, 10, 24, 22, 0, tzinfo=dt.UTC).timestamp() * 1000)
+    _, today_ms, _ = windows(now, ZoneInfo("Asia/Shanghai"))
+    assert today_ms == int(dt.datetime(2026, 10, 24, 16, 0, tzinfo=dt.UTC).timestamp() * 1000)
+    scope = Scope.of(load_plant(SECOND_PLANT))
+    assert scope.tzinfo is not None
+    assert scope.tzinfo.utcoffset(now.replace(tzinfo=None)) == dt.timedelta(hours=1)

@@ -72,10 +72,10 @@ def states(code: Any) -> dict[str, list[dict[str, Any]]]:
 def test_state_code_99_is_shown_as_unknown_not_a_crash() -> None:
     o = build(states(99), now_ms=NOW, today_ms=TODAY, range_ms=RANGE)
     assert o.states == {UNKNOWN_STATE: 1}
-    assert o.hardware_states == {"laser-01": UNKNOWN_STATE}
+    assert o.floor_states == {"laser-01": UNKNOWN_STATE}
     text = render_text(o, width=160)
     assert "laser-01 ?" in text and "unknown state 1" in text
-    assert build(states(2), now_ms=NOW, today_ms=TODAY, range_ms=RANGE).hardware_states == \
+    assert build(states(2), now_ms=NOW, today_ms=TODAY, range_ms=RANGE).floor_states == \
         {"laser-01": "RUNNING"}
 
 

@@ -26,14 +26,16 @@ PRESS: dict[str, Any] = {
 
 
 def tiny_plant_raw(shifts: list[str] | None = None, machines: int = 2,
-                   press: dict[str, Any] | None = None) -> dict[str, Any]:
+                   press: dict[str, Any] | None = None,
+                   flow: str = "parallel") -> dict[str, Any]:
+    """One area, one line of `machines` presses; parallel (independent) unless `flow`."""
     return {
         "enterprise": "acme",
         "site": "sz",
         "utc_offset_h": 8,
         "types": {"press": copy.deepcopy(press or PRESS)},
         "calendars": {"main": {"shifts": shifts or ["00:00-24:00"]}},
-        "areas": [{"id": "hardware", "lines": [{"id": "l1", "machines": [
+        "areas": [{"id": "hardware", "lines": [{"id": "l1", "flow": flow, "machines": [
             {"id": "p", "type": "press", "count": machines}]}]}],
     }
 

@@ -26,9 +26,34 @@ def test_hand_computed_case() -> None:
     assert r["oee"] == pytest.approx(0.875 * (22800 / 25200) * 0.95, abs=1e-6)
 
 
-def test_empty_window_is_zero_not_nan() -> None:
-    assert oee_from_sums(0, 0, 0, 0, 0) == {"availability": 0.0, "performance": 0.0,
-                                            "quality": 0.0, "oee": 0.0}
+def test_undefined_ratios_are_absent_not_zero() -> None:
+    # Never planned: nothing is defined.
+    assert oee_from_sums(0, 0, 0, 0, 0) == {}
+    # Planned but never ran: availability 0; performance and quality undefined; no good
+    # output, so OEE is 0.
+    assert oee_from_sums(0, 3600, 0, 0, 0) == {"availability": 0.0, "oee": 0.0}
+    # Ran but made nothing: performance 0, quality undefined.
+    assert oee_from_sums(600, 3600, 0, 0, 0) == {"availability": round(1 / 6, 6),
+                                                 "performance": 0.0, "oee": 0.0}
+    # Off shift but repaired (run, not planned): availability and OEE undefined.
+    r = oee_from_sums(60, 0, 50, 5, 0)
+    assert "availability" not in r and "oee" not in r and r["quality"] == 1.0
+
+
+def test_truth_of_a_never_planned_line_has_no_ratios() -> None:
+    """A window in which the assembly lines (two shifts, 07:00-23:00) are off shift."""
+    plant = load_plant()
+    model = PlantModel(plant, 3, MONDAY_0800_LOCAL_MS - 6 * 3600_000,  # 02:00 local
+                       Intervals.from_seconds(10, 60, 300))
+    for _ in range(2 * 360):  # until 04:00
+        model.step()
+    truth = ground_truth(model)
+    assert truth["oee"]["lines"]["assembly/stove-1"] == {}
+    assert truth["oee"]["machines"]["s1-pack"] == {}
+    assert set(truth["oee"]["lines"]["hardware/cutting"]) == {
+        "availability", "performance", "quality", "oee"}
+    text = json.dumps(truth["oee"])
+    assert "NaN" not in text and "null" not in text
 
 
 def test_ratio_of_sums_not_mean_of_ratios() -> None:
@@ -62,8 +87,16 @@ def test_counts_messages_reproduce_the_ground_truth() -> None:
     for k in ("availability", "performance", "quality", "oee"):
         assert plant_oee[k] == pytest.approx(truth["oee"]["plant"][k], abs=1e-4)
     for mid, ps in counts.items():
-        assert oee_from_counts(ps)["oee"] == pytest.approx(
-            truth["oee"]["machines"][mid]["oee"], abs=1e-4)
+        mine, want = oee_from_counts(ps), truth["oee"]["machines"][mid]
+        assert set(mine) == set(want)
+        for k, v in want.items():
+            assert mine[k] == pytest.approx(v, abs=1e-4)
+    # The identity OEE = A x P x Q holds exactly (to rounding) wherever all are defined.
+    for group in (truth["oee"]["lines"], truth["oee"]["machines"]):
+        for r in group.values():
+            if len(r) == 4:
+                assert r["oee"] == pytest.approx(
+                    r["availability"] * r["performance"] * r["quality"], abs=2e-6)
     assert sum(p["good"] for p in every) == truth["counts"]["good"]
     assert sum(p["scrap"] for p in every) == truth["counts"]["scrap"]
     for region, amount in truth["sales"].items():

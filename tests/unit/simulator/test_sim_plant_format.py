@@ -21,7 +21,7 @@ from simulator.plant import (
 
 from .helpers_sim import tiny_plant_raw
 
-ACME = Path(__file__).parent / "data" / "acme-lyon.yaml"
+ACME = Path(__file__).resolve().parents[3] / "docs" / "examples" / "acme-lyon.yaml"
 
 
 def test_second_plant_parses_with_its_own_identity_zone_and_signals() -> None:
@@ -93,7 +93,10 @@ def test_demo_plant_defaults_and_names() -> None:
     assert lines["cutting"].flow == "parallel" and len(lines["cutting"].output) == 6
     assert lines["stove-1"].flow == "serial" and lines["stove-1"].output == ("s1-pack",)
     assert lines["powder-1"].output == ("booth-1-02",)
-    targets = sum(ln.daily_target or 0 for ln in lines.values())
+    targets = sum(ln.daily_target or 0 for ln in lines.values() if ln.finished)
+    assert {m.line for m in plant.output_machines} == {"stove-1", "stove-2", "hood-1",
+                                                       "hood-2"}
+    assert not lines["cutting"].finished and not lines["powder-1"].finished
     assert plant.business.daily_output_target == targets
     b = plant.business
     overseas = sum(r.share for r in b.regions if r.export) / sum(r.share for r in b.regions)
@@ -101,7 +104,9 @@ def test_demo_plant_defaults_and_names() -> None:
 
 
 def test_defaults_when_the_new_keys_are_absent() -> None:
-    plant = parse_plant(tiny_plant_raw(), "t.yaml")
+    raw = tiny_plant_raw()
+    del raw["areas"][0]["lines"][0]["flow"]
+    plant = parse_plant(raw, "t.yaml")
     assert plant.timezone == "Etc/GMT-8" and plant.utc_offset_h == 8
     assert dt.datetime(2026, 7, 1, tzinfo=plant.tzinfo).utcoffset() == dt.timedelta(hours=8)
     assert plant.name_zh == plant.name == "sz"
@@ -110,6 +115,8 @@ def test_defaults_when_the_new_keys_are_absent() -> None:
     (ln,) = [ln for _, ln in plant.lines]
     assert (ln.name, ln.flow, ln.buffer, ln.output) == ("l1", "serial", DEFAULT_BUFFER,
                                                        ("p-02",))
+    (par,) = [ln for _, ln in parse_plant(tiny_plant_raw(flow="parallel"), "t").lines]
+    assert par.output == ("p-01", "p-02")
 
 
 @pytest.mark.parametrize(("offset", "zone", "hours"), [
@@ -175,7 +182,7 @@ _LINE = ("areas", 0, "lines", 0)
     (_set("business", {"regions": [{"name": "A", "share": 1, "export": "yes"}]}),
      "business.regions[0].export", "true or false"),
     (_set(*_LINE, "flow", "zigzag"), "areas[0].lines[0].flow", "serial, parallel"),
-    (_set(*_LINE, "buffer", -1), "areas[0].lines[0].buffer", "integer"),
+    (_set(*_LINE, "buffer", 0), "areas[0].lines[0].buffer", "integer 1-"),
     (_set(*_LINE, "buffer", 2.5), "areas[0].lines[0].buffer", "integer"),
     (_set(*_LINE, "daily_target", 0), "areas[0].lines[0].daily_target", "> 0"),
     (_set(*_LINE, "output", ["p-09"]), "areas[0].lines[0].output[0]", "not a machine"),

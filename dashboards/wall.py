@@ -1,0 +1,222 @@
+"""What one screen is built for: a plant (the plant file, parsed by the simulator's own
+validator) in one language, and the facts about it the screens need.
+
+Everything a plant decides reaches the dashboards through here: its name, time zone,
+areas and lines, the machines whose good parts are the plant's output, machine count,
+shift start times. Pure: no I/O after :func:`load`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from dashboards.i18n import DOWNTIME_REASON_NAMES, Lang, LangCode
+from dashboards.queries import VAR_OUTPUT, VAR_SHIFT_OFFSET, Variable, multi, single
+from simulator.plant import Area, Calendar, Line, Machine, Plant, load_plant
+
+#: A machine whose latest state is older than this shows grey "Offline" (3 state
+#: intervals of 60 s: one lost message never turns a machine grey).
+FRESH_WINDOW = "3m"
+#: The data-age stat turns red when nothing arrived for this long.
+DATA_AGE_LIMIT_S = 60
+
+
+def load(path: str | Path | None = None) -> Plant:
+    """The plant file at `path` (default: the demo plant), validated like the simulator."""
+    return load_plant(path)
+
+
+@dataclass(frozen=True)
+class Wall:
+    """One language's wall for one plant; ``wall.t(en, zh)`` picks a label."""
+
+    lang: Lang
+    plant: Plant
+
+    @classmethod
+    def of(cls, code: LangCode, plant: Plant) -> Wall:
+        return cls(Lang(code), plant)
+
+    def t(self, en: str, zh: str) -> str:
+        return self.lang.t(en, zh)
+
+    # -- names ---------------------------------------------------------------------------
+    @property
+    def plant_name(self) -> str:
+        return self.t(self.plant.name, self.plant.name_zh)
+
+    def area_name(self, area: Area) -> str:
+        return self.t(area.name, area.name_zh)
+
+    def line_name(self, line: Line) -> str:
+        return self.t(line.name, line.name_zh)
+
+    def type_name(self, type_id: str) -> str:
+        mt = self.plant.types[type_id]
+        return self.t(mt.name, mt.name_zh)
+
+    def fault_message(self, code: str) -> str:
+        for mt in self.plant.types.values():
+            for f in mt.faults:
+                if f.code == code:
+                    return self.t(f.message, f.message_zh)
+        return code
+
+    def region_names(self) -> dict[str, str]:
+        """The `region` tag values -> their names in this language."""
+        return {r.name: self.t(r.name, r.name_zh) for r in self.plant.business.regions}
+
+    def channel_names(self) -> dict[str, str]:
+        return {c.name: self.t(c.name, c.name_zh) for c in self.plant.business.channels}
+
+    def untranslated(self) -> set[str]:
+        """Names the plant file gives in one language only (``name_zh`` defaulted to the
+        name): the Chinese wall shows them as they are."""
+        p = self.plant
+        named: list[tuple[str, str]] = [(p.name, p.name_zh)]
+        named += [(a.name, a.name_zh) for a in p.areas]
+        named += [(ln.name, ln.name_zh) for _, ln in p.lines]
+        named += [(mt.name, mt.name_zh) for mt in p.types.values()]
+        named += [(f.message, f.message_zh) for mt in p.types.values() for f in mt.faults]
+        named += [(s.name, s.name_zh) for s in (*p.business.regions, *p.business.channels)]
+        named += [(t.name, t.name_zh) for t in p.technicians]
+        return {en for en, zh in named if en == zh}
+
+    # -- value mappings: tag values (ids, codes) -> names in this language ---------------
+    def area_mappings(self) -> list[dict[str, Any]]:
+        return _value_map({a.id: self.area_name(a) for a in self.plant.areas})
+
+    def line_mappings(self) -> list[dict[str, Any]]:
+        return _value_map({ln.id: self.line_name(ln) for _, ln in self.plant.lines})
+
+    def fault_mappings(self) -> list[dict[str, Any]]:
+        """Fault codes -> their message (a FAULT state's reason, a downtime reason)."""
+        return _value_map({f.code: self.fault_message(f.code)
+                           for mt in self.plant.types.values() for f in mt.faults})
+
+    def reason_mappings(self) -> list[dict[str, Any]]:
+        """Every downtime reason: the contract's own reasons and the plant's fault codes."""
+        names = {r: self.lang.t(*n) for r, n in DOWNTIME_REASON_NAMES.items()}
+        return _value_map({**names, **{f.code: self.fault_message(f.code)
+                                       for mt in self.plant.types.values()
+                                       for f in mt.faults}})
+
+    # -- structure -----------------------------------------------------------------------
+    @cached_property
+    def machines(self) -> list[Machine]:
+        return self.plant.machines
+
+    @cached_property
+    def output_machines(self) -> list[Machine]:
+        """The machines whose good parts are the lines' output (every line's ``output``)."""
+        return self.plant.output_machines
+
+    @property
+    def timezone(self) -> str:
+        """The plant's time zone for the dashboards' ``timezone``: its IANA name, or
+        ``utc`` for a fixed offset that is not whole hours (Grafana knows no other)."""
+        zone = self.plant.timezone
+        return "utc" if zone.startswith("UTC") and zone != "UTC" else zone
+
+    @property
+    def utc_offset(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.plant.utc_offset_h)
+
+    @property
+    def currency(self) -> str:
+        """ISO 4217 code of the sales amounts."""
+        return self.plant.business.currency
+
+    @property
+    def daily_target(self) -> int:
+        """Finished units per plant-local day (the plant's business target)."""
+        return round(self.plant.business.daily_output_target)
+
+    @property
+    def currency_zh(self) -> str:
+        return CURRENCY_ZH.get(self.currency, self.currency)
+
+    def line_of(self, machine: Machine) -> Line:
+        return next(ln for a, ln in self.plant.lines
+                    if a.id == machine.area and ln.id == machine.line)
+
+    def first_area(self) -> Area:
+        return self.plant.areas[0]
+
+    # -- shifts ----------------------------------------------------------------------------
+    def calendar(self, area: Area | None = None) -> Calendar:
+        """The calendar of `area`, else the one most machines of the plant work to."""
+        if area is not None:
+            return self.plant.calendars[area.calendar]
+        counts: dict[str, int] = {}
+        for a in self.plant.areas:
+            n = sum(len(ln.machines) for ln in a.lines)
+            counts[a.calendar] = counts.get(a.calendar, 0) + n
+        return self.plant.calendars[max(counts, key=lambda c: counts[c])]
+
+    def output_calendar(self) -> Calendar:
+        """The calendar the output machines work to (the first output machine's area)."""
+        first = self.output_machines[0] if self.output_machines else self.machines[0]
+        return self.calendar(next(a for a in self.plant.areas if a.id == first.area))
+
+    @property
+    def shift_length_min(self) -> int:
+        """Bucket length of "output by shift": the output calendar's first shift."""
+        start, end = self.output_calendar().shifts[0]
+        return (end - start) % MIN_PER_DAY or MIN_PER_DAY
+
+    @property
+    def shift_offset(self) -> str:
+        """InfluxQL GROUP BY time offset that puts bucket edges on the shift changes."""
+        start = self.output_calendar().shifts[0][0]
+        utc_min = round(start - self.plant.utc_offset_h * 60)
+        return f"{utc_min % self.shift_length_min}m"
+
+    def shifts(self, area: Area | None = None) -> list[tuple[str, int, int]]:
+        """(label, start, end) in minutes of the local day covering the whole day: each
+        shift (one over midnight split in two ranges with the same label) and the time
+        between shifts as "No shift"."""
+        out: list[tuple[str, int, int]] = []
+        for i, (start, end) in enumerate(self.calendar(area).shifts):
+            stop = end % MIN_PER_DAY or MIN_PER_DAY
+            hhmm = f"{start // 60:02d}:{start % 60:02d}-{stop // 60:02d}:{stop % 60:02d}"
+            label = self.t(f"Shift {i + 1} {hhmm}", f"{ZH_ORDINALS[i % 10]}班 {hhmm}")
+            if end > MIN_PER_DAY:
+                out += [(label, start, MIN_PER_DAY), (label, 0, end - MIN_PER_DAY)]
+            elif end < start:
+                out += [(label, start, MIN_PER_DAY), (label, 0, end)]
+            else:
+                out.append((label, start, end))
+        out.sort(key=lambda s: s[1])
+        gaps, edge = [], 0
+        for _, start, end in out:
+            if start > edge:
+                gaps.append((self.t("No shift", "非生产时间"), edge, start))
+            edge = max(edge, end)
+        if edge < MIN_PER_DAY:
+            gaps.append((self.t("No shift", "非生产时间"), edge, MIN_PER_DAY))
+        return sorted(out + gaps, key=lambda s: s[1])
+
+    # -- variables the queries expand -------------------------------------------------------
+    def query_variables(self) -> dict[str, Variable]:
+        """The plant-generated variables (output machines, shift offset), as
+        :func:`dashboards.queries.substitute` takes them."""
+        return {VAR_OUTPUT: multi(*[m.id for m in self.output_machines]),
+                VAR_SHIFT_OFFSET: single(self.shift_offset)}
+
+
+def _value_map(texts: dict[str, str]) -> list[dict[str, Any]]:
+    """One Grafana value mapping (JSON) from value -> text, in the given order."""
+    return [{"type": "value", "options": {
+        value: {"text": text, "index": i} for i, (value, text) in enumerate(texts.items())}}]
+
+
+MIN_PER_DAY = 24 * 60
+#: Chinese names of currencies a plant may sell in (others show their ISO code).
+CURRENCY_ZH = {"CNY": "元", "USD": "美元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑",
+               "HKD": "港元"}
+ZH_ORDINALS = "一二三四五六七八九十"

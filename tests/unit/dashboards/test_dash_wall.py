@@ -1,0 +1,192 @@
+"""The wall rules (banner, exact numbers, noValue, colours, fit) hold for the default plant
+and for a second plant, and each check fires on a dashboard broken on purpose."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboards import panels as p
+from dashboards.build import Built, build_all, repeat_counts
+from dashboards.checks import check_all
+from dashboards.cli import main
+from dashboards.wall import FRESH_WINDOW, Wall, load
+from dashboards.wallchecks import check_wall, query_columns, table_columns
+from simulator.plant import Plant
+
+#: The second plant of the plant-format tests: acme/lyon, Europe/Paris, no hardware and no
+#: assembly area, names mostly without Chinese, plant-declared signals.
+LYON = Path(__file__).parents[1] / "simulator" / "data" / "acme-lyon.yaml"
+
+
+@pytest.fixture(scope="module")
+def lyon() -> Plant:
+    return load(LYON)
+
+
+@pytest.fixture(scope="module")
+def built() -> list[Built]:
+    return build_all()
+
+
+def _by(built: list[Built], uid: str) -> dict[str, Any]:
+    return copy.deepcopy(next(b.model for b in built if b.uid == uid))
+
+
+def _panel(model: dict[str, Any], pid: int) -> dict[str, Any]:
+    return next(p for p in model["panels"] if p["id"] == pid)
+
+
+def test_a_second_plant_builds_and_passes_every_check(lyon: Plant, tmp_path: Path) -> None:
+    built = build_all(plant=lyon)
+    assert check_all([b.model for b in built], repeat_counts(lyon), lyon) == []
+    overview = next(b.model for b in built if b.uid == "plant-overview")
+    variables = {v["name"]: v for v in overview["templating"]["list"]}
+    assert variables["enterprise"]["current"]["value"] == "acme"
+    assert variables["site"]["current"]["value"] == "lyon"
+    assert variables["output"]["current"]["value"] == [
+        m.id for m in Wall.of("en", lyon).output_machines]
+    assert overview["timezone"] == "Europe/Paris"
+    assert next(b.model for b in built if b.uid == "equipment-status")["title"] == \
+        "Injection moulding equipment status"
+    assert next(b.model for b in built if b.uid == "equipment-status-zh")["title"] == \
+        "Injection moulding设备运行情况"  # the plant gives this area no Chinese name
+    # build --out writes there and leaves the committed JSON alone.
+    assert main(["build", "--plant", str(LYON), "--out", str(tmp_path), "--lang", "zh"]) == 0
+    assert sorted(p.name for p in (tmp_path / "zh").iterdir()) == sorted(
+        f"{b.slug}.json" for b in built if b.lang == "zh")
+    assert not (tmp_path / "en").exists()
+    assert main(["check", "--plant", str(LYON)]) == 0
+
+
+def test_a_bad_plant_file_is_a_one_line_error(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "plant.yaml"
+    bad.write_text("enterprise: acme\nsite: lyon\nareas: []\n")
+    assert main(["check", "--plant", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("factory-dashboards: ") and "\n" not in err
+
+
+def test_every_screen_has_the_banner(built: list[Built]) -> None:
+    for b in built:
+        content = _panel(b.model, 101)["options"]["content"]
+        assert b.model["title"].replace("&", "&amp;") in content
+        assert "${__to:date:YYYY-MM-DD HH:mm:ss}" in content
+        assert _panel(b.model, 103)["timeFrom"] == "60s"
+
+
+def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
+    bottling = next(a for a in lyon.areas if a.id == "bottling")
+    shifts = Wall.of("zh", lyon).shifts(bottling)
+    assert shifts == [("非生产时间", 0, 360), ("一班 06:00-14:00", 360, 840),
+                      ("二班 14:00-22:00", 840, 1320), ("非生产时间", 1320, 1440)]
+    assert Wall.of("en", lyon).shifts() == [("Shift 1 00:00-24:00", 0, 1440)]
+    night = Wall.of("en", load()).shifts(load().areas[0])  # 22:00-06:00 over midnight
+    assert night[0] == ("Shift 3 22:00-06:00", 0, 360) and night[-1][1:] == (1320, 1440)
+    assert sum(end - start for _, start, end in night) == 1440
+    # Moulding (the first output) runs round the clock: daily buckets from local midnight.
+    assert Wall.of("en", lyon).shift_offset == "1380m"  # 00:00 at UTC+1 = 23:00 UTC
+    assert Wall.of("en", load()).shift_offset == "360m"  # 06:00 at UTC+8 = 22:00 UTC
+
+
+@pytest.mark.parametrize(("uid", "pid", "mutate", "expected"), [
+    ("plant-overview", 1, lambda p: p["fieldConfig"]["defaults"].update(unit="short"),
+     "scales the number"),
+    ("sales-energy", 1, lambda p: p["fieldConfig"]["defaults"].update(unit="currencyCNY"),
+     "scales the number"),
+    ("plant-overview", 5, lambda p: p["fieldConfig"]["defaults"].pop("noValue"), "noValue"),
+    ("plant-overview", 5, lambda p: p["fieldConfig"]["defaults"]["thresholds"]["steps"][1]
+     .update(color="#ff8800"), "palette"),
+    ("sales-energy-zh", 9, lambda p: p["fieldConfig"]["overrides"][-1]["properties"][1][
+        "value"][0]["options"]["critical"].update(color="#ff780a"), "severity critical"),
+    ("sales-energy", 9, lambda p: p["transformations"][0]["options"]["excludeByName"].update(
+        code=False, wo_id=False, area=False), "do not fit"),
+    ("maintenance-progress", 4, lambda p: p["transformations"].pop(), "rows not limited"),
+    ("equipment-status", 3, lambda p: p["gridPos"].update(h=5), "bars need"),
+    ("oee-production", 103, lambda p: p.update(timeFrom="1h"), "60 s"),
+    ("oee-production", 101, lambda p: p["options"].update(content="OEE"), "banner"),
+    ("plant-overview-zh", 7, lambda p: p.update(title="Plant floor"), "untranslated"),
+    ("oee-production-zh", 9, lambda p: p["fieldConfig"]["overrides"][-1]["properties"][0][
+        "value"][0]["options"]["LSR-CHILLER"].update(text="Chiller coolant flow low"),
+     "untranslated 'Chiller'"),
+    ("equipment-status-zh", 2, lambda p: p["fieldConfig"]["defaults"]["mappings"][0][
+        "options"]["0"].update(text="停机"), "OFF is 关机"),
+    ("pipeline-health-zh", 3, lambda p: p.update(title="死信"), "异常消息"),
+    ("equipment-status-zh", 2, lambda p: p.update(title="本班设备状态"), "rolling"),
+])
+def test_wall_checks_catch_broken_dashboards(built: list[Built], uid: str, pid: int,
+                                             mutate: Any, expected: str) -> None:
+    model = _by(built, uid)
+    assert check_wall(model, load()) == []
+    mutate(_panel(model, pid))
+    problems = check_wall(model, load())
+    assert any(expected in p for p in problems), problems
+
+
+def test_table_columns_are_read_from_the_queries(built: list[Built]) -> None:
+    assert query_columns('SELECT "code", "message" FROM "alarm" WHERE $timeFilter '
+                         'ORDER BY time DESC LIMIT 20') == ["Time", "code", "message"]
+    assert query_columns('SELECT last("a") AS "x" FROM (SELECT b FROM m GROUP BY "t") '
+                         'GROUP BY "machine", "line"') == ["Time", "machine", "line", "x"]
+    faults = _panel(_by(built, "plant-overview"), 8)
+    assert table_columns(faults) == ["machine", "line", "reason"]
+
+
+def test_state_panels_read_the_freshness_window_and_show_offline(built: list[Built],
+                                                                 lyon: Plant) -> None:
+    # A plant with few machines gets boxes wide enough to name the state.
+    small = next(b.model for b in build_all(("zh",), lyon) if b.slug == "plant-overview")
+    texts = {e["config"]["text"]["fixed"] for e in _panel(small, 7)["options"]["root"][
+        "elements"] if e["config"]["text"]["mode"] == "field"}
+    assert texts == {"离线"}
+    for lang, offline in (("en", "Offline"), ("zh", "离线")):
+        suffix = "" if lang == "en" else "-zh"
+        overview = _by(built, f"plant-overview{suffix}")
+        for pid in (4, 7, 8):  # machines running, floor plan, current faults
+            assert _panel(overview, pid)["timeFrom"] == FRESH_WINDOW
+        boxes = [e for e in _panel(overview, 7)["options"]["root"]["elements"]
+                 if "field" in e["background"]["color"]]
+        assert {e["background"]["color"]["fixed"] for e in boxes} == {p.GREY}
+        assert {e["config"]["text"]["fixed"] for e in boxes
+                if e["config"]["text"]["mode"] == "field"} <= {offline}
+        tile = _panel(_by(built, f"equipment-status{suffix}"), 1)
+        assert tile["timeFrom"] == FRESH_WINDOW
+        assert tile["fieldConfig"]["defaults"]["noValue"] == offline
+        assert tile["fieldConfig"]["defaults"]["thresholds"]["steps"][0]["color"] == p.GREY
+    timeline = _panel(_by(built, "equipment-status"), 2)
+    assert timeline["targets"][0]["query"].endswith("fill(null)")
+
+
+def test_energy_per_unit_has_no_value_before_the_first_unit(built: list[Built]) -> None:
+    """merge -> keep rows with output > 0 -> kWh / output: no row, no Infinity."""
+    ids = [t["id"] for t in _panel(_by(built, "sales-energy"), 4)["transformations"]]
+    assert ids == ["merge", "filterByValue", "calculateField"]
+    flt = _panel(_by(built, "sales-energy"), 4)["transformations"][1]["options"]
+    assert flt["filters"] == [{"fieldName": "output",
+                               "config": {"id": "greater", "options": {"value": 0}}}]
+
+
+def test_the_chinese_wall_names_everything_from_the_plant(built: list[Built]) -> None:
+    """Areas, lines, fault codes, downtime reasons, regions and channels reach the zh wall
+    in Chinese through value mappings and renames generated from the plant."""
+    plant = load()
+    overview = _by(built, "plant-overview-zh")
+    texts = {e["config"]["text"].get("fixed") for e in _panel(overview, 7)["options"]["root"][
+        "elements"]}
+    assert {a.name_zh for a in plant.areas} | {ln.name_zh for _, ln in plant.lines} <= texts
+    assert "五金车间" in texts
+    pareto = _panel(_by(built, "oee-production-zh"), 9)
+    reasons = pareto["fieldConfig"]["overrides"][-1]["properties"][0]["value"][0]["options"]
+    assert reasons["LSR-CHILLER"]["text"] == next(
+        f.message_zh for f in plant.types["laser_cutter"].faults if f.code == "LSR-CHILLER")
+    assert reasons["repair"]["text"] == "故障维修"
+    sales = _by(built, "sales-energy-zh")
+    renamed = {o["matcher"]["options"]: o["properties"][0]["value"]
+               for pid in (5, 6) for o in _panel(sales, pid)["fieldConfig"]["overrides"]}
+    assert renamed["East China"] == "华东" and renamed["dealer"] == "经销商"
+    states = _panel(overview, 7)["fieldConfig"]["defaults"]["mappings"][0]["options"]
+    assert states["0"]["text"] == "关机"  # OFF is 关机, never 停机

@@ -398,11 +398,15 @@ class PlantModel:
         return self.ts_of(self.tick)
 
     # -- demo commands -----------------------------------------------------------------------
+    def open_episodes(self) -> list[Episode]:
+        """Faults not yet back in service."""
+        return list(self._open_episode.values())
+
     def command(self, action: str, machine: str, **params: Any) -> None:
-        """Queue a demo command applied at the next tick: fault, starve or wear."""
+        """Queue a demo command applied at the next tick: fault, clear, starve or wear."""
         if machine not in self.index:
             raise KeyError(machine)
-        if action not in ("fault", "starve", "wear"):
+        if action not in ("fault", "clear", "starve", "wear"):
             raise ValueError(f"unknown action {action!r}")
         self._commands.append((action, self.index[machine], params))
 
@@ -595,16 +599,7 @@ class PlantModel:
             self.technician[i] = crew[int(rng.integers(len(crew)))]
             frame.workorders.append(self._wo_event(i, "in_progress", 0.0))
         for i in np.flatnonzero(back):
-            self.wear[i] = rng.uniform(0.02, 0.1)
-            frame.workorders.append(self._wo_event(i, "done", 100.0))
-            code, message, severity, _, message_zh = self.fault_codes[self.fault_code[i]]
-            frame.alarms.append(AlarmEvent(int(i), code, False, severity,
-                                           f"Cleared: {message}", self.wo_id[i],
-                                           _zh_if(f"已清除：{message_zh}", message_zh,
-                                                  message)))
-            ep = self._open_episode.pop(int(i), None)
-            if ep is not None:
-                ep.end_ms = ts
+            self._end_fault(int(i), ts, frame)
         # Work-order progress while being repaired.
         if self.tick % self.iv.wo_every == 0:
             for i in np.flatnonzero(is_rep & ~back):
@@ -664,6 +659,18 @@ class PlantModel:
         self.episodes.append(ep)
         self._open_episode[i] = ep
 
+    def _end_fault(self, i: int, ts: int, frame: Frame) -> None:
+        """The machine is back: work order done, alarm cleared, episode closed."""
+        self.wear[i] = self.rng.uniform(0.02, 0.1)
+        frame.workorders.append(self._wo_event(i, "done", 100.0))
+        code, message, severity, _, message_zh = self.fault_codes[self.fault_code[i]]
+        frame.alarms.append(AlarmEvent(i, code, False, severity, f"Cleared: {message}",
+                                       self.wo_id[i],
+                                       _zh_if(f"已清除：{message_zh}", message_zh, message)))
+        ep = self._open_episode.pop(i, None)
+        if ep is not None:
+            ep.end_ms = ts
+
     def _apply_commands(self, ts: int, frame: Frame, new: np.ndarray, new_reason: np.ndarray,
                         old: np.ndarray, on: np.ndarray) -> None:
         commands, self._commands = self._commands, []
@@ -671,6 +678,10 @@ class PlantModel:
             busy = new[i] in (FAULT, MAINT) and new_reason[i] in (R_FAULT, R_REPAIR)
             if action == "wear":
                 self.wear[i] = float(params.get("value", 0.9))
+            elif action == "clear":
+                if busy:  # back through a short warm-up, as after a repair
+                    self._end_fault(i, ts, frame)
+                    new[i], new_reason[i], self.timer[i] = SETUP, R_WARMUP, self.dt
             elif action == "starve":
                 if on[i] and not busy:
                     new[i] = IDLE

@@ -28,6 +28,7 @@ MAX_ROW_H_PX = 40
 TEXT_MIN_W_PX = 58
 #: Below this a box is too small to see from across the room: the plan refuses to build.
 MIN_BOX_PX = 8
+LEGEND_H_PX = 22
 ZONE_BORDER = "#1f60c4"
 TITLE_COLOUR = "#33d6ff"
 LABEL_COLOUR = "#c7d0d9"
@@ -126,9 +127,31 @@ def _place(left: float, top: float, width: float, height: float) -> dict[str, in
             "height": max(1, round(height))}
 
 
-def canvas_elements(zs: list[Zone], width_px: int, height_px: int,
-                    offline: str) -> list[dict[str, Any]]:
-    """Canvas element JSON for the zones, scaled to fit `width_px` x `height_px`."""
+def legend_elements(legend: list[tuple[str, str]], width_px: int,
+                    top: float) -> list[dict[str, Any]]:
+    """A row of colour swatches with their names, right-aligned at `top`."""
+    item_w = min(120.0, (width_px - 2 * MARGIN_PX) / max(len(legend), 1))
+    left = width_px - MARGIN_PX - item_w * len(legend)
+    out: list[dict[str, Any]] = []
+    for i, (text, colour) in enumerate(legend):
+        x = left + i * item_w
+        out.append({"type": "rectangle", "name": f"legend {text}",
+                    "config": {"text": {"mode": "fixed", "fixed": ""},
+                               "color": {"fixed": ""}, "size": 12, "align": "center",
+                               "valign": "middle"},
+                    "background": {"color": {"fixed": colour}},
+                    "border": {"color": {"fixed": colour}, "width": 0},
+                    "placement": _place(x, top + 4, 14, LEGEND_H_PX - 8)})
+        out.append(_text(text, x + 18, top, item_w - 20, LEGEND_H_PX, 13, LABEL_COLOUR))
+    return out
+
+
+def canvas_elements(zs: list[Zone], width_px: int, height_px: int, offline: str,
+                    legend: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Canvas element JSON for the zones, scaled to fit `width_px` x `height_px`, with a
+    legend row (colour, name) along the bottom when given."""
+    if legend:
+        height_px -= LEGEND_H_PX
     p = pack(zs, width_px, height_px)
     col_w = (width_px - 2 * MARGIN_PX - GAP_PX * (len(p.columns) - 1)) / len(p.columns)
     box_w, box_h = p.box_w - GAP_PX, p.row_h - GAP_PX
@@ -159,6 +182,8 @@ def canvas_elements(zs: list[Zone], width_px: int, height_px: int,
                                                  font))
                 ry += p.row_h
             y += zone_h + GAP_PX
+    if legend:
+        elements += legend_elements(legend, width_px, height_px)
     return elements
 
 

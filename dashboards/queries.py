@@ -181,8 +181,7 @@ HOURLY_OUTPUT = _q(
 WORK_ORDERS = _q(
     "overview.work_orders",
     'SELECT last("status_code") AS "status_code", last("progress_pct") AS "progress_pct", '
-    'last("technician") AS "technician", last("technician_zh") AS "technician_zh", '
-    'last("fault_code") AS "fault_code" '
+    'last("technician") AS "technician", last("fault_code") AS "fault_code" '
     f'FROM "workorder" WHERE {SITE_WHERE} AND {TIME_FILTER} GROUP BY "wo_id", "machine"',
     result_format="table",
     description="Latest status and progress of every work order touched in the window.")
@@ -268,8 +267,7 @@ WO_DONE = work_orders_with_status(WorkOrderStatus.DONE)
 WORK_ORDER_TABLE = _q(
     "maintenance.work_orders",
     'SELECT last("status_code") AS "status_code", last("progress_pct") AS "progress_pct", '
-    'last("technician") AS "technician", last("technician_zh") AS "technician_zh", '
-    'last("fault_code") AS "fault_code", '
+    'last("technician") AS "technician", last("fault_code") AS "fault_code", '
     'last("opened_ts") AS "opened_ts" '
     f'FROM "workorder" WHERE {SITE_WHERE} AND {TIME_FILTER} GROUP BY "wo_id", "machine", "area"',
     result_format="table",
@@ -367,8 +365,7 @@ ALARMS_BY_SEVERITY = _q(
     description="Alarms raised per severity in the window.")
 LATEST_ALARMS = _q(
     "alarms.latest",
-    'SELECT "code", "message", "message_zh", "active", "wo_id", "severity", "machine", "area" '
-    'FROM "alarm" '
+    'SELECT "code", "message", "active", "wo_id", "severity", "machine", "area" FROM "alarm" '
     f"WHERE {SITE_WHERE} AND {TIME_FILTER} ORDER BY time DESC LIMIT 20",
     result_format="table",
     description="The 20 latest alarm events.")

@@ -14,10 +14,12 @@ from grafana_foundation_sdk.models import dashboard as dm
 from dashboards import panels as p
 from dashboards import queries as q
 from dashboards.floorplan import canvas_elements, zones
+from dashboards.i18n import state_name
 from dashboards.influxql import datasource_ref
 from dashboards.screens.base import BODY_TOP, frame, plant_variables
 from dashboards.screens.tables import work_order_table
 from dashboards.wall import FRESH_WINDOW, Wall
+from telemetry.contract import STATE_COLOURS, MachineState
 
 SLUG = "plant-overview"
 FLOOR = p.at(0, BODY_TOP + 4, 16, 13)
@@ -78,8 +80,12 @@ def floor_plan(pid: int, wall: Wall) -> canvas.Panel:
     """The whole plant, a box per machine; states over the freshness window only."""
     t = wall.t
     width, height = p.body_px(FLOOR)
+    legend = [(state_name(s, wall.lang), STATE_COLOURS[s]) for s in MachineState
+              if s != MachineState.OFF]
+    legend.append((f'{state_name(MachineState.OFF, wall.lang)} / {t("Offline", "离线")}',
+                   STATE_COLOURS[MachineState.OFF]))
     elements = canvas_elements(zones(wall.plant.areas, wall.area_name, wall.line_name),
-                               width, height, t("Offline", "离线"))
+                               width, height, t("Offline", "离线"), legend)
     return (canvas.Panel().id(pid).title(t("Plant floor: live machine states",
                                            "全厂设备实时状态"))
             .grid_pos(FLOOR).datasource(datasource_ref())

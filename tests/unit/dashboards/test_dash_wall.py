@@ -188,5 +188,14 @@ def test_the_chinese_wall_names_everything_from_the_plant(built: list[Built]) ->
     renamed = {o["matcher"]["options"]: o["properties"][0]["value"]
                for pid in (5, 6) for o in _panel(sales, pid)["fieldConfig"]["overrides"]}
     assert renamed["East China"] == "华东" and renamed["dealer"] == "经销商"
+    crew = next(o["properties"][1]["value"][0]["options"]
+                for o in _panel(overview, 10)["fieldConfig"]["overrides"]
+                if o["matcher"]["options"] == "technician")
+    assert crew["Zhang Wei"]["text"] == "张伟"
+    alarms = _panel(sales, 9)
+    (shown,) = [o for o in alarms["fieldConfig"]["overrides"]
+                if o["matcher"]["options"] == "code"]
+    assert shown["properties"][1]["value"][0]["options"]["LSR-CHILLER"]["text"] == \
+        reasons["LSR-CHILLER"]["text"]
     states = _panel(overview, 7)["fieldConfig"]["defaults"]["mappings"][0]["options"]
     assert states["0"]["text"] == "关机"  # OFF is 关机, never 停机

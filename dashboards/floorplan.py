@@ -20,7 +20,9 @@ from simulator.plant import Area, Line, Machine
 MARGIN_PX = 6
 ZONE_PAD_PX = 6
 ZONE_TITLE_PX = 24
-LINE_LABEL_PX = 96
+#: Line labels: 13 px type, the column as wide as the longest name (within these bounds).
+LABEL_FONT_PX = 13
+MIN_LABEL_PX, MAX_LABEL_PX = 64, 200
 GAP_PX = 3
 MAX_BOX_W_PX = 72
 MAX_ROW_H_PX = 40
@@ -80,16 +82,28 @@ class Packing:
     columns: tuple[tuple[Zone, ...], ...]
     box_w: float
     row_h: float
+    label_w: float
+
+
+def text_px(text: str, font_px: int = LABEL_FONT_PX) -> float:
+    """Rough width of `text`: a CJK character is a square, a Latin one about 0.58 of it."""
+    return sum(font_px if ord(c) >= 0x2E80 else 0.58 * font_px for c in text)
+
+
+def label_px(zs: list[Zone]) -> float:
+    widest = max((text_px(r.label) for z in zs for r in z.rows), default=0.0)
+    return min(max(widest + 10, MIN_LABEL_PX), MAX_LABEL_PX)
 
 
 def _fit(columns: tuple[tuple[Zone, ...], ...], width: int, height: int) -> Packing:
     col_w = (width - 2 * MARGIN_PX - GAP_PX * (len(columns) - 1)) / len(columns)
-    box_w = min((col_w - 2 * ZONE_PAD_PX - LINE_LABEL_PX) / max(z.width_units for z in col)
+    label_w = label_px([z for col in columns for z in col])
+    box_w = min((col_w - 2 * ZONE_PAD_PX - label_w) / max(z.width_units for z in col)
                 for col in columns)
     row_h = min((height - 2 * MARGIN_PX - sum(ZONE_TITLE_PX + 2 * ZONE_PAD_PX + GAP_PX
                                               for _ in col)) / sum(len(z.rows) for z in col)
                 for col in columns)
-    return Packing(columns, min(box_w, MAX_BOX_W_PX), min(row_h, MAX_ROW_H_PX))
+    return Packing(columns, min(box_w, MAX_BOX_W_PX), min(row_h, MAX_ROW_H_PX), label_w)
 
 
 def pack(zs: list[Zone], width: int, height: int, max_columns: int = 4) -> Packing:
@@ -173,10 +187,10 @@ def canvas_elements(zs: list[Zone], width_px: int, height_px: int, offline: str,
                                   ZONE_TITLE_PX, 16, TITLE_COLOUR))
             ry = y + ZONE_TITLE_PX + ZONE_PAD_PX
             for row in z.rows:
-                elements.append(_text(row.label, x0 + ZONE_PAD_PX, ry, LINE_LABEL_PX - 4,
-                                      box_h, font, LABEL_COLOUR))
+                elements.append(_text(row.label, x0 + ZONE_PAD_PX, ry, p.label_w - 4,
+                                      box_h, min(font, LABEL_FONT_PX), LABEL_COLOUR))
                 for i, m in enumerate(row.machines):
-                    left = x0 + ZONE_PAD_PX + LINE_LABEL_PX + i * p.box_w
+                    left = x0 + ZONE_PAD_PX + p.label_w + i * p.box_w
                     elements.append(_machine_box(m.id, _place(left, ry, box_w, box_h),
                                                  offline if box_w >= TEXT_MIN_W_PX else "",
                                                  font))

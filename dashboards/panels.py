@@ -189,7 +189,7 @@ def pie_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarg
          .targets(list(tgts)).unit(unit).pie_type(pm.PieChartType.DONUT)
          .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
          .display_labels([pm.PieChartLabels.PERCENT])
-         .legend(piechart.PieChartLegendOptions().display_mode(cm.LegendDisplayMode.TABLE)
+         .legend(piechart.PieChartLegendOptions().display_mode(cm.LegendDisplayMode.LIST)
                  .placement(cm.LegendPlacement.RIGHT).show_legend(True)
                  .values([pm.PieChartLegendValues.PERCENT]))
          .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.PALETTE_CLASSIC))

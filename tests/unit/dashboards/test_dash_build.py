@@ -97,12 +97,15 @@ def test_floor_plan_shows_every_machine_of_the_plant_inside_the_panel(
     # An area is a zone with its name on it.
     texts = {e["config"]["text"].get("fixed") for e in elements}
     assert {a.name for a in plant.areas} <= texts
-    wall = Wall.of("en", plant)
-    for size in ((1264, 490), (600, 300)):
+    from simulator.plant import load_plant
+
+    for scaled, size in ((plant, (1250, 432)), (plant, (900, 360)),
+                         (load_plant(scale=4), (1250, 432))):  # 504 machines
+        wall = Wall.of("en", scaled)
         placed = [e["placement"] for e in canvas_elements(
-            zones(plant.areas, wall.area_name, wall.line_name), *size, "Offline")
+            zones(scaled.areas, wall.area_name, wall.line_name), *size, "Offline")
             if not e["name"].startswith(("zone ", "label "))]
-        assert len(placed) == 126
+        assert len(placed) == len(scaled.machines)
         for pl in placed:
             assert pl["left"] >= 0 and pl["left"] + pl["width"] <= size[0]
             assert pl["top"] >= 0 and pl["top"] + pl["height"] <= size[1]

@@ -19,7 +19,10 @@ from simulator.plant import Plant
 
 #: The second plant of the plant-format tests: acme/lyon, Europe/Paris, no hardware and no
 #: assembly area, names mostly without Chinese, plant-declared signals.
-LYON = Path(__file__).parents[1] / "simulator" / "data" / "acme-lyon.yaml"
+ROOT = Path(__file__).resolve().parents[3]
+LYON = ROOT / "docs" / "examples" / "acme-lyon.yaml"
+#: The deployment tests' smaller acme/lyon (positions on the floor plan, packaging output).
+LYON_DEPLOY = ROOT / "tests" / "data" / "acme-lyon.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +63,7 @@ def test_a_second_plant_builds_and_passes_every_check(lyon: Plant, tmp_path: Pat
         f"{b.slug}.json" for b in built if b.lang == "zh")
     assert not (tmp_path / "en").exists()
     assert main(["check", "--plant", str(LYON)]) == 0
+    assert main(["check", "--plant", str(LYON_DEPLOY)]) == 0
 
 
 def test_a_bad_plant_file_is_a_one_line_error(tmp_path: Path,
@@ -90,7 +94,8 @@ def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
     assert sum(end - start for _, start, end in night) == 1440
     # Moulding (the first output) runs round the clock: daily buckets from local midnight.
     assert Wall.of("en", lyon).shift_offset == "1380m"  # 00:00 at UTC+1 = 23:00 UTC
-    assert Wall.of("en", load()).shift_offset == "360m"  # 06:00 at UTC+8 = 22:00 UTC
+    # The output lines (final assembly) start at 07:00 at UTC+8 = 23:00 UTC.
+    assert Wall.of("en", load()).shift_offset == "420m"
 
 
 @pytest.mark.parametrize(("uid", "pid", "mutate", "expected"), [

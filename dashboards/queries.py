@@ -185,13 +185,6 @@ WORK_ORDERS = _q(
     f'FROM "workorder" WHERE {SITE_WHERE} AND {TIME_FILTER} GROUP BY "wo_id", "machine"',
     result_format="table",
     description="Latest status and progress of every work order touched in the window.")
-PLANT_STATES = _q(
-    "overview.plant_states",
-    f'SELECT last("state_code") AS "state_code" FROM "state" WHERE {SITE_WHERE} AND '
-    f'{TIME_FILTER} GROUP BY "machine"',
-    alias="$tag_machine",
-    description="Latest state code per machine of the plant; the floor plan runs it over "
-                "the freshness window only, so a silent machine has no value (Offline).")
 CURRENT_FAULTS = _q(
     "overview.current_faults",
     'SELECT "state_code", "reason" FROM (SELECT last("state_code") AS "state_code", '
@@ -216,7 +209,9 @@ FLOOR_PLAN_STATES = _q(
     f'SELECT last("state_code") AS "state_code" FROM "state" WHERE {AREA_WHERE} AND '
     f'{TIME_FILTER} GROUP BY "machine"',
     alias="$tag_machine",
-    description="Latest state code per machine of the area (hardware workshop floor plan).")
+    description="Latest state code per machine of $area: the home floor plan runs it for "
+                "every area (All) over the freshness window only, so a silent machine has no "
+                "value (Offline); the terminal overview for the first area.")
 
 # -- 2. hardware workshop equipment status --------------------------------------------------
 MACHINE_TILE_STATE = _q(
@@ -419,10 +414,7 @@ PIPELINE_NOW = _q(
 #: The plant-overview queries the terminal overview (``make demo`` without Grafana) runs.
 OVERVIEW: dict[str, PanelQuery] = {q.key.split(".", 1)[1]: q for q in (
     OUTPUT_TODAY, OUTPUT_VS_TARGET_PCT, OEE_PLANT, MACHINES_RUNNING, ACTIVE_ALARMS,
-    ENERGY_TODAY, SALES_BY_REGION, HOURLY_OUTPUT, WORK_ORDERS)}
-#: The floor plan: every machine of the plant (the dashboard runs it over the freshness
-#: window).
-OVERVIEW["floor_plan_states"] = PLANT_STATES
+    ENERGY_TODAY, SALES_BY_REGION, HOURLY_OUTPUT, WORK_ORDERS, FLOOR_PLAN_STATES)}
 
 
 # -- template variable queries (no time filter: SHOW TAG VALUES) ---------------------------

@@ -30,7 +30,7 @@ def build(wall: Wall) -> dash.Dashboard:
     d = frame(SLUG, wall, t("Plant overview", "工厂总览"), time_from="now-24h",
               description=t("From production to sales: every figure and problem at a glance.",
                             "从生产端到销售端，所有数据和问题一目了然。"),
-              variables=plant_variables(wall, output=True))
+              variables=plant_variables(wall, output=True, all_areas=True))
     today = "now/d"
     y = BODY_TOP
     d.with_panel(p.stat_panel(1, t("Output today (units)", "今日产量（台）"), p.at(0, y, 4, 4),
@@ -89,7 +89,7 @@ def floor_plan(pid: int, wall: Wall) -> canvas.Panel:
     return (canvas.Panel().id(pid).title(t("Plant floor: live machine states",
                                            "全厂设备实时状态"))
             .grid_pos(FLOOR).datasource(datasource_ref())
-            .targets(list(p.targets(q.PLANT_STATES))).unit("none")
+            .targets(list(p.targets(q.FLOOR_PLAN_STATES))).unit("none")
             .time_from(FRESH_WINDOW).hide_time_override(True)
             .mappings(p.state_mappings(wall.lang)).inline_editing(False)
             .show_advanced_types(True)

@@ -14,7 +14,7 @@ from dashboards.build import JSON_DIR, SCREENS, Built, build_all, repeat_counts,
 from dashboards.checks import check_all, check_dashboard
 from dashboards.floorplan import canvas_elements, zones
 from dashboards.influxql import DATASOURCE_UID
-from dashboards.queries import FLOOR_PLAN_STATES, all_queries
+from dashboards.queries import all_queries
 from dashboards.wall import Wall, load
 from telemetry.contract import MachineState
 
@@ -48,8 +48,7 @@ def test_uids_are_unique_and_short(built: list[Built]) -> None:
 def test_every_panel_query_comes_from_the_query_module(built: list[Built]) -> None:
     used = {t["query"] for b in built for p in b.model["panels"] for t in p.get("targets", [])}
     known = {q.influxql for q in all_queries().values()}
-    # The hardware-area state query is the terminal overview's (stack/overview.py).
-    assert used == known - {FLOOR_PLAN_STATES.influxql}, sorted(known - used)
+    assert used == known, sorted(known - used)
 
 
 def test_english_and_chinese_share_structure_but_not_words(built: list[Built]) -> None:

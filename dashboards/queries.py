@@ -406,7 +406,8 @@ PIPELINE_NOW = _q(
     'last("dead_letters") AS "dead_letters", last("retries") AS "retries", '
     'last("reconnects") AS "reconnects", last("spool_depth") AS "spool_depth", '
     'last("spool_oldest_age_s") AS "spool_oldest_age_s", last("paused") AS "paused", '
-    'last("write_blocked") AS "write_blocked" '
+    'last("write_blocked") AS "write_blocked", last("write_failing") AS "write_failing", '
+    'last("write_errors") AS "write_errors" '
     f'FROM "{COLLECTOR_STATS}" WHERE {COLLECTOR_WHERE} AND {TIME_FILTER} GROUP BY "collector"',
     result_format="table",
     description="Latest totals and flags per collector.")

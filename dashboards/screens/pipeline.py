@@ -32,9 +32,14 @@ def build(wall: Wall) -> dash.Dashboard:
              ("paused", t("Intake paused", "暂停接收"), "bool_yes_no",
               p.steps((None, p.GREEN), (1.0, p.RED))),
              ("write_blocked", t("Writes refused", "写入被拒"), "bool_yes_no",
-              p.steps((None, p.GREEN), (1.0, p.RED))))
+              p.steps((None, p.GREEN), (1.0, p.RED))),
+             ("write_failing", t("Writes failing", "写入失败"), "bool_yes_no",
+              p.steps((None, p.GREEN), (1.0, p.RED))),
+             ("write_errors", t("Failed writes", "失败写入次数"), "locale",
+              p.steps((None, p.GREEN), (1.0, p.AMBER))))
     for i, (fieldname, title, unit, limits) in enumerate(cards):
-        d.with_panel(p.stat_panel(1 + i, title, p.at(4 * i, y, 4, 4), p.targets(q.PIPELINE_NOW),
+        d.with_panel(p.stat_panel(12 + i if i >= 6 else 1 + i, title,
+                                  p.at(3 * i, y, 3, 4), p.targets(q.PIPELINE_NOW),
                                   unit, decimals=0, thresholds=limits,
                                   color_mode=cm.BigValueColorMode.BACKGROUND
                                   if limits else cm.BigValueColorMode.VALUE)

@@ -256,8 +256,9 @@ def test_output_by_shift_buckets_start_at_shift_changes(plant: Plant) -> None:
 
 
 def test_pipeline_health_reads_the_collector_self_metrics(plant: Plant) -> None:
-    (now,) = plant.rows(q.PIPELINE_NOW)
-    assert now["collector"] == COLLECTOR and now["points_written"] > 0
+    now = next(r for r in plant.rows(q.PIPELINE_NOW) if r["collector"] == COLLECTOR)
+    assert now["points_written"] > 0
+    assert now["write_failing"] == 0 and now["write_errors"] == 0 and now["write_blocked"] == 0
     reasons = {r["reason"]: r["count"] for r in plant.rows(q.PIPELINE_DEADLETTERS)}
     assert set(reasons) == {"bad_json", "wrong_type"} and sum(reasons.values()) == now[
         "dead_letters"]
@@ -312,3 +313,22 @@ def test_oee_is_absent_where_nothing_was_planned(plant: Plant) -> None:
         "naive", 'SELECT sum("run_s") / sum("planned_s") * 100 AS "a" FROM "counts" '
         f"WHERE {q.SITE_WHERE} AND $timeFilter"), variables=idle)
     assert naive == [{"time": naive[0]["time"], "a": 0}]  # the false 0 %
+
+
+def test_pipeline_shows_failing_and_refused_writes(plant: Plant) -> None:
+    """A collector whose writes fail (503) and are refused (403) says so on the screen."""
+    from collector.metrics import Metrics
+
+    m = Metrics("collector-failing")
+    m.received({"telemetry": 10})
+    m.write_done(503, 100, 0.01)
+    m.write_done(403, 100, 0.01)
+    m.set_failing(True)
+    m.set_blocked(True)
+    assert plant.client.write("\n".join(m.stats_lines(plant.to_ms - 5_000, (5, 500, 2.0)))
+                              .encode()).ok
+    rows = {r["collector"]: r for r in plant.rows(q.PIPELINE_NOW)}
+    failing = rows["collector-failing"]
+    assert (failing["write_failing"], failing["write_blocked"]) == (1, 1)
+    assert failing["write_errors"] == 2
+    assert rows[COLLECTOR]["write_failing"] == 0

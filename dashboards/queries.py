@@ -318,10 +318,12 @@ OUTPUT_BY_LINE = _q(
                 "panel's shift-length min interval and the shift offset, one bar per shift.")
 SCRAP_RATE = _q(
     "oee.scrap_rate",
-    f'SELECT sum("scrap") / (sum("good") + sum("scrap")) * 100 AS "scrap_pct" FROM "counts" '
-    f"WHERE {SITE_WHERE} AND {TIME_FILTER} {GROUP_BY_TIME} fill(none)",
+    'SELECT "scrap" / "units" * 100 AS "scrap_pct" FROM (SELECT sum("scrap") AS "scrap", '
+    'sum("good") + sum("scrap") AS "units" FROM "counts" '
+    f'WHERE {SITE_WHERE} AND {TIME_FILTER} {GROUP_BY_TIME}) WHERE "units" > 0',
     alias="scrap",
-    description="Scrap as a percentage of all units per interval.")
+    description="Scrap as a percentage of all units per interval; no value where no unit "
+                "was made (never a false 0 %).")
 
 
 DOWNTIME_PARETO = _q(

@@ -109,6 +109,25 @@ def check_colours(model: dict[str, Any]) -> list[str]:
     return problems
 
 
+def check_division(model: dict[str, Any]) -> list[str]:
+    """A calculated ratio divides only rows whose divisor was kept > 0 (no Infinity/NaN)."""
+    problems = []
+    for pn in model.get("panels", []):
+        kept: set[str] = set()
+        for tr in pn.get("transformations") or []:
+            opts = tr.get("options") or {}
+            if tr.get("id") == "filterByValue" and opts.get("type") == "include":
+                kept |= {f.get("fieldName") for f in opts.get("filters") or []
+                         if (f.get("config") or {}).get("id") == "greater"
+                         and (f["config"].get("options") or {}).get("value") == 0}
+            binary = opts.get("binary") or {}
+            if (tr.get("id") == "calculateField" and binary.get("operator") == "/"
+                    and binary.get("right") not in kept):
+                problems.append(f"{_where(model, pn)}: divides by {binary.get('right')!r} "
+                                "without first keeping only rows where it is > 0")
+    return problems
+
+
 def _mappings(panel: dict[str, Any]) -> Iterator[dict[str, Any]]:
     fc = panel.get("fieldConfig") or {}
     yield from (fc.get("defaults") or {}).get("mappings") or []
@@ -269,5 +288,5 @@ def check_zh(model: dict[str, Any], plant: Plant | None) -> list[str]:
 
 def check_wall(model: dict[str, Any], plant: Plant | None = None) -> list[str]:
     return [*check_banner(model), *check_numbers(model), *check_colours(model),
-            *check_fit(model, plant), *check_zh(model, plant)]
+            *check_division(model), *check_fit(model, plant), *check_zh(model, plant)]
 

@@ -309,6 +309,7 @@ def test_oee_is_absent_where_nothing_was_planned(plant: Plant) -> None:
     assert plant.rows(q.OEE_PLANT, variables=idle) == []
     assert plant.rows(q.OEE_BY_LINE, variables=idle) == []
     assert plant.run(q.OEE_TREND.influxql, variables=idle) == []
+    assert plant.run(q.SCRAP_RATE.influxql, variables=idle) == []
     naive = plant.rows(q.PanelQuery(
         "naive", 'SELECT sum("run_s") / sum("planned_s") * 100 AS "a" FROM "counts" '
         f"WHERE {q.SITE_WHERE} AND $timeFilter"), variables=idle)

@@ -121,6 +121,9 @@ def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
     ("equipment-status-zh", 2, lambda p: p["fieldConfig"]["defaults"]["mappings"][0][
         "options"]["0"].update(text="停机"), "OFF is 关机"),
     ("pipeline-health-zh", 3, lambda p: p.update(title="死信"), "异常消息"),
+    ("sales-energy", 4, lambda p: p["transformations"].pop(1), "divides by 'output'"),
+    ("maintenance-progress", 5, lambda p: p["transformations"].insert(
+        2, p["transformations"].pop(3)), "divides by 'failures'"),
     ("equipment-status-zh", 2, lambda p: p.update(title="本班设备状态"), "rolling"),
 ])
 def test_wall_checks_catch_broken_dashboards(built: list[Built], uid: str, pid: int,

@@ -8,7 +8,7 @@ from grafana_foundation_sdk.models import common as cm
 
 from dashboards import panels as p
 from dashboards import queries as q
-from dashboards.screens.base import BODY_TOP, frame, tag_variable
+from dashboards.screens.base import BODY_TOP, frame, plant_variables, tag_variable
 from dashboards.wall import Wall
 
 SLUG = "pipeline-health"
@@ -21,7 +21,8 @@ def build(wall: Wall) -> dash.Dashboard:
               refresh="5s",
               description=t("The collector's own metrics: MQTT in, InfluxDB out, spool.",
                             "采集器自身指标：MQTT 接收、InfluxDB 写入、磁盘缓存。"),
-              variables=[tag_variable(q.VAR_COLLECTOR, t("Collector", "采集器"), "",
+              variables=[*plant_variables(wall),
+                         tag_variable(q.VAR_COLLECTOR, t("Collector", "采集器"), "",
                                       multi=True)])
     cards = (("msgs_in", t("Messages in", "接收消息"), "locale", None),
              ("points_written", t("Points written", "写入点数"), "locale", None),
@@ -41,6 +42,7 @@ def build(wall: Wall) -> dash.Dashboard:
         d.with_panel(p.stat_panel(12 + i if i >= 6 else 1 + i, title,
                                   p.at(3 * i, y, 3, 4), p.targets(q.PIPELINE_NOW),
                                   unit, decimals=0, thresholds=limits,
+                                  mappings=[p.no_data(wall.lang)],
                                   color_mode=cm.BigValueColorMode.BACKGROUND
                                   if limits else cm.BigValueColorMode.VALUE)
                      .reduce_options(p.reduce_last().fields(f"/^{fieldname}$/")))

@@ -122,6 +122,8 @@ def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
         "options"]["0"].update(text="停机"), "OFF is 关机"),
     ("pipeline-health-zh", 3, lambda p: p.update(title="死信"), "异常消息"),
     ("sales-energy", 4, lambda p: p["transformations"].pop(1), "divides by 'output'"),
+    ("pipeline-health", 102, lambda p: p["targets"][0].update(
+        query=p["targets"][0]["query"].replace("$site", "$plant")), "uses $plant"),
     ("maintenance-progress", 5, lambda p: p["transformations"].insert(
         2, p["transformations"].pop(3)), "divides by 'failures'"),
     ("equipment-status-zh", 2, lambda p: p.update(title="本班设备状态"), "rolling"),
@@ -167,6 +169,15 @@ def test_state_panels_read_the_freshness_window_and_show_offline(built: list[Bui
         assert tile["fieldConfig"]["defaults"]["thresholds"]["steps"][0]["color"] == p.GREY
     timeline = _panel(_by(built, "equipment-status"), 2)
     assert timeline["targets"][0]["query"].endswith("fill(null)")
+
+
+def test_collector_cards_are_grey_without_data(built: list[Built]) -> None:
+    """No collector statistics at all is not "fine": grey "No data", not green."""
+    for pid in range(1, 7):
+        (null,) = _panel(_by(built, "pipeline-health-zh"), pid)["fieldConfig"]["defaults"][
+            "mappings"]
+        assert null["type"] == "special" and null["options"]["match"] == "null+nan"
+        assert null["options"]["result"] == {"text": "无数据", "color": p.GREY}
 
 
 def test_energy_per_unit_has_no_value_before_the_first_unit(built: list[Built]) -> None:

@@ -106,18 +106,36 @@ def _fit(columns: tuple[tuple[Zone, ...], ...], width: int, height: int) -> Pack
     return Packing(columns, min(box_w, MAX_BOX_W_PX), min(row_h, MAX_ROW_H_PX), label_w)
 
 
+#: A long line may wrap onto several rows of at most this many machines.
+WRAP_WIDTHS = (None, 60, 40, 30, 20, 15, 10)
+
+
+def wrapped(zs: list[Zone], per_row: int | None) -> list[Zone]:
+    """The zones with each line cut into rows of at most `per_row` machines (the line's
+    name on its first row)."""
+    if per_row is None:
+        return zs
+    return [Zone(z.title, tuple(
+        Row(r.label if i == 0 else "", r.machines[i:i + per_row])
+        for r in z.rows for i in range(0, len(r.machines), per_row))) for z in zs]
+
+
 def pack(zs: list[Zone], width: int, height: int, max_columns: int = 4) -> Packing:
-    """Split the zones (in order) into 1..max_columns columns; keep the largest boxes."""
+    """Split the zones (in order) into 1..max_columns columns, wrapping long lines if that
+    helps; keep the layout with the largest boxes."""
     if not zs:
         raise ValueError("floor plan: the plant has no machines")
     best: Packing | None = None
-    for k in range(1, min(max_columns, len(zs)) + 1):
-        for cuts in combinations(range(1, len(zs)), k - 1):
-            edges = (0, *cuts, len(zs))
-            columns = tuple(tuple(zs[edges[i]:edges[i + 1]]) for i in range(k))
-            p = _fit(columns, width, height)
-            if best is None or min(p.box_w, p.row_h * 1.6) > min(best.box_w, best.row_h * 1.6):
-                best = p
+    for per_row in WRAP_WIDTHS:
+        wz = wrapped(zs, per_row)
+        for k in range(1, min(max_columns, len(wz)) + 1):
+            for cuts in combinations(range(1, len(wz)), k - 1):
+                edges = (0, *cuts, len(wz))
+                columns = tuple(tuple(wz[edges[i]:edges[i + 1]]) for i in range(k))
+                p = _fit(columns, width, height)
+                if best is None or (min(p.box_w, p.row_h * 1.6)
+                                    > min(best.box_w, best.row_h * 1.6)):
+                    best = p
     assert best is not None
     if best.box_w < MIN_BOX_PX or best.row_h < MIN_BOX_PX:
         raise ValueError(f"floor plan: {sum(len(r.machines) for z in zs for r in z.rows)} "

@@ -218,3 +218,13 @@ def test_the_chinese_wall_names_everything_from_the_plant(built: list[Built]) ->
         reasons["LSR-CHILLER"]["text"]
     states = _panel(overview, 7)["fieldConfig"]["defaults"]["mappings"][0]["options"]
     assert states["0"]["text"] == "关机"  # OFF is 关机, never 停机
+
+
+def test_a_plant_with_one_very_long_line_fits_the_floor_plan(tmp_path: Path) -> None:
+    """300 machines on one line wrap onto several rows instead of shrinking to nothing."""
+    plant_file = tmp_path / "long.yaml"
+    plant_file.write_text("enterprise: big\nsite: one\nname: Big\ntimezone: America/New_York\n"
+                          "types: types.yaml\nareas:\n  - id: a\n    lines:\n      - id: l1\n"
+                          "        machines:\n"
+                          "          - {id: r, type: abb_robot_cell, count: 300}\n")
+    assert main(["check", "--plant", str(plant_file)]) == 0

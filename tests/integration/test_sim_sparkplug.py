@@ -1,0 +1,151 @@
+"""Interop: an independent Sparkplug B decoder reads every message of `--format sparkplug`.
+
+The decoder is not the code under test: protoc (grpcio-tools) compiles Eclipse Tahu's
+sparkplug_b.proto into a descriptor set at test time, loaded into a private descriptor
+pool, and the checks below are the Sparkplug 3.0 rules written out here, not the
+simulator's or collector's helpers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from paho.mqtt.enums import CallbackAPIVersion
+
+from telemetry.endpoints import MqttEndpoint
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+# Sparkplug datatype ids (spec 3.0 / Tahu) and the Payload.Metric value field each uses.
+VALUE_FIELD = {4: "long_value", 10: "double_value", 11: "boolean_value", 12: "string_value"}
+CONTRACT_KINDS = {"state", "telemetry", "counts", "downtime", "alarm", "workorder", "meta",
+                  "energy", "sales"}
+
+
+def independent_payload_class(tmp: Path) -> Any:
+    """Payload message class from the upstream .proto, compiled now, in its own pool."""
+    out = tmp / "sparkplug.desc"
+    from grpc_tools import protoc
+
+    rc = protoc.main(["protoc", f"-I{REPO / 'telemetry'}", f"--descriptor_set_out={out}",
+                      str(REPO / "telemetry" / "sparkplug_b.proto")])
+    assert rc == 0
+    fds = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
+    pool = descriptor_pool.DescriptorPool()
+    for f in fds.file:
+        pool.Add(f)
+    return message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("org.eclipse.tahu.protobuf.Payload"))
+
+
+def test_an_independent_decoder_reads_every_sparkplug_message(mqtt_url: str,
+                                                              tmp_path: Path) -> None:
+    payload_cls = independent_payload_class(tmp_path)
+    site = f"sp{uuid.uuid4().hex[:8]}"
+    got: list[tuple[str, bytes]] = []
+    cond = threading.Condition()
+    subscribed = threading.Event()
+    ep = MqttEndpoint.from_url(mqtt_url)
+    sub = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+    sub.on_subscribe = lambda *a: subscribed.set()
+
+    def on_message(_c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
+        with cond:
+            got.append((msg.topic, bytes(msg.payload)))
+            cond.notify_all()
+
+    def of_type(mtype: str) -> set[str]:
+        return {t.split("/")[3] for t, _ in got if t.split("/")[2] == mtype}
+
+    sub.on_message = on_message
+    sub.on_connect = lambda c, *a: c.subscribe(f"spBv1.0/{site}/#", qos=1)
+    sub.connect(ep.host, ep.port)
+    sub.loop_start()
+    try:
+        assert subscribed.wait(10)
+        proc = subprocess.run(
+            [sys.executable, "-m", "simulator", "run", "--format", "sparkplug", "--site", site,
+             "--speed", "max", "--duration", "3m", "--seed", "3",
+             "--start", "2026-01-05T00:00:00Z", "--qos", "telemetry=1",
+             "--mqtt-url", mqtt_url], cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        with cond:  # every edge node's NDEATH (the last message of its session) is in
+            assert cond.wait_for(lambda: of_type("NDEATH") == of_type("NBIRTH"), 30), \
+                Counter(t.split("/")[2] for t, _ in got)
+    finally:
+        sub.disconnect()
+        sub.loop_stop()
+
+    by_node: dict[str, list[tuple[str, str | None, Any]]] = defaultdict(list)
+    for topic, body in got:
+        parts = topic.split("/")
+        assert parts[0] == "spBv1.0" and parts[1] == site
+        p = payload_cls.FromString(body)  # every message decodes
+        by_node[parts[3]].append((parts[2], parts[4] if len(parts) == 5 else None, p))
+    assert len(by_node) >= 10
+    types = Counter(mtype for msgs in by_node.values() for mtype, _, _ in msgs)
+    assert types["DDATA"] > 1000 and types["DBIRTH"] == types["DDEATH"] > 100
+    for node, msgs in by_node.items():
+        _check_node(node, msgs)
+
+
+def _check_node(node: str, msgs: list[tuple[str, str | None, Any]]) -> None:
+    first_type, _, first = msgs[0]
+    assert first_type == "NBIRTH", node
+    assert first.seq == 0
+    heads = {m.name: m for m in first.metrics}
+    assert heads["bdSeq"].datatype == 4  # Int64
+    bd_seq = heads["bdSeq"].long_value
+    assert heads["Node Control/Rebirth"].datatype == 11
+    assert "Node Info/enterprise" in heads
+    last_type, _, last = msgs[-1]
+    assert last_type == "NDEATH", node
+    assert [m.long_value for m in last.metrics if m.name == "bdSeq"] == [bd_seq]
+    assert not last.HasField("seq")
+    aliases: dict[int, tuple[str | None, str, int]] = {}
+    born: set[str | None] = set()
+    dead: set[str | None] = set()
+    expect_seq = 0
+    for mtype, device, p in msgs[:-1]:
+        assert p.HasField("seq") and p.seq == expect_seq, (node, mtype, p.seq, expect_seq)
+        expect_seq = (expect_seq + 1) % 256
+        assert p.timestamp > 0
+        if mtype in ("NBIRTH", "DBIRTH"):
+            born.add(device)
+            for m in p.metrics:
+                if m.name in ("bdSeq", "Node Control/Rebirth") or m.name.startswith(
+                        "Node Info/"):
+                    continue
+                kind, _, key = m.name.partition("/")
+                assert kind in CONTRACT_KINDS and key, m.name
+                assert m.HasField("alias") and m.HasField("datatype")
+                assert m.datatype in VALUE_FIELD, (m.name, m.datatype)
+                assert aliases.get(m.alias, (device, m.name, m.datatype)) == (
+                    device, m.name, m.datatype), f"alias {m.alias} reused on {node}"
+                aliases[m.alias] = (device, m.name, m.datatype)
+                if not m.is_null:
+                    assert m.WhichOneof("value") == VALUE_FIELD[m.datatype], m.name
+        elif mtype in ("DDATA", "NDATA"):
+            assert device in born and device not in dead, (node, device)
+            assert len(p.metrics) > 0
+            for m in p.metrics:
+                assert not m.name and m.HasField("alias") and m.timestamp > 0
+                owner, name, datatype = aliases[m.alias]
+                assert owner == device, (node, device, name)
+                assert m.WhichOneof("value") == VALUE_FIELD[datatype], name
+        elif mtype == "DDEATH":
+            assert device in born
+            dead.add(device)
+        else:
+            raise AssertionError(f"unexpected {mtype} from {node}")
+    assert dead == born - {None}

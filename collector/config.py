@@ -158,6 +158,9 @@ OPTIONS: tuple[Option, ...] = (
            "disables"),
     Option("create_database", True, _bool,
            "v1 API: CREATE DATABASE at start (idempotent) so a fresh influxd just works"),
+    Option("sparkplug", False, _bool,
+           "also read Sparkplug B (spBv1.0/#, added to the topics unless one of them covers "
+           "it) into the same points; birth tables are kept in the spool"),
 )
 _BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -190,6 +193,7 @@ class CollectorConfig:
     stats_interval_s: float
     create_database: bool
     mapping: MappingConfig
+    sparkplug: bool = False
 
     def __post_init__(self) -> None:
         if self.share_group and any(c in self.share_group for c in "/+#"):
@@ -201,9 +205,12 @@ class CollectorConfig:
 
     @property
     def subscriptions(self) -> tuple[str, ...]:
+        topics = self.topics
+        if self.sparkplug and not any(t.split("/")[0] in ("spBv1.0", "+", "#") for t in topics):
+            topics = (*topics, "spBv1.0/#")
         if self.share_group:
-            return tuple(f"$share/{self.share_group}/{t}" for t in self.topics)
-        return self.topics
+            return tuple(f"$share/{self.share_group}/{t}" for t in topics)
+        return topics
 
     @property
     def spool_max_bytes(self) -> int:
@@ -268,6 +275,7 @@ def load(ns: argparse.Namespace | None = None, env: Mapping[str, str] | None = N
         "topics": getattr(ns, "topic", None) or None,
         "enterprise": getattr(ns, "enterprise", None),
         "plant": getattr(ns, "plant", None),
+        "sparkplug": getattr(ns, "sparkplug", None) or None,
     }
     values: dict[str, Any] = {}
     for opt in OPTIONS:

@@ -101,6 +101,9 @@ class SparkplugEncoder(Encoder):
             self.nodes[SITE_NODE] = EdgeNode(SITE_NODE, {"enterprise": e})
             self.nodes[SITE_NODE].declare(None, kind_metrics("sales"))
             self.route[self.sales_topic] = (SITE_NODE, None)
+        # The machines' meta (online) at the start: the first DBIRTHs carry it, whenever
+        # the connections come up (the JSON sink's retained birth).
+        self.record(self.meta(model.now_ms))
 
     # -- data ------------------------------------------------------------------------------
     def encoded(self, frame: Frame) -> Iterator[SpMessage]:

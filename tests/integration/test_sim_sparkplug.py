@@ -149,3 +149,88 @@ def _check_node(node: str, msgs: list[tuple[str, str | None, Any]]) -> None:
         else:
             raise AssertionError(f"unexpected {mtype} from {node}")
     assert dead == born - {None}
+
+
+def test_rebirth_on_ncmd_and_primary_host_state_and_the_will(mqtt_url: str,
+                                                             tmp_path: Path) -> None:
+    payload_cls = independent_payload_class(tmp_path)
+    site, host = f"sp{uuid.uuid4().hex[:8]}", f"host{uuid.uuid4().hex[:6]}"
+    got: list[tuple[str, Any]] = []
+    cond = threading.Condition()
+    subscribed = threading.Event()
+    ep = MqttEndpoint.from_url(mqtt_url)
+    obs = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+
+    def on_message(_c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
+        with cond:
+            got.append((msg.topic, payload_cls.FromString(msg.payload)))
+            cond.notify_all()
+
+    def wait(pred: Any, what: str) -> None:
+        with cond:
+            assert cond.wait_for(pred, 60), \
+                f"{what}: {Counter(t.split('/')[2] for t, _ in got)}"
+
+    def count(mtype: str, node: str | None = None) -> int:
+        return sum(1 for t, _ in got if t.split("/")[2] == mtype
+                   and (node is None or t.split("/")[3] == node))
+
+    def state(online: bool) -> None:
+        obs.publish(f"spBv1.0/STATE/{host}", f'{{"online": {str(online).lower()}, '
+                    f'"timestamp": 1}}', qos=1, retain=True).wait_for_publish(10)
+
+    obs.on_message = on_message
+    obs.on_subscribe = lambda *a: subscribed.set()
+    obs.on_connect = lambda c, *a: c.subscribe(f"spBv1.0/{site}/#", qos=1)
+    obs.connect(ep.host, ep.port)
+    obs.loop_start()
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", "--format", "sparkplug", "--site", site,
+         "--speed", "20", "--seed", "3", "--sparkplug-host", host, "--mqtt-url", mqtt_url],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert subscribed.wait(10)
+        state(True)
+        wait(lambda: count("NBIRTH") >= 10 and count("DDATA") > 0, "births after STATE online")
+        # an edge node with data: all its births are in (they precede its data)
+        node = next(t.split("/")[3] for t, _ in got if t.split("/")[2] == "DDATA")
+        # NCMD Node Control/Rebirth: a new NBIRTH (seq 0, same bdSeq) and its DBIRTHs
+        cmd = payload_cls(timestamp=1)
+        m = cmd.metrics.add()
+        m.name, m.datatype, m.boolean_value = "Node Control/Rebirth", 11, True
+        n_before = count("NBIRTH", node)
+        devices = count("DBIRTH", node)
+        obs.publish(f"spBv1.0/{site}/NCMD/{node}", cmd.SerializeToString(), qos=0)
+        wait(lambda: count("NBIRTH", node) == n_before + 1
+             and count("DBIRTH", node) >= 2 * devices, "rebirth after NCMD")
+        births = [(t, p) for t, p in got if t.split("/")[3] == node and "BIRTH" in t]
+        (_, first), (_, second) = [(t, p) for t, p in births if "/NBIRTH/" in t]
+        assert second.seq == 0
+
+        def bd(p: Any) -> int:
+            return next(int(x.long_value) for x in p.metrics if x.name == "bdSeq")
+
+        assert bd(second) == bd(first)
+        assert [p.seq for t, p in births[n_before + devices + 1:][:devices]] == \
+            list(range(1, devices + 1))
+        # STATE offline then online: every edge node is born again
+        nodes = {t.split("/")[3] for t, _ in got if t.split("/")[2] == "NBIRTH"}
+        state(False)
+        state(True)
+        wait(lambda: all(count("NBIRTH", n) >= 2 for n in nodes), "rebirth after STATE")
+        # the will: a killed simulator's edge nodes die with their bdSeq
+        sim.kill()
+        sim.wait(30)
+        wait(lambda: count("NDEATH") == len(nodes), "NDEATH wills")
+        for t, p in got:
+            if "/NDEATH/" in t:
+                n = t.split("/")[3]
+                nb = [q for u, q in got if u == f"spBv1.0/{site}/NBIRTH/{n}"][-1]
+                assert bd(p) == bd(nb), n
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+            sim.wait(30)
+        obs.publish(f"spBv1.0/STATE/{host}", b"", qos=1, retain=True)  # clear retained
+        obs.disconnect()
+        obs.loop_stop()

@@ -171,3 +171,68 @@ def test_a_collector_restart_mid_stream_loses_no_alias_and_no_point(
         first.stop()
         if second is not None:
             second.stop()
+
+
+def test_seq_gap_and_data_without_birth_ask_for_a_rebirth(
+        mqtt_url: str, influx_url: str, influx_db: str, tmp_path: Path,
+        running_collectors: Callable[[CollectorConfig], Collector]) -> None:
+    from simulator.model import Intervals, PlantModel
+    from simulator.plant import load_plant
+    from simulator.sparkplug import SparkplugEncoder
+    from telemetry import sparkplug_b_pb2 as pb
+    from telemetry.sparkplug import seq_suffix
+
+    site = f"s{uuid.uuid4().hex[:8]}"
+    model = PlantModel(load_plant(None, 1, site=site), 2, 1_767_571_200_000,
+                       Intervals.from_seconds(5, 30, 60))
+    enc = SparkplugEncoder(model)
+    c = running_collectors(make_config(run_args(
+        mqtt_url, influx_url, influx_db, tmp_path / "spool", "--sparkplug", "--topic",
+        f"spBv1.0/{site}/#")))
+    commands: list[tuple[str, Any]] = []
+    cond = threading.Condition()
+    ep = MqttEndpoint.from_url(mqtt_url)
+    cl = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+    subscribed = threading.Event()
+
+    def on_message(_c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
+        with cond:
+            commands.append((msg.topic, pb.Payload.FromString(msg.payload)))
+            cond.notify_all()
+
+    cl.on_message = on_message
+    cl.on_subscribe = lambda *a: subscribed.set()
+    cl.on_connect = lambda cc, *a: cc.subscribe(f"spBv1.0/{site}/NCMD/#", qos=1)
+    cl.connect(ep.host, ep.port)
+    cl.loop_start()
+    try:
+        assert subscribed.wait(10)
+        node = "hardware:cutting"
+        frames = [model.step() for _ in range(3)]
+        data = [next(m for m in enc.convert(enc.messages(f), f.ts_ms)
+                     if m[1].endswith(f"/{node}/laser-01")) for f in frames]
+        # data from an edge node the collector never saw born
+        cl.publish(data[0][1], data[0][2] + seq_suffix(7), qos=1).wait_for_publish(10)
+        with cond:
+            assert cond.wait_for(lambda: len(commands) == 1, 30), "no NCMD for a stranger"
+        births = enc.births(node, 0, model.now_ms)
+        for seq, (_, topic, body) in enumerate(births):
+            cl.publish(topic, body + seq_suffix(seq), qos=1).wait_for_publish(10)
+        seq = len(births)
+        cl.publish(data[1][1], data[1][2] + seq_suffix(seq), qos=1).wait_for_publish(10)
+        cl.publish(data[2][1], data[2][2] + seq_suffix(seq + 3), qos=1).wait_for_publish(10)
+        with cond:  # the gap: a second rebirth request (the throttle was reset by NBIRTH)
+            assert cond.wait_for(lambda: len(commands) == 2, 30), "no NCMD for a seq gap"
+        for topic, cmd in commands:
+            assert topic == f"spBv1.0/{site}/NCMD/{node}"
+            assert [(m.name, m.boolean_value) for m in cmd.metrics] == [
+                ("Node Control/Rebirth", True)]
+        assert c.mapper.rebirths == Counter({"no_birth": 1, "seq_gap": 1})
+        assert c.metrics.deadletter_counts == {"sparkplug_no_birth": 1}
+        db = influx(influx_url, influx_db)
+        # both data messages after the birth are stored, the gap's too
+        wait_until(lambda: len(_rows(db, "telemetry", "WHERE machine = 'laser-01'")) == 2,
+                   60, "the data around the gap")
+    finally:
+        cl.disconnect()
+        cl.loop_stop()

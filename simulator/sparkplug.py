@@ -25,6 +25,7 @@ from telemetry.sparkplug import (
     DBIRTH,
     DDATA,
     DDEATH,
+    FIELD_UNITS,
     NBIRTH,
     NDATA,
     NDEATH,
@@ -36,6 +37,7 @@ from telemetry.sparkplug import (
     kind_metrics,
     line_node,
     node_topic,
+    set_unit,
     set_value,
 )
 
@@ -61,12 +63,16 @@ class EdgeNode:
     last: dict[tuple[str | None, str], tuple[int, Any]] = field(default_factory=dict)
     #: a metric appeared that the last birth did not declare: rebirth before the next data
     grown: bool = False
+    #: (device or None, metric name) -> engineering unit (the births' ``engUnit``)
+    units: dict[tuple[str | None, str], str] = field(default_factory=dict)
 
     def declare(self, device: str | None, metrics: Iterable[tuple[str, int]]) -> None:
         if device is not None and device not in self.devices:
             self.devices.append(device)
         for name, datatype in metrics:
             self.aliases.setdefault((device, name), (len(self.aliases) + 1, datatype))
+            if name in FIELD_UNITS:
+                self.units.setdefault((device, name), FIELD_UNITS[name])
 
 
 class SparkplugEncoder(Encoder):
@@ -92,6 +98,9 @@ class SparkplugEncoder(Encoder):
                 extra = signals.get(i, ()) if kind == "telemetry" else ()
                 node.declare(m.id, kind_metrics(kind, extra))
                 self.route[self.topics[kind][i]] = (nid, m.id)
+            for sig in plant.types[m.type].signals:  # the plant's own units win
+                if sig.unit:
+                    node.units[(m.id, f"telemetry/{sig.name}")] = sig.unit
         for a in self.areas:
             aid = model.area_ids[a]
             self.nodes[aid] = EdgeNode(aid, {"enterprise": e, "area": aid})
@@ -100,6 +109,7 @@ class SparkplugEncoder(Encoder):
         if self.sales_topic is not None:
             self.nodes[SITE_NODE] = EdgeNode(SITE_NODE, {"enterprise": e})
             self.nodes[SITE_NODE].declare(None, kind_metrics("sales"))
+            self.nodes[SITE_NODE].units[(None, "sales/amount_cny")] = plant.business.currency
             self.route[self.sales_topic] = (SITE_NODE, None)
         # The machines' meta (online) at the start: the first DBIRTHs carry it, whenever
         # the connections come up (the JSON sink's retained birth).
@@ -193,6 +203,9 @@ class SparkplugEncoder(Encoder):
                 mts, value = node.last.get((dev, name), (ts, None))
                 m.timestamp = mts
                 set_value(m, dt, value)
+                unit = node.units.get((dev, name))
+                if unit:
+                    set_unit(m, unit)
             out = [(NBIRTH, node_topic(self.group, NBIRTH, nid), p.SerializeToString())]
             out += [(DBIRTH, device_topic(self.group, DBIRTH, nid, d),
                      by_device[d].SerializeToString()) for d in node.devices]

@@ -51,6 +51,22 @@ FIELD_TYPE: dict[int, FieldType] = {
 
 _U64 = 1 << 64
 
+#: Birth property naming a metric's engineering unit (the key Ignition's MQTT Engine reads).
+UNIT_PROPERTY = "engUnit"
+#: Units of the contract's numeric fields (the field names say them); a plant-declared
+#: telemetry signal's unit comes from the plant's types file.
+FIELD_UNITS = {
+    "telemetry/temp_c": "degC", "telemetry/vibration_mm_s": "mm/s", "telemetry/power_kw": "kW",
+    "telemetry/current_a": "A", "telemetry/load_pct": "%", "telemetry/spindle_rpm": "rpm",
+    "telemetry/tonnage_t": "t", "telemetry/oven_temp_c": "degC", "telemetry/pressure_bar": "bar",
+    "telemetry/speed_m_min": "m/min", "telemetry/battery_pct": "%",
+    "telemetry/flow_m3_min": "m3/min", "counts/run_s": "s", "counts/planned_s": "s",
+    "counts/ideal_s": "s", "counts/cycle_time_s": "s", "downtime/duration_s": "s",
+    "workorder/progress_pct": "%", "workorder/opened_ts": "ms", "energy/kwh_total": "kWh",
+    "energy/kwh": "kWh", "energy/power_kw": "kW", "sales/amount_cny": "CNY",
+    "meta/ideal_cycle_s": "s",
+}
+
 
 class SparkplugError(ContractError):
     """A Sparkplug topic or payload that cannot be read; `reason` names why (dead letter)."""
@@ -141,10 +157,18 @@ def datatype_of(kind: str, key: str, value: Any) -> int:
 
 
 def contract_table() -> Iterator[tuple[str, str, str, str]]:
-    """(metric, datatype name, kind, field) for every contract field: docs/contract.md."""
+    """(metric, datatype name, kind, unit) for every contract field: docs/contract.md."""
     for kind in KINDS:
         for name, dt in kind_metrics(kind):
-            yield name, pb.DataType.Name(dt), kind, name.split("/", 1)[1]
+            yield name, pb.DataType.Name(dt), kind, FIELD_UNITS.get(name, "")
+
+
+def set_unit(m: pb.Payload.Metric, unit: str) -> None:
+    """The ``engUnit`` property of a birth metric."""
+    m.properties.keys.append(UNIT_PROPERTY)
+    v = m.properties.values.add()
+    v.type = pb.String
+    v.string_value = unit
 
 
 # -- values --------------------------------------------------------------------------------

@@ -135,6 +135,10 @@ def _check_node(node: str, msgs: list[tuple[str, str | None, Any]]) -> None:
                 aliases[m.alias] = (device, m.name, m.datatype)
                 if not m.is_null:
                     assert m.WhichOneof("value") == VALUE_FIELD[m.datatype], m.name
+                props = dict(zip(m.properties.keys,
+                                 (v.string_value for v in m.properties.values), strict=True))
+                if kind == "telemetry":  # every signal has its unit
+                    assert props.get("engUnit"), m.name
         elif mtype in ("DDATA", "NDATA"):
             assert device in born and device not in dead, (node, device)
             assert len(p.metrics) > 0

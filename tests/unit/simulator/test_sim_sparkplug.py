@@ -69,10 +69,20 @@ def test_sparkplug_payloads_decode_to_the_json_contracts_lines(plant_name: str,
     else:  # a second plant: its own signal (tonnage_t), frequent faults and work orders
         press = copy.deepcopy(PRESS)
         press["mtbf_h"] = 0.2
+        press["signals"]["coolant_l_min"] = {"run": 5, "idle": 1, "noise": 0.0,
+                                             "unit": "L/min"}
         plant = tiny_plant(machines=3, press=press)
     model = PlantModel(plant, 3, MONDAY_0800_LOCAL_MS, Intervals.from_seconds(5, 30, 60))
     enc = SparkplugEncoder(model)
     want, sp = _run(model, enc, 40 if plant_name == "default" else 240)
+    units = {m.name: dict(zip(m.properties.keys, (v.string_value for v in m.properties.values),
+                              strict=True)).get("engUnit")
+             for mtype, _, body in sp if mtype == "DBIRTH"
+             for m in pb.Payload.FromString(body).metrics}
+    assert units["telemetry/temp_c"] == "degC" and units["counts/run_s"] == "s"
+    if plant_name != "default":  # the plant's own signal, its unit from the types file
+        assert units["telemetry/coolant_l_min"] == "L/min"
+        assert units["telemetry/tonnage_t"] == "t"
     published: list[tuple[str, bytes]] = []
     mapper = SparkplugMapper(None, tmp_path / "spool.sqlite3",
                              lambda t, b: published.append((t, b)))
@@ -149,5 +159,6 @@ def test_values_and_seq_round_trip() -> None:
 def test_the_contract_doc_has_the_metric_table() -> None:
     doc = (ROOT / "docs" / "contract.md").read_text()
     section = doc[doc.index("## Sparkplug B"):]
-    for name, datatype, _kind, _field in contract_table():
-        assert re.search(rf"`{re.escape(name)}` {datatype}\b", section), name
+    for name, datatype, _kind, unit in contract_table():
+        with_unit = rf" \({re.escape(unit)}\)" if unit else r"(?! \()"
+        assert re.search(rf"`{re.escape(name)}` {datatype}{with_unit}", section), name

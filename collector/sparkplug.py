@@ -6,8 +6,9 @@ NBIRTH (``Node Info/*``, the group id as ``site``) and the alias -> (name, datat
 of the node and of each device, writes them to the spool's SQLite file before the birth is
 acknowledged and reads them back at start, so a restarted collector decodes the data the
 broker kept for it. Each NDATA/DDATA (and every value a birth carries) becomes the
-contract's points: metric ``{kind}/{field}`` -> measurement ``kind``, field or payload tag
-``field``, through :func:`telemetry.points.payload_point`, the JSON path's mapping.
+contract's messages: metric ``{kind}/{field}`` -> measurement ``kind``, field or payload
+tag ``field``, each mapped by the JSON path itself (its contract topic and payload), so
+the same checks, limits and lines apply.
 
 Asks for a rebirth (NCMD ``Node Control/Rebirth``) on data from an unknown edge node or
 device, on an unknown alias and on a ``seq`` gap (at most once per edge node every
@@ -32,9 +33,8 @@ from google.protobuf.message import DecodeError
 
 from collector.mapping import Ignored, Mapped, Mapper, MappingConfig, MapResult, Rejected
 from telemetry import sparkplug_b_pb2 as pb
-from telemetry.contract import Kind
+from telemetry.contract import TS_KEY, Kind
 from telemetry.lineprotocol import LineProtocolError
-from telemetry.points import payload_point
 from telemetry.sparkplug import (
     BDSEQ,
     DBIRTH,
@@ -56,6 +56,7 @@ from telemetry.sparkplug import (
     set_value,
     split_name,
 )
+from telemetry.topics import area_topic, machine_topic, site_topic
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ log = logging.getLogger(__name__)
 REBIRTH_EVERY_S = 5.0
 #: Dead-letter reasons of Sparkplug messages (beside the mapping's own).
 REASONS = ("sparkplug_bad_topic", "sparkplug_bad_protobuf", "sparkplug_no_birth",
-           "sparkplug_unknown_alias", "sparkplug_unknown_datatype")
+           "sparkplug_unknown_alias", "sparkplug_unknown_datatype", "sparkplug_missing_tag")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sparkplug_nodes (
@@ -154,6 +155,7 @@ class SparkplugMapper(Mapper):
         self.nodes = self.store.load()
         self.publish = publish
         self.rebirths: Counter[str] = Counter()  # requests sent, by cause
+        self._dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
         self._asked: dict[tuple[str, str], float] = {}
         if self.nodes:
             log.info("Sparkplug: %d edge nodes' birth tables restored from %s",
@@ -296,9 +298,31 @@ class SparkplugMapper(Mapper):
             return Ignored(empty)
         lines = []
         for spec, ts, fields in messages:
-            levels = tuple((k, tags[k]) for k in spec.levels if k in tags)
-            lines.append(payload_point(spec, levels, fields, ts, self.config.default_type))
+            topic = self._contract_topic(spec, tags)
+            if topic is None:
+                raise SparkplugError("sparkplug_missing_tag",
+                                     f"{t.node}/{t.device}: no Node Info/* for the tags of "
+                                     f"{spec.measurement!r} ({', '.join(spec.levels)})")
+            r = Mapper._map(self, topic, self._dumps({TS_KEY: ts, **fields}).encode(),
+                            ingest_ms)
+            if not isinstance(r, Mapped):
+                return r
+            lines.append(r.line)
         return Mapped("\n".join(lines), messages[0][0].measurement, messages[0][1])
+
+    @staticmethod
+    def _contract_topic(spec: Kind, tags: dict[str, str]) -> str | None:
+        """The JSON contract topic of a message, so it maps exactly as the JSON one would
+        (same checks, limits and line)."""
+        try:
+            if spec.scope == "area":
+                return area_topic(tags["enterprise"], tags["site"], tags["area"], spec.name)
+            if spec.scope == "site":
+                return site_topic(tags["enterprise"], tags["site"], spec.name)
+            return machine_topic(tags["enterprise"], tags["site"], tags["area"], tags["line"],
+                                 tags["machine"], spec.name)
+        except KeyError:
+            return None
 
     def close(self) -> None:
         self.store.close()

@@ -162,3 +162,24 @@ def test_the_contract_doc_has_the_metric_table() -> None:
     for name, datatype, _kind, unit in contract_table():
         with_unit = rf" \({re.escape(unit)}\)" if unit else r"(?! \()"
         assert re.search(rf"`{re.escape(name)}` {datatype}{with_unit}", section), name
+
+
+def test_a_foreign_edge_node_without_node_info(tmp_path: Path) -> None:
+    mapper = SparkplugMapper(None, tmp_path / "spool.sqlite3")
+    nb = pb.Payload(timestamp=1, seq=0)
+    m = nb.metrics.add()
+    m.name, m.datatype, m.long_value = "bdSeq", pb.Int64, 0
+    assert isinstance(mapper.map("spBv1.0/g/NBIRTH/n", nb.SerializeToString(), 0), Ignored)
+    db = pb.Payload(timestamp=1, seq=1)
+    for alias, (name, dt) in enumerate((("Temperature", pb.Double),
+                                        ("state/state_code", pb.Int64)), 1):
+        m = db.metrics.add()
+        m.name, m.alias, m.datatype, m.timestamp = name, alias, dt, 1
+        set_value(m, dt, 2)
+    r = mapper.map("spBv1.0/g/DBIRTH/n/d", db.SerializeToString(), 0)
+    assert isinstance(r, Rejected) and r.reason == "sparkplug_missing_tag"
+    # another vendor's metric names are not the contract's: acknowledged, not stored
+    data = pb.Payload(timestamp=2, seq=2)
+    m = data.metrics.add()
+    m.alias, m.timestamp, m.double_value = 1, 2, 21.5
+    assert isinstance(mapper.map("spBv1.0/g/DDATA/n/d", data.SerializeToString(), 0), Ignored)

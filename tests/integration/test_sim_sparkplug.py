@@ -48,9 +48,13 @@ def independent_payload_class(tmp: Path) -> Any:
         pool.FindMessageTypeByName("org.eclipse.tahu.protobuf.Payload"))
 
 
-def test_an_independent_decoder_reads_every_sparkplug_message(mqtt_url: str,
+@pytest.mark.parametrize("plant", [None, "docs/examples/acme-lyon.yaml"])
+def test_an_independent_decoder_reads_every_sparkplug_message(plant: str | None, mqtt_url: str,
                                                               tmp_path: Path) -> None:
+    from simulator.plant import load_plant
+
     payload_cls = independent_payload_class(tmp_path)
+    layout = load_plant(REPO / plant if plant else None, 1)
     site = f"sp{uuid.uuid4().hex[:8]}"
     got: list[tuple[str, bytes]] = []
     cond = threading.Condition()
@@ -75,6 +79,7 @@ def test_an_independent_decoder_reads_every_sparkplug_message(mqtt_url: str,
         assert subscribed.wait(10)
         proc = subprocess.run(
             [sys.executable, "-m", "simulator", "run", "--format", "sparkplug", "--site", site,
+             *(["--plant", plant] if plant else []),
              "--speed", "max", "--duration", "3m", "--seed", "3",
              "--start", "2026-01-05T00:00:00Z", "--qos", "telemetry=1",
              "--mqtt-url", mqtt_url], cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -92,9 +97,12 @@ def test_an_independent_decoder_reads_every_sparkplug_message(mqtt_url: str,
         assert parts[0] == "spBv1.0" and parts[1] == site
         p = payload_cls.FromString(body)  # every message decodes
         by_node[parts[3]].append((parts[2], parts[4] if len(parts) == 5 else None, p))
-    assert len(by_node) >= 10
+    # an edge node per line, per area and the site; a device per machine
+    assert len(by_node) == len(layout.lines) + len(layout.areas) + 1
     types = Counter(mtype for msgs in by_node.values() for mtype, _, _ in msgs)
-    assert types["DDATA"] > 1000 and types["DBIRTH"] == types["DDEATH"] > 100
+    assert types["DBIRTH"] == types["DDEATH"] == len(layout.machines)
+    assert {d for msgs in by_node.values() for t, d, _ in msgs if t == "DDATA"} == {
+        m.id for m in layout.machines}
     for node, msgs in by_node.items():
         _check_node(node, msgs)
 

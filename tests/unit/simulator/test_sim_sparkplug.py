@@ -183,3 +183,22 @@ def test_a_foreign_edge_node_without_node_info(tmp_path: Path) -> None:
     m = data.metrics.add()
     m.alias, m.timestamp, m.double_value = 1, 2, 21.5
     assert isinstance(mapper.map("spBv1.0/g/DDATA/n/d", data.SerializeToString(), 0), Ignored)
+
+
+def test_cli_errors_and_the_collectors_subscription(capsys: pytest.CaptureFixture[str]) -> None:
+    from collector.cli import _parser
+    from collector.config import load
+    from simulator.cli import main
+
+    assert main(["run", "--format", "sparkplug", "--sink", "stdout", "--duration", "1m"]) == 2
+    assert "--format sparkplug needs --sink mqtt" in capsys.readouterr().err
+    assert main(["run", "--sparkplug-host", "h", "--sink", "null", "--duration", "1m"]) == 2
+    assert "--sparkplug-host needs --format sparkplug" in capsys.readouterr().err
+
+    def subs(*argv: str) -> tuple[str, ...]:
+        return load(_parser().parse_args(["run", *argv]), env={}).subscriptions
+
+    assert "spBv1.0/#" in subs("--sparkplug")
+    assert "spBv1.0/#" not in subs()
+    assert subs("--sparkplug", "--topic", "spBv1.0/lyon/#") == ("spBv1.0/lyon/#",)
+    assert subs("--sparkplug", "--topic", "+/#") == ("+/#",)

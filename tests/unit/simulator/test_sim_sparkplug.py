@@ -202,3 +202,16 @@ def test_cli_errors_and_the_collectors_subscription(capsys: pytest.CaptureFixtur
     assert "spBv1.0/#" not in subs()
     assert subs("--sparkplug", "--topic", "spBv1.0/lyon/#") == ("spBv1.0/lyon/#",)
     assert subs("--sparkplug", "--topic", "+/#") == ("+/#",)
+
+
+def test_shards_split_the_edge_nodes() -> None:
+    from simulator.encode import Shard
+
+    model = PlantModel(load_plant(None, 1), 1, MONDAY_0800_LOCAL_MS,
+                       Intervals.from_seconds(5, 30, 60))
+    whole = SparkplugEncoder(model)
+    parts = [SparkplugEncoder(model, Shard(i, 3)) for i in range(3)]
+    ids = [set(p.nodes) for p in parts]
+    assert set().union(*ids) == set(whole.nodes)
+    assert sum(map(len, ids)) == len(whole.nodes)  # no edge node in two processes
+    assert [("_site" in i) for i in ids] == [True, False, False]

@@ -19,6 +19,7 @@ spool row holding all its lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -55,6 +56,7 @@ from telemetry.sparkplug import (
     parse_topic,
     set_value,
     split_name,
+    state_topic,
 )
 from telemetry.topics import area_topic, machine_topic, site_topic
 
@@ -326,3 +328,33 @@ class SparkplugMapper(Mapper):
 
     def close(self) -> None:
         self.store.close()
+
+
+class PrimaryHost:
+    """The collector as a Sparkplug primary host application (``sparkplug_host_id``):
+    retained ``spBv1.0/STATE/{id}`` online after every subscription, offline as the will
+    and on a clean stop (the same timestamp in both, as Sparkplug 3.0 asks). Edge nodes
+    configured with this host id (``factory-sim --sparkplug-host``) publish only while it
+    is online."""
+
+    def __init__(self, client: Any, host_id: str) -> None:
+        self.client = client
+        self.topic = state_topic(host_id)
+        self.ts = int(time.time() * 1000)
+        client.will_set(self.topic, self._body(False), qos=1, retain=True)
+        chained = client.on_subscribe
+
+        def on_subscribe(*args: Any) -> None:
+            if chained is not None:
+                chained(*args)
+            client.publish(self.topic, self._body(True), qos=1, retain=True)
+
+        client.on_subscribe = on_subscribe
+
+    def _body(self, online: bool) -> bytes:
+        return json.dumps({"online": online, "timestamp": self.ts}).encode()
+
+    def offline(self, timeout_s: float = 5.0) -> None:
+        info = self.client.publish(self.topic, self._body(False), qos=1, retain=True)
+        with contextlib.suppress(RuntimeError, ValueError):  # not connected: the will says it
+            info.wait_for_publish(timeout_s)

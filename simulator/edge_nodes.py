@@ -59,6 +59,9 @@ class EdgeSession:
         self.needs_birth = True
         self.connected = threading.Event()
         self.host_online = sink.primary_host is None
+        self.host_ready = threading.Event()  # the primary host is online (or none is set)
+        if self.host_online:
+            self.host_ready.set()
         self.ncmd_topic = node_topic(sink.encoder.group, NCMD, nid)
         self.client = make_client(sink.ep, client_id, max_inflight=200,
                                   max_queued=sink.max_pending + 1000)
@@ -125,6 +128,10 @@ class EdgeSession:
             if online and not self.host_online:
                 self.needs_birth = True
             self.host_online = online
+            if online:
+                self.host_ready.set()
+            else:
+                self.host_ready.clear()
             self.sink.wake()
         elif self.sink.on_control is not None and msg.topic == self.sink.control_topic:
             self.sink.on_control(bytes(msg.payload))
@@ -246,9 +253,16 @@ class SparkplugSink:
         return self.sent - self.acked
 
     def wait_connected(self, timeout_s: float) -> bool:
+        """Every edge node connected and, with a primary host, that host online."""
         deadline = time.monotonic() + timeout_s
-        return all(s.connected.wait(max(0.0, deadline - time.monotonic()))
-                   for s in self.sessions.values())
+        ok = all(s.connected.wait(max(0.0, deadline - time.monotonic()))
+                 and s.host_ready.wait(max(0.0, deadline - time.monotonic()))
+                 for s in self.sessions.values())
+        if not ok and self.primary_host and all(s.connected.is_set()
+                                                for s in self.sessions.values()):
+            log.warning("primary host %s is not online (%s): publishing nothing until it is",
+                        self.primary_host, state_topic(self.primary_host))
+        return ok
 
     def flush(self) -> None:
         self.drain()

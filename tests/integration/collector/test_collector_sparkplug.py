@@ -236,3 +236,44 @@ def test_seq_gap_and_data_without_birth_ask_for_a_rebirth(
     finally:
         cl.disconnect()
         cl.loop_stop()
+
+
+def test_the_collector_as_primary_host_lets_the_simulator_publish(
+        mqtt_url: str, influx_url: str, influx_db: str, tmp_path: Path) -> None:
+    ident, site = _ident()
+    host = f"h{uuid.uuid4().hex[:8]}"
+    want = _expected(ident, "2m")
+    c = Collector(make_config(run_args(
+        mqtt_url, influx_url, influx_db, tmp_path / "spool", "--sparkplug",
+        "--sparkplug-host-id", host, "--topic", f"spBv1.0/{site}/#")))
+    states: list[dict[str, Any]] = []
+    cond = threading.Condition()
+    ep = MqttEndpoint.from_url(mqtt_url)
+    obs = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+
+    def on_message(_c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
+        if msg.payload:  # not the retained message's clearing at the end
+            with cond:
+                states.append(json.loads(msg.payload))
+                cond.notify_all()
+
+    obs.on_message = on_message
+    obs.on_connect = lambda cc, *a: cc.subscribe(f"spBv1.0/STATE/{host}", qos=1)
+    obs.connect(ep.host, ep.port)
+    obs.loop_start()
+    try:
+        c.start()
+        with cond:
+            assert cond.wait_for(lambda: states and states[-1]["online"], 30), states
+        _sim("--duration", "2m", "--mqtt-url", mqtt_url, "--format", "sparkplug",
+             "--qos", "telemetry=1", "--sparkplug-host", host, *ident)
+        _wait_for(influx(influx_url, influx_db), want, c, "the run behind a primary host")
+        c.stop()
+        with cond:
+            assert cond.wait_for(lambda: not states[-1]["online"], 30), states
+        assert states[-1]["timestamp"] == states[0]["timestamp"]
+    finally:
+        c.stop()
+        obs.publish(f"spBv1.0/STATE/{host}", b"", qos=1, retain=True).wait_for_publish(10)
+        obs.disconnect()
+        obs.loop_stop()

@@ -81,7 +81,7 @@ def test_sparkplug_and_json_runs_store_the_same_points(
         mqtt_url: str, influx_url: str, influxd: Any, tmp_path: Path,
         running_collectors: Callable[[CollectorConfig], Collector]) -> None:
     ident, site = _ident()
-    want = _expected(ident, "3m")
+    want = _expected(ident, "2m")
     dbs = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(2)]
     try:
         c_json = running_collectors(make_config(run_args(
@@ -90,8 +90,8 @@ def test_sparkplug_and_json_runs_store_the_same_points(
         c_sp = running_collectors(make_config(run_args(
             mqtt_url, influx_url, dbs[1], tmp_path / "spool-sp", "--sparkplug", "--topic",
             f"spBv1.0/{site}/#")))
-        _sim("--duration", "3m", "--mqtt-url", mqtt_url, *ident)
-        _sim("--duration", "3m", "--mqtt-url", mqtt_url, "--format", "sparkplug",
+        _sim("--duration", "2m", "--mqtt-url", mqtt_url, *ident)
+        _sim("--duration", "2m", "--mqtt-url", mqtt_url, "--format", "sparkplug",
              "--qos", "telemetry=1", *ident)
         db_json, db_sp = influx(influx_url, dbs[0]), influx(influx_url, dbs[1])
         _wait_for(db_json, want, c_json, "the JSON run")
@@ -111,7 +111,7 @@ def test_sparkplug_and_json_runs_store_the_same_points(
 def test_a_collector_restart_mid_stream_loses_no_alias_and_no_point(
         mqtt_url: str, influx_url: str, influx_db: str, tmp_path: Path) -> None:
     ident, site = _ident()
-    want = _expected(ident, "5m")
+    want = _expected(ident, "3m")
     cfg = make_config(run_args(mqtt_url, influx_url, influx_db, tmp_path / "spool",
                                "--sparkplug", "--topic", f"spBv1.0/{site}/#"))
     # An observer: pauses the simulator (SIGSTOP) at its first DDATA, so the first
@@ -143,7 +143,7 @@ def test_a_collector_restart_mid_stream_loses_no_alias_and_no_point(
         first.start()
         assert first.intake.subscribed.wait(30)
         sim.append(subprocess.Popen(
-            _sim_argv("--duration", "5m", "--mqtt-url", mqtt_url, "--format", "sparkplug",
+            _sim_argv("--duration", "3m", "--mqtt-url", mqtt_url, "--format", "sparkplug",
                       "--qos", "telemetry=1", *ident),
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         assert first_data.wait(60), "no DDATA from the simulator"
@@ -242,7 +242,7 @@ def test_the_collector_as_primary_host_lets_the_simulator_publish(
         mqtt_url: str, influx_url: str, influx_db: str, tmp_path: Path) -> None:
     ident, site = _ident()
     host = f"h{uuid.uuid4().hex[:8]}"
-    want = _expected(ident, "2m")
+    want = _expected(ident, "1m")
     c = Collector(make_config(run_args(
         mqtt_url, influx_url, influx_db, tmp_path / "spool", "--sparkplug",
         "--sparkplug-host-id", host, "--topic", f"spBv1.0/{site}/#")))
@@ -265,7 +265,7 @@ def test_the_collector_as_primary_host_lets_the_simulator_publish(
         c.start()
         with cond:
             assert cond.wait_for(lambda: states and states[-1]["online"], 30), states
-        _sim("--duration", "2m", "--mqtt-url", mqtt_url, "--format", "sparkplug",
+        _sim("--duration", "1m", "--mqtt-url", mqtt_url, "--format", "sparkplug",
              "--qos", "telemetry=1", "--sparkplug-host", host, *ident)
         _wait_for(influx(influx_url, influx_db), want, c, "the run behind a primary host")
         c.stop()

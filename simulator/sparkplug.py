@@ -65,6 +65,9 @@ class EdgeNode:
     grown: bool = False
     #: (device or None, metric name) -> engineering unit (the births' ``engUnit``)
     units: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    #: (device, kind) -> field -> (alias, datatype, key of `last`): the encoder's cache
+    slots: dict[tuple[str | None, str], dict[str, tuple[int, int, tuple[str | None, str]]]] = \
+        field(default_factory=dict)
 
     def declare(self, device: str | None, metrics: Iterable[tuple[str, int]]) -> None:
         if device is not None and device not in self.devices:
@@ -146,28 +149,45 @@ class SparkplugEncoder(Encoder):
               msgs: list[tuple[str, dict[str, Any]]], ts: int, with_meta: bool) -> bytes | None:
         p = pb.Payload()
         p.timestamp = ts
-        metrics = p.metrics
-        aliases, last = node.aliases, node.last
+        add = p.metrics.add
+        last, slots = node.last, node.slots
+        sent = 0
         for kind, payload in msgs:
             mts = payload["ts"]
             send = with_meta or kind != "meta"
+            table = slots.get((device, kind))
+            if table is None:
+                table = slots[(device, kind)] = {}
             for key, value in payload.items():
-                if key == "ts":
-                    continue
-                name = f"{kind}/{key}"
-                entry = aliases.get((device, name))
-                if entry is None:
-                    node.declare(device, [(name, datatype_of(kind, key, value))])
-                    entry = aliases[(device, name)]
-                    node.grown = True
-                    log.info("Sparkplug: new metric %s on %s/%s: rebirth", name, node.id, device)
-                last[(device, name)] = (mts, value)
+                slot = table.get(key)
+                if slot is None:
+                    if key == "ts":
+                        continue
+                    slot = table[key] = self._slot(node, device, kind, key, value)
+                last[slot[2]] = (mts, value)
                 if send:
-                    m = metrics.add()
-                    m.alias = entry[0]
+                    m = add()
+                    m.alias = slot[0]
                     m.timestamp = mts
-                    set_value(m, entry[1], value)
-        return p.SerializeToString() if len(metrics) else None
+                    if slot[1] == pb.Double and value is not None:
+                        m.double_value = value
+                    else:
+                        set_value(m, slot[1], value)
+                    sent += 1
+        return p.SerializeToString() if sent else None
+
+    @staticmethod
+    def _slot(node: EdgeNode, device: str | None, kind: str, key: str,
+              value: Any) -> tuple[int, int, tuple[str | None, str]]:
+        """(alias, datatype, last-value key) of a field; a new one grows the birth."""
+        name = f"{kind}/{key}"
+        entry = node.aliases.get((device, name))
+        if entry is None:
+            node.declare(device, [(name, datatype_of(kind, key, value))])
+            entry = node.aliases[(device, name)]
+            node.grown = True
+            log.info("Sparkplug: new metric %s on %s/%s: rebirth", name, node.id, device)
+        return entry[0], entry[1], (device, name)
 
     def record(self, messages: Iterable[Message]) -> None:
         """Remember values for the next births without publishing them (birth meta)."""

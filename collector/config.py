@@ -158,6 +158,12 @@ OPTIONS: tuple[Option, ...] = (
            "disables"),
     Option("create_database", True, _bool,
            "v1 API: CREATE DATABASE at start (idempotent) so a fresh influxd just works"),
+    Option("sparkplug", False, _bool,
+           "also read Sparkplug B (spBv1.0/#, added to the topics unless one of them covers "
+           "it) into the same points; birth tables are kept in the spool"),
+    Option("sparkplug_host_id", None, _opt_str,
+           "with sparkplug: act as this Sparkplug primary host application (retained "
+           "spBv1.0/STATE/<id> online while connected, offline as the will)"),
 )
 _BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -190,20 +196,29 @@ class CollectorConfig:
     stats_interval_s: float
     create_database: bool
     mapping: MappingConfig
+    sparkplug: bool = False
+    sparkplug_host_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.share_group and any(c in self.share_group for c in "/+#"):
             raise ConfigError(f"collector.share_group = {self.share_group!r}: must not "
                               "contain / + #")
+        if self.sparkplug_host_id and (not self.sparkplug or any(
+                c in self.sparkplug_host_id for c in "/+#")):
+            raise ConfigError(f"collector.sparkplug_host_id = {self.sparkplug_host_id!r}: "
+                              "needs sparkplug: true and no / + #")
         if self.deadletter_topic and any(c in self.deadletter_topic for c in "+#"):
             raise ConfigError(f"collector.deadletter_topic = {self.deadletter_topic!r}: "
                               "no wildcards")
 
     @property
     def subscriptions(self) -> tuple[str, ...]:
+        topics = self.topics
+        if self.sparkplug and not any(t.split("/")[0] in ("spBv1.0", "+", "#") for t in topics):
+            topics = (*topics, "spBv1.0/#")
         if self.share_group:
-            return tuple(f"$share/{self.share_group}/{t}" for t in self.topics)
-        return self.topics
+            return tuple(f"$share/{self.share_group}/{t}" for t in topics)
+        return topics
 
     @property
     def spool_max_bytes(self) -> int:
@@ -268,6 +283,8 @@ def load(ns: argparse.Namespace | None = None, env: Mapping[str, str] | None = N
         "topics": getattr(ns, "topic", None) or None,
         "enterprise": getattr(ns, "enterprise", None),
         "plant": getattr(ns, "plant", None),
+        "sparkplug": getattr(ns, "sparkplug", None) or None,
+        "sparkplug_host_id": getattr(ns, "sparkplug_host_id", None),
     }
     values: dict[str, Any] = {}
     for opt in OPTIONS:

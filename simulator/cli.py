@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--qos", metavar="KIND=Q,...",
                      help="QoS per kind, e.g. telemetry=0,counts=1 (defaults: telemetry 0, "
                           "others 1)")
+    run.add_argument("--format", default="json", choices=("json", "sparkplug"),
+                     help="json (the contract, default) or sparkplug (Sparkplug B 3.0 edge "
+                          "nodes: group = site, edge node = line; with --sink mqtt)")
+    run.add_argument("--sparkplug-host", metavar="HOST_ID",
+                     help="with --format sparkplug: publish only while this primary host "
+                          "application's STATE says online")
     run.add_argument("--scenario", metavar="FILE", help="scripted events (YAML)")
     run.add_argument("--heartbeat-file", metavar="FILE",
                      help="with --sink mqtt: rewrite FILE every few seconds while the broker "
@@ -279,6 +285,7 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
     from simulator.model import PlantModel  # noqa: PLC0415
     from simulator.runner import Runner  # noqa: PLC0415
     from simulator.sinks import NullSink, Sink, StdoutSink  # noqa: PLC0415
+    from simulator.sparkplug import SparkplugEncoder  # noqa: PLC0415
     from simulator.stories import StoryPlayer, parse_loop, story_path  # noqa: PLC0415
 
     speed = _speed(ns.speed)
@@ -309,7 +316,12 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
                          else REPRODUCIBLE_START)
     start_ms = parse_time_ms(start, "--start")
     model = PlantModel(plant, ns.seed, start_ms, iv)
-    encoder = Encoder(model, shard)
+    if ns.format == "sparkplug" and ns.sink != "mqtt":
+        raise UsageError("--format sparkplug needs --sink mqtt")
+    if ns.sparkplug_host and ns.format != "sparkplug":
+        raise UsageError("--sparkplug-host needs --format sparkplug")
+    encoder: Encoder = (SparkplugEncoder(model, shard) if ns.format == "sparkplug"
+                        else Encoder(model, shard))
     ticks = None if duration_s is None else max(1, math.ceil(duration_s / iv.step_s - 1e-9))
     stop = stop or threading.Event()
     runner_box: list[Any] = []
@@ -324,7 +336,7 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
             runner_box[0].submit(cmd)
 
     sink: Sink
-    mqtt_sink = None
+    mqtt_sink: Any = None
     if ns.sink == "mqtt":
         from simulator.publish import MqttSink, parse_qos  # noqa: PLC0415
 
@@ -335,12 +347,21 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
         client_id = f"factory-sim-{plant.enterprise}-{shard.index}of{shard.count}"
         ep = _endpoints_from(ns, client_id).mqtt
         cid = ep.client_id or client_id
-        mqtt_sink = MqttSink(ep, cid,
-                             status_topic=control_topic(plant.enterprise, plant.site,
-                                                        f"status/{cid}"),
-                             control_topic=control_topic(plant.enterprise, plant.site, "+"),
-                             on_control=on_control,
-                             qos=qos, paced=speed is not None, stop=stop)
+        if isinstance(encoder, SparkplugEncoder):
+            from simulator.edge_nodes import SparkplugSink, sparkplug_qos  # noqa: PLC0415
+
+            mqtt_sink = SparkplugSink(ep, cid, encoder, qos=sparkplug_qos(ns.qos),
+                                      paced=speed is not None, primary_host=ns.sparkplug_host,
+                                      control_topic=control_topic(plant.enterprise, plant.site,
+                                                                  "+"),
+                                      on_control=on_control, stop=stop)
+        else:
+            mqtt_sink = MqttSink(ep, cid,
+                                 status_topic=control_topic(plant.enterprise, plant.site,
+                                                            f"status/{cid}"),
+                                 control_topic=control_topic(plant.enterprise, plant.site, "+"),
+                                 on_control=on_control,
+                                 qos=qos, paced=speed is not None, stop=stop)
         mqtt_sink.set_birth(encoder.meta(start_ms))
         if not mqtt_sink.wait_connected(5.0):
             log.warning("broker %s not reachable yet; running anyway and retrying with "

@@ -23,6 +23,21 @@ from typing import Any
 import numpy as np
 
 from simulator.business import SalesModel
+from simulator.downtime import (
+    R_BLOCKED,
+    R_BREAK,
+    R_CHANGEOVER,
+    R_CHARGING,
+    R_FAULT,
+    R_NOSHIFT,
+    R_PREVENTIVE,
+    R_PRODUCING,
+    R_REPAIR,
+    R_STARVED,
+    R_WARMUP,
+    REASONS,
+    Downtime,
+)
 from simulator.faults import FaultCodes, zh_if
 from simulator.flow import LineFlow
 from simulator.frames import AlarmEvent, Episode, Frame, Intervals, WorkOrderEvent
@@ -52,12 +67,6 @@ AMBIENT_C = 24.0
 #: Phase-to-phase 400 V, power factor 0.85: I = P / (sqrt(3) * U * pf).
 AMPS_PER_KW = 1000.0 / (math.sqrt(3) * 400.0 * 0.85)
 
-# Reasons (the `reason` field of `state`); a FAULT's reason is its fault code.
-REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "break",
-           "no shift", "preventive", "repair", "charging", "fault")
-(R_NONE, R_PRODUCING, R_STARVED, R_BLOCKED, R_CHANGEOVER, R_WARMUP, R_BREAK, R_NOSHIFT,
- R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(len(REASONS))
-N_REASONS = len(REASONS)
 
 #: Vibration relative to running, by state (OFF IDLE RUNNING SETUP FAULT MAINTENANCE).
 _VIB_BY_STATE = np.array([0.03, 0.2, 1.0, 0.35, 0.1, 0.03])
@@ -166,11 +175,7 @@ class PlantModel:
         self.kwh_total = (self.base_load_kw + np.bincount(
             self.area_idx, self.power_by_state[:, RUNNING] * 0.5,
             minlength=len(self.area_ids))) * hours
-        # Planned downtime per (machine, downtime key) and the state it was spent in;
-        # `down_rows` marks the machines with any, so a reset touches only those rows.
-        self.acc_down_s = np.zeros((n, self.down_width))
-        self.acc_down_state = np.zeros((n, self.down_width), np.int8)
-        self.down_rows = np.zeros(n, bool)
+        self.downtime = Downtime(n, self.fault_codes)
         self._zero_counts()
         self.kwh_acc = np.zeros(len(self.area_ids))
         self.last_cycle_s = np.where(self.producing, self.ideal_s * 1.05, 0.0)
@@ -184,7 +189,6 @@ class PlantModel:
         self.truth_scrap = np.zeros(n, np.int64)
         self.state_seconds = np.zeros((n, N_STATES))
         self.truth_kwh = np.zeros(len(self.area_ids))
-        self.truth_down_s = np.zeros((n, self.down_width))
         self._compute_signals(rng.standard_normal((8, n)))
         self.prev_state = self.state.copy()
 
@@ -196,45 +200,27 @@ class PlantModel:
         self.acc_planned_s = np.zeros(n)
         self.acc_ideal_s = np.zeros(n)
         self.acc_eff_s = np.zeros(n)
-        if self.down_rows.any():
-            self.acc_down_s[self.down_rows] = 0.0
-            self.down_rows[:] = False
+        self.downtime.reset()
 
-    # -- downtime reasons ----------------------------------------------------------------------
+    # -- downtime (simulator.downtime; these names are what the encoder and truth read) ---
     @property
-    def down_width(self) -> int:
-        """Number of downtime keys: the REASONS, then one per fault code (grows with ad-hoc
-        demo codes)."""
-        return N_REASONS + len(self.fault_codes)
+    def acc_down_s(self) -> np.ndarray:
+        return self.downtime.acc_s
+
+    @property
+    def acc_down_state(self) -> np.ndarray:
+        return self.downtime.acc_state
+
+    @property
+    def down_rows(self) -> np.ndarray:
+        return self.downtime.rows
+
+    @property
+    def truth_down_s(self) -> np.ndarray:
+        return self.downtime.truth_s
 
     def down_reason(self, key: int) -> str:
-        """The `reason` a downtime key stands for: a REASONS name or a fault code."""
-        return REASONS[key] if key < N_REASONS else self.fault_codes[key - N_REASONS][0]
-
-    def _grow_down(self) -> None:
-        width = self.down_width
-
-        def grown(a: np.ndarray) -> np.ndarray:
-            extra = width - a.shape[1]
-            return np.pad(a, ((0, 0), (0, extra))) if extra > 0 else a
-
-        self.acc_down_s = grown(self.acc_down_s)
-        self.acc_down_state = grown(self.acc_down_state)
-        self.truth_down_s = grown(self.truth_down_s)
-
-    def _accumulate_downtime(self, s: np.ndarray, down: np.ndarray) -> None:
-        """Add one tick of planned, not-running time by reason (a FAULT's reason is its code)."""
-        di = np.flatnonzero(down)
-        if not di.size:
-            return
-        self._grow_down()
-        key = self.reason[di]
-        is_code = (s[di] == FAULT) & (key == R_FAULT)
-        key = np.where(is_code, N_REASONS + self.fault_code[di], key)
-        self.acc_down_s[di, key] += self.dt
-        self.down_rows[di] = True
-        self.acc_down_state[di, key] = s[di]
-        self.truth_down_s[di, key] += self.dt
+        return self.downtime.reason(key)
 
     # -- calendar ----------------------------------------------------------------------------
     def calendar_now(self, ts_ms: int) -> np.ndarray:
@@ -312,7 +298,7 @@ class PlantModel:
         self.truth_planned_s += planned_s
         self.truth_ideal_s += ideal
         self.state_seconds[ar, s] += dt
-        self._accumulate_downtime(s, (planned > 0) & ~running)
+        self.downtime.add(s, self.reason, self.fault_code, (planned > 0) & ~running, dt)
         # Heat, wear and load evolve over the interval.
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)

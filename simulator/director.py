@@ -18,8 +18,9 @@ from simulator.control import (
     check_speed,
     control_payload,
 )
+from simulator.downtime import R_FAULT, R_REPAIR, REASONS
 from simulator.encode import Shard
-from simulator.model import FAULT, MAINT, R_FAULT, R_REPAIR, REASONS
+from simulator.model import FAULT, MAINT
 from simulator.plant import PlantError
 from simulator.runner import Runner
 from simulator.stories import NEXT, library

@@ -127,6 +127,9 @@ OPTIONS: tuple[Option, ...] = (
            "spool size limit; when reached intake pauses (stops acking, the broker queues)"),
     Option("spool_sync", "full", _sync,
            "SQLite synchronous mode: full survives power loss, normal only process crashes"),
+    Option("commit_window_s", 0.05, _non_negative_float,
+           "group commit: after a message arrives, gather more for up to this long before "
+           "one spool transaction (and its acks); fewer fsyncs and wake-ups at plant rates"),
     Option("batch_max_points", 5000, _positive_int,
            "most points per InfluxDB write (InfluxData recommends 5,000)"),
     Option("batch_max_wait_s", 0.25, _positive_float,
@@ -145,6 +148,17 @@ OPTIONS: tuple[Option, ...] = (
            "spooled for next start)"),
     Option("deadletter_file", None, _opt_str,
            "dead-letter JSONL file; default <spool_dir>/deadletters.jsonl"),
+    Option("deadletter_payload_bytes", 4096, _positive_int,
+           "a dead-letter record keeps at most this many first bytes of the payload (plus "
+           "its size and SHA-256)"),
+    Option("deadletter_max_mb", 64.0, _positive_float,
+           "the dead-letter file is rotated at this size"),
+    Option("deadletter_keep", 3, _non_negative_int,
+           "rotated dead-letter files kept (deadletters.jsonl.1 ..); disk use is at most "
+           "(keep + 1) x deadletter_max_mb"),
+    Option("intake_queue_mb", 64.0, _positive_float,
+           "bytes of received messages waiting for the spooler; past it paho stops reading "
+           "the socket (TCP back-pressure) until the spooler catches up"),
     Option("deadletter_topic", None, _opt_str,
            "also publish each dead letter (QoS 1) to this MQTT topic; it is never consumed "
            "by the collector itself"),
@@ -182,6 +196,7 @@ class CollectorConfig:
     spool_dir: Path
     spool_max_mb: float
     spool_sync: str
+    commit_window_s: float
     batch_max_points: int
     batch_max_wait_s: float
     write_timeout_s: float
@@ -190,6 +205,10 @@ class CollectorConfig:
     write_stall_s: float
     shutdown_timeout_s: float
     deadletter_file: Path
+    deadletter_payload_bytes: int
+    deadletter_max_mb: float
+    deadletter_keep: int
+    intake_queue_mb: float
     deadletter_topic: str | None
     metrics_bind: str
     metrics_port: int

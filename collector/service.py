@@ -31,8 +31,10 @@ class Collector:
         self.spool = Spool(cfg.spool_dir, cfg.spool_max_bytes,
                            sync="full" if cfg.spool_sync == "full" else "normal")
         self.influx = InfluxClient(cfg.endpoints.influx, timeout_s=cfg.write_timeout_s)
-        self.deadletters = DeadLetterLog(cfg.deadletter_file, cfg.client_id,
-                                         cfg.deadletter_topic, self._publish_deadletter)
+        self.deadletters = DeadLetterLog(
+            cfg.deadletter_file, cfg.client_id, cfg.deadletter_topic,
+            self._publish_deadletter, payload_bytes=cfg.deadletter_payload_bytes,
+            max_bytes=int(cfg.deadletter_max_mb * 1024 * 1024), keep=cfg.deadletter_keep)
         self.mapper = Mapper(cfg.mapping)
         if cfg.sparkplug:
             from collector.sparkplug import SparkplugMapper  # noqa: PLC0415

@@ -28,7 +28,7 @@ from collector.guards import Collisions
 from collector.mapping import Ignored, Mapped, Mapper
 from collector.metrics import Metrics
 from collector.spool import Entry, Spool, SpoolError
-from telemetry.mqtt import MAX_INFLIGHT_IDS, connect_kwargs, make_client
+from telemetry.mqtt import MAX_INFLIGHT_IDS, ack_many, connect_kwargs, make_client
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ class Intake:
             if isinstance(r, Mapped):
                 entries.append(Entry(r.line, m.topic, m.payload))
                 kinds[r.measurement] += 1
-                if check_collision(r.line):
+                if check_collision(r.line, r.series):
                     collided += 1
             elif isinstance(r, Ignored):
                 ignored[r.reason] += 1
@@ -270,11 +270,10 @@ class Intake:
         for dl in letters:
             self.metrics.dead_lettered(dl.reason)
         generation = self._generation
-        for m in batch:
-            # An ack from an older connection could hit a different message that the
-            # broker gave the same id on the new one; skip it (the redelivery is acked).
-            if m.qos and m.generation == generation:
-                self.client.ack(m.mid, m.qos)
+        # An ack from an older connection could hit a different message that the broker
+        # gave the same id on the new one; skip it (the redelivery is acked).
+        ack_many(self.client, [(m.mid, m.qos) for m in batch
+                               if m.qos and m.generation == generation])
 
     def _wait_for_room(self) -> bool:
         if not self.spool.full():

@@ -8,7 +8,7 @@ read the consumer's CPU time (utime + stime from /proc, from after its start to 
 and its peak RSS (VmHWM). Medians over --rounds; the ratio per round is printed.
 
     .venv/bin/python benchmarks/bench_collector_paced.py [--rates 1000,5000,0]
-        [--seconds 10] [--full-messages 50000] [--rounds 3]
+        [--seconds 6] [--full-messages 20000] [--rounds 3]
 
 Needs `pip install influxdb` (the tutorial's client; a dev dependency).
 """
@@ -28,6 +28,7 @@ from pathlib import Path
 from _collector_bench import (
     REPO,
     collector_cmd,
+    cpu_seconds,
     env,
     finish,
     influx_count,
@@ -40,11 +41,6 @@ from _collector_bench import (
 from stack.services import Influxd, Mosquitto, free_port
 
 TUTORIAL = REPO / "benchmarks" / "tutorial_collector.py"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_consumer(kind: str, mqtt: Mosquitto, influx: Influxd, run: Path,
@@ -92,9 +88,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rates", default="1000,5000,0",
                     help="msg/s, comma-separated; 0 = flat out (full rate)")
-    ap.add_argument("--seconds", type=float, default=10.0,
+    ap.add_argument("--seconds", type=float, default=6.0,
                     help="length of each paced run (N = rate x seconds)")
-    ap.add_argument("--full-messages", type=int, default=50_000,
+    ap.add_argument("--full-messages", type=int, default=20_000,
                     help="messages of the flat-out run")
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()

@@ -6,7 +6,7 @@ Time is discrete: tick ``k`` is at ``start_ms + k * step_s``. A tick
    (production, run/planned time, heat, wear, energy, sales orders);
 2. decides the state for the next interval (shift calendar, hazards for faults,
    changeovers and starved/blocked stops, timers, demo commands) and raises alarm and
-   work-order events;
+   work-order events (:mod:`simulator.transitions`);
 3. computes the signals a sensor would read now.
 
 The model owns its ``numpy.random.Generator`` and never reads the wall clock, so the
@@ -16,7 +16,6 @@ same plant, seed and start give the same run. Encoding to messages is separate
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
@@ -24,27 +23,20 @@ import numpy as np
 
 from simulator.business import SalesModel
 from simulator.downtime import (
-    R_BLOCKED,
     R_BREAK,
-    R_CHANGEOVER,
-    R_CHARGING,
     R_FAULT,
     R_NOSHIFT,
     R_PREVENTIVE,
     R_PRODUCING,
-    R_REPAIR,
-    R_STARVED,
-    R_WARMUP,
     REASONS,
     Downtime,
 )
-from simulator.faults import FaultCodes, zh_if
+from simulator.faults import FaultCodes
 from simulator.flow import LineFlow
 from simulator.frames import AlarmEvent, Episode, Frame, Intervals, WorkOrderEvent
 from simulator.plant import (
     CAL_BREAK,
     CAL_DOWNTIME,
-    CAL_OFF,
     CAL_ON,
     Person,
     Plant,
@@ -52,6 +44,7 @@ from simulator.plant import (
 )
 from simulator.shifts import LocalClock
 from simulator.signals import TypeSignals
+from simulator.transitions import FAULT, IDLE, MAINT, OFF, RUNNING, SETUP, transition
 from telemetry.contract import MachineState
 
 __all__ = [
@@ -59,9 +52,6 @@ __all__ = [
     "Episode", "Frame", "Intervals", "PlantModel", "WorkOrderEvent",
 ]
 
-log = logging.getLogger(__name__)
-
-OFF, IDLE, RUNNING, SETUP, FAULT, MAINT = (int(s) for s in MachineState)
 N_STATES = len(MachineState)
 AMBIENT_C = 24.0
 #: Phase-to-phase 400 V, power factor 0.85: I = P / (sqrt(3) * U * pf).
@@ -74,6 +64,8 @@ _VIB_BY_STATE = np.array([0.03, 0.2, 1.0, 0.35, 0.1, 0.03])
 
 class PlantModel:
     """All machines of a plant as arrays; :meth:`step` advances one tick."""
+
+    prev_reason: np.ndarray  # the reasons before the last transition (set by it)
 
     def __init__(self, plant: Plant, seed: int, start_ms: int,
                  intervals: Intervals | None = None) -> None:
@@ -318,7 +310,7 @@ class PlantModel:
         self.truth_kwh += area_kwh
         # 2. decide the next interval -------------------------------------------------------
         frame = Frame(ts_ms=ts, tick=self.tick)
-        self._transition(ts, frame)
+        transition(self, ts, frame)
         changed = (self.state != s) | (self.reason != self.prev_reason)
         # 3. what sensors read now ----------------------------------------------------------
         self._compute_signals(noise)
@@ -370,160 +362,6 @@ class PlantModel:
         planned: np.ndarray = (cal == CAL_ON).astype(np.float64)
         return planned
 
-    def _transition(self, ts: int, frame: Frame) -> None:
-        n, dt, rng = self.n, self.dt, self.rng
-        s, reason = self.state, self.reason
-        self.prev_reason = reason.copy()
-        new, new_reason = s.copy(), reason.copy()
-        cal = self.calendar_now(ts)
-        self.timer -= dt
-        expired = self.timer <= 1e-9
-        u = rng.random(n)
-        is_f = s == FAULT
-        is_rep = (s == MAINT) & (reason == R_REPAIR)
-        is_pm = (s == MAINT) & (reason == R_PREVENTIVE)
-        # Faults wait for a technician, then are repaired; repairs ignore the calendar.
-        to_rep = np.flatnonzero(is_f & expired)
-        back = is_rep & expired
-        free = ~(is_f | is_rep) | back
-        on = free & (cal == CAL_ON)
-        new[free & (cal == CAL_OFF)] = OFF
-        new_reason[free & (cal == CAL_OFF)] = R_NOSHIFT
-        new[free & (cal == CAL_BREAK)] = IDLE
-        new_reason[free & (cal == CAL_BREAK)] = R_BREAK
-        new[free & (cal == CAL_DOWNTIME)] = MAINT
-        new_reason[free & (cal == CAL_DOWNTIME)] = R_PREVENTIVE
-        # On shift.
-        warm = on & ((s == OFF) | is_pm)
-        resume = on & (back | ((s == IDLE) & (reason == R_BREAK)))
-        timed = (s == SETUP) | ((s == IDLE) & (reason != R_BREAK))
-        done = on & ~back & timed & expired
-        run = on & ~back & (s == RUNNING)
-        p_f = dt / self.mtbf_s * (1 + 4 * self.wear * self.wear)
-        p_c = p_f + dt / self.changeover_s
-        p_s = p_c + dt / self.starve_between_s
-        fault = run & (u < p_f)
-        chg = run & (u >= p_f) & (u < p_c)
-        stv = run & (u >= p_c) & (u < p_s)
-        # Battery-type signals at their minimum send the machine to charge.
-        charge_idx = self.signals.needs_charge(run & ~fault, IDLE, self.timer, self.dt)
-        new[resume | done] = RUNNING
-        new_reason[resume | done] = R_PRODUCING
-        wi = np.flatnonzero(warm)
-        if wi.size:
-            new[wi] = SETUP
-            new_reason[wi] = R_WARMUP
-            self.timer[wi] = np.maximum(0.5 * self.setup_s[wi], dt)
-            pm_done = wi[is_pm[wi]]
-            self.wear[pm_done] = rng.uniform(0.02, 0.1, pm_done.size)
-        ci = np.flatnonzero(chg)
-        if ci.size:
-            new[ci] = SETUP
-            new_reason[ci] = R_CHANGEOVER
-            self.timer[ci] = np.maximum(rng.exponential(self.setup_s[ci]), dt)
-        si = np.flatnonzero(stv)
-        if si.size:
-            new[si] = IDLE
-            new_reason[si] = np.where(rng.random(si.size) < 0.5, R_STARVED, R_BLOCKED)
-            self.timer[si] = np.maximum(rng.exponential(self.starve_s[si]), dt)
-        if charge_idx.size:
-            new[charge_idx] = IDLE
-            new_reason[charge_idx] = R_CHARGING
-        # Repairs.
-        for i in to_rep:
-            new[i] = MAINT
-            new_reason[i] = R_REPAIR
-            self.timer[i] = self.repair_s[i]
-            self.timer_total[i] = self.repair_s[i]
-            crew = self.plant.technicians
-            self.technician[i] = crew[int(rng.integers(len(crew)))]
-            frame.workorders.append(self._wo_event(i, "in_progress", 0.0))
-        for i in np.flatnonzero(back):
-            self._end_fault(int(i), ts, frame)
-        # Work-order progress while being repaired.
-        if self.tick % self.iv.wo_every == 0:
-            for i in np.flatnonzero(is_rep & ~back):
-                pct = round(100.0 * (1 - self.timer[i] / max(self.timer_total[i], 1e-9)), 1)
-                frame.workorders.append(self._wo_event(i, "in_progress", min(max(pct, 0.0),
-                                                                              99.9)))
-        # Random faults, then demo commands.
-        fi = np.flatnonzero(fault)
-        if fi.size:
-            codes = self.faults.draw(fi, rng.random(fi.size))
-            resp = np.maximum(rng.exponential(self.response_s[fi]), dt)
-            mttr = self.faults.mttr_s(codes)
-            repair = np.maximum(rng.lognormal(np.log(mttr) - 0.125, 0.5), dt)
-            for j, i in enumerate(fi):
-                self._start_fault(int(i), int(codes[j]), float(resp[j]), float(repair[j]),
-                                  ts, "random", frame, new, new_reason)
-        self._apply_commands(ts, frame, new, new_reason, s, on)
-        self.flow.gate(new, new_reason, self.timer, R_STARVED, R_BLOCKED)
-        self.state, self.reason = new, new_reason
-        self.planned_now = self._planned(cal)
-
-    def _start_fault(self, i: int, code: int, response_s: float, repair_s: float, ts: int,
-                     source: str, frame: Frame, new: np.ndarray, new_reason: np.ndarray,
-                     ) -> None:
-        new[i] = FAULT
-        new_reason[i] = R_FAULT
-        self.fault_code[i] = code
-        self.timer[i] = response_s
-        self.repair_s[i] = repair_s
-        self._wo_seq += 1
-        day = self.clock.day(ts)
-        self.wo_id[i] = f"WO-{day}-{self._wo_seq:05d}"
-        self.wo_opened[i] = ts
-        self.technician[i] = None
-        code_s, message, severity, _, message_zh = self.fault_codes[code]
-        frame.alarms.append(AlarmEvent(i, code_s, True, severity, message, self.wo_id[i],
-                                       zh_if(message_zh, message_zh, message)))
-        frame.workorders.append(self._wo_event(i, "open", 0.0))
-        ep = Episode(self.ids[i], code_s, source, ts, self.wo_id[i])
-        self.episodes.append(ep)
-        self._open_episode[i] = ep
-
-    def _end_fault(self, i: int, ts: int, frame: Frame) -> None:
-        """The machine is back: work order done, alarm cleared, episode closed."""
-        self.wear[i] = self.rng.uniform(0.02, 0.1)
-        frame.workorders.append(self._wo_event(i, "done", 100.0))
-        code, message, severity, _, message_zh = self.fault_codes[self.fault_code[i]]
-        frame.alarms.append(AlarmEvent(i, code, False, severity, f"Cleared: {message}",
-                                       self.wo_id[i],
-                                       zh_if(f"已清除：{message_zh}", message_zh, message)))
-        ep = self._open_episode.pop(i, None)
-        if ep is not None:
-            ep.end_ms = ts
-
-    def _apply_commands(self, ts: int, frame: Frame, new: np.ndarray, new_reason: np.ndarray,
-                        old: np.ndarray, on: np.ndarray) -> None:
-        commands, self._commands = self._commands, []
-        for action, i, params in commands:
-            busy = new[i] in (FAULT, MAINT) and new_reason[i] in (R_FAULT, R_REPAIR)
-            if action == "wear":
-                self.wear[i] = float(params.get("value", 0.9))
-            elif action == "clear":
-                if busy:  # back through a short warm-up, as after a repair
-                    self._end_fault(i, ts, frame)
-                    new[i], new_reason[i], self.timer[i] = SETUP, R_WARMUP, self.dt
-            elif action == "starve":
-                if on[i] and not busy:
-                    new[i] = IDLE
-                    new_reason[i] = R_STARVED
-                    self.timer[i] = max(float(params.get("duration_s", 600)), self.dt)
-            elif busy:
-                log.warning("machine %s is already down; fault command ignored", self.ids[i])
-            else:
-                code = self.faults.code_for(i, params.get("code"), float(self.mttr_s[i]))
-                duration = max(float(params.get("duration_s", 1200)), 2 * self.dt)
-                self._start_fault(i, code, 0.25 * duration, 0.75 * duration, ts,
-                                  str(params.get("source", "control")), frame, new, new_reason)
-
-    def _wo_event(self, i: int | np.integer[Any], status: str, pct: float) -> WorkOrderEvent:
-        code = {"open": 0, "in_progress": 1, "done": 2}[status]
-        tech = self.technician[i]
-        return WorkOrderEvent(int(i), self.wo_id[i], status, code, float(pct),
-                              tech.name if tech else "", self.fault_codes[self.fault_code[i]][0],
-                              int(self.wo_opened[i]), tech.name_zh if tech else "")
 
     def _compute_signals(self, noise: np.ndarray) -> None:
         ar = self._ar

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test lint demo demo-down demo-check bench services venv clean reliability constraints
+.PHONY: test lint demo demo-down demo-check bench services venv clean reliability constraints sparkplug-proto
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -20,6 +20,10 @@ venv: $(STAMP)
 # The pinned runtime dependencies the image and the venv install (see constraints.txt).
 constraints: $(STAMP)
 	$(PY) scripts/lock-deps > constraints.txt
+
+# The Sparkplug B payload module, compiled from Eclipse Tahu's sparkplug_b.proto.
+sparkplug-proto: $(STAMP)
+	PY=$(PY) scripts/gen-sparkplug
 
 services:
 	@scripts/install-services --with-v2-stand-in

@@ -80,6 +80,12 @@ def finish(proc: subprocess.Popen[str], timeout_s: float = 600) -> dict[str, Any
     return json.loads(lines[-1]) if lines else {}
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int, key: str = "VmRSS") -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

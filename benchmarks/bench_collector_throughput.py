@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from _collector_bench import (
     collector_cmd,
+    cpu_seconds,
     env,
     finish,
     influx_count,
@@ -106,12 +106,6 @@ time.sleep(seconds)
 c.disconnect(); c.loop_stop()
 print(json.dumps({"written": n, "elapsed_s": seconds}), flush=True)
 '''
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a live process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def bare_round(mqtt: Mosquitto, n: int) -> float:

@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--plant", metavar="FILE",
                         help="plant YAML whose enterprise the default filter follows "
                              "(default: the simulator's shipped plant)")
+        sp.add_argument("--sparkplug", action="store_true", default=None,
+                        help="also read Sparkplug B (spBv1.0/#) into the same points")
+        sp.add_argument("--sparkplug-host-id", metavar="ID",
+                        help="with --sparkplug: be this Sparkplug primary host (STATE)")
         sp.add_argument("--log-level", default="INFO",
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"))
         add_endpoint_args(sp)

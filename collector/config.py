@@ -127,6 +127,9 @@ OPTIONS: tuple[Option, ...] = (
            "spool size limit; when reached intake pauses (stops acking, the broker queues)"),
     Option("spool_sync", "full", _sync,
            "SQLite synchronous mode: full survives power loss, normal only process crashes"),
+    Option("commit_window_s", 0.05, _non_negative_float,
+           "group commit: after a message arrives, gather more for up to this long before "
+           "one spool transaction (and its acks); fewer fsyncs and wake-ups at plant rates"),
     Option("batch_max_points", 5000, _positive_int,
            "most points per InfluxDB write (InfluxData recommends 5,000)"),
     Option("batch_max_wait_s", 0.25, _positive_float,
@@ -145,6 +148,17 @@ OPTIONS: tuple[Option, ...] = (
            "spooled for next start)"),
     Option("deadletter_file", None, _opt_str,
            "dead-letter JSONL file; default <spool_dir>/deadletters.jsonl"),
+    Option("deadletter_payload_bytes", 4096, _positive_int,
+           "a dead-letter record keeps at most this many first bytes of the payload (plus "
+           "its size and SHA-256)"),
+    Option("deadletter_max_mb", 64.0, _positive_float,
+           "the dead-letter file is rotated at this size"),
+    Option("deadletter_keep", 3, _non_negative_int,
+           "rotated dead-letter files kept (deadletters.jsonl.1 ..); disk use is at most "
+           "(keep + 1) x deadletter_max_mb"),
+    Option("intake_queue_mb", 64.0, _positive_float,
+           "bytes of received messages waiting for the spooler; past it paho stops reading "
+           "the socket (TCP back-pressure) until the spooler catches up"),
     Option("deadletter_topic", None, _opt_str,
            "also publish each dead letter (QoS 1) to this MQTT topic; it is never consumed "
            "by the collector itself"),
@@ -158,6 +172,12 @@ OPTIONS: tuple[Option, ...] = (
            "disables"),
     Option("create_database", True, _bool,
            "v1 API: CREATE DATABASE at start (idempotent) so a fresh influxd just works"),
+    Option("sparkplug", False, _bool,
+           "also read Sparkplug B (spBv1.0/#, added to the topics unless one of them covers "
+           "it) into the same points; birth tables are kept in the spool"),
+    Option("sparkplug_host_id", None, _opt_str,
+           "with sparkplug: act as this Sparkplug primary host application (retained "
+           "spBv1.0/STATE/<id> online while connected, offline as the will)"),
 )
 _BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -176,6 +196,7 @@ class CollectorConfig:
     spool_dir: Path
     spool_max_mb: float
     spool_sync: str
+    commit_window_s: float
     batch_max_points: int
     batch_max_wait_s: float
     write_timeout_s: float
@@ -184,26 +205,39 @@ class CollectorConfig:
     write_stall_s: float
     shutdown_timeout_s: float
     deadletter_file: Path
+    deadletter_payload_bytes: int
+    deadletter_max_mb: float
+    deadletter_keep: int
+    intake_queue_mb: float
     deadletter_topic: str | None
     metrics_bind: str
     metrics_port: int
     stats_interval_s: float
     create_database: bool
     mapping: MappingConfig
+    sparkplug: bool = False
+    sparkplug_host_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.share_group and any(c in self.share_group for c in "/+#"):
             raise ConfigError(f"collector.share_group = {self.share_group!r}: must not "
                               "contain / + #")
+        if self.sparkplug_host_id and (not self.sparkplug or any(
+                c in self.sparkplug_host_id for c in "/+#")):
+            raise ConfigError(f"collector.sparkplug_host_id = {self.sparkplug_host_id!r}: "
+                              "needs sparkplug: true and no / + #")
         if self.deadletter_topic and any(c in self.deadletter_topic for c in "+#"):
             raise ConfigError(f"collector.deadletter_topic = {self.deadletter_topic!r}: "
                               "no wildcards")
 
     @property
     def subscriptions(self) -> tuple[str, ...]:
+        topics = self.topics
+        if self.sparkplug and not any(t.split("/")[0] in ("spBv1.0", "+", "#") for t in topics):
+            topics = (*topics, "spBv1.0/#")
         if self.share_group:
-            return tuple(f"$share/{self.share_group}/{t}" for t in self.topics)
-        return self.topics
+            return tuple(f"$share/{self.share_group}/{t}" for t in topics)
+        return topics
 
     @property
     def spool_max_bytes(self) -> int:
@@ -268,6 +302,8 @@ def load(ns: argparse.Namespace | None = None, env: Mapping[str, str] | None = N
         "topics": getattr(ns, "topic", None) or None,
         "enterprise": getattr(ns, "enterprise", None),
         "plant": getattr(ns, "plant", None),
+        "sparkplug": getattr(ns, "sparkplug", None) or None,
+        "sparkplug_host_id": getattr(ns, "sparkplug_host_id", None),
     }
     values: dict[str, Any] = {}
     for opt in OPTIONS:

@@ -138,13 +138,17 @@ class Collisions:
         self._logged: set[str] = set()
         self.total = 0
 
-    def check(self, line: str) -> bool:
-        """True if `line` collides with the previous point of its series."""
-        m = _FIRST_SPACE.search(line)
-        if m is None:
-            return False
-        series = line[:m.start()]
-        rest, _, ts = line[m.end():].rpartition(" ")
+    def check(self, line: str, series: str = "") -> bool:
+        """True if `line` collides with the previous point of its series (`series`: the
+        line's `measurement,tags` part when the caller knows it)."""
+        if series and line.startswith(series):
+            rest, _, ts = line[len(series) + 1:].rpartition(" ")
+        else:
+            m = _FIRST_SPACE.search(line)
+            if m is None:
+                return False
+            series = line[:m.start()]
+            rest, _, ts = line[m.end():].rpartition(" ")
         last = self._last.get(series)
         if last is None:
             if len(self._last) >= self.max_series:

@@ -9,6 +9,7 @@ the redelivered message maps to the same point, so nothing is lost or doubled.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -27,18 +28,20 @@ from collector.guards import Collisions
 from collector.mapping import Ignored, Mapped, Mapper
 from collector.metrics import Metrics
 from collector.spool import Entry, Spool, SpoolError
-from telemetry.mqtt import MAX_INFLIGHT_IDS, connect_kwargs, make_client
+from telemetry.mqtt import MAX_INFLIGHT_IDS, ack_many, connect_kwargs, make_client
 
 log = logging.getLogger(__name__)
 
 
 class Incoming(NamedTuple):  # a NamedTuple: built on paho's thread for every message
     topic: str
-    payload: bytes
+    payload: bytes  # the payload, or only its first bytes when `size` >= 0 (oversize)
     mid: int
     qos: int
     generation: int
     ingest_ms: int
+    size: int = -1  # an oversize payload's size (its head only is kept)
+    sha256: str = ""  # an oversize payload's digest
 
 
 class Intake:
@@ -60,6 +63,13 @@ class Intake:
         self.client.on_subscribe = self._on_subscribe
         self.collisions = Collisions()
         self._queue: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
+        # The queue is bounded in bytes: on_message waits (paho stops reading the socket,
+        # TCP pushes back on the broker) while more than this is queued.
+        self._queue_max = int(cfg.intake_queue_mb * 1024 * 1024)
+        self._queued = 0
+        self._room = threading.Condition()
+        self._max_payload = cfg.mapping.max_payload_bytes
+        self._head = cfg.deadletter_payload_bytes
         self._generation = 0
         self._connects = 0
         self._stop = threading.Event()
@@ -122,8 +132,21 @@ class Intake:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
-        self._queue.put(Incoming(topic, bytes(msg.payload), msg.mid, msg.qos, self._generation,
-                                 int(time.time() * 1000)))
+        payload = msg.payload
+        now_ms = int(time.time() * 1000)
+        if len(payload) > self._max_payload:  # never queued whole: its head, size, digest
+            item = Incoming(topic, bytes(payload[:self._head]), msg.mid, msg.qos,
+                            self._generation, now_ms, len(payload),
+                            hashlib.sha256(payload).hexdigest())
+        else:
+            item = Incoming(topic, bytes(payload), msg.mid, msg.qos, self._generation,
+                            now_ms)
+        cost = len(item.payload) + len(topic)
+        with self._room:
+            while self._queued > self._queue_max and not self._stop.is_set():
+                self._room.wait(0.5)
+            self._queued += cost
+        self._queue.put(item)
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self) -> None:
@@ -141,6 +164,8 @@ class Intake:
         """Stop taking messages: finish (spool + ack) the batch in hand, then disconnect.
         Whatever is still queued is not acked; the broker keeps it for next time."""
         self._stop.set()
+        with self._room:
+            self._room.notify_all()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
         self.client.disconnect()
@@ -149,16 +174,27 @@ class Intake:
 
     # -- spooler thread ---------------------------------------------------------------
     def _drain(self, limit: int) -> list[Incoming]:
+        """The next batch: what is queued `commit_window_s` after the first message
+        (group commit: one wake-up, one transaction, one fsync for all of them at plant
+        rates; their acks wait that long). The window is slept through, not woken per
+        message."""
         try:
-            first = self._queue.get(timeout=0.05)
+            first = self._queue.get(timeout=0.5)
         except queue.Empty:
             return []
+        if self.cfg.commit_window_s > 0:
+            self._stop.wait(self.cfg.commit_window_s)
         batch = [first]
+        get = self._queue.get_nowait
         while len(batch) < limit:
             try:
-                batch.append(self._queue.get_nowait())
+                batch.append(get())
             except queue.Empty:
                 break
+        freed = sum(len(m.payload) + len(m.topic) for m in batch)
+        with self._room:
+            self._queued -= freed
+            self._room.notify_all()
         return batch
 
     def _spool_loop(self) -> None:
@@ -189,11 +225,21 @@ class Intake:
             if dl_topic and m.topic == dl_topic:
                 ignored["deadletter_topic"] += 1
                 continue
+            if m.size >= 0:
+                if self.mapper.ignored(m.topic):
+                    ignored["ignored_topic"] += 1
+                    continue
+                letters.append(DeadLetter(
+                    m.topic, m.payload, "oversize", f"payload is {m.size} bytes, limit "
+                    f"{self._max_payload} (mapping.max_payload_bytes)", m.ingest_ms,
+                    m.size, m.sha256))
+                kinds["unmapped"] += 1
+                continue
             r = self.mapper.map(m.topic, m.payload, m.ingest_ms)
             if isinstance(r, Mapped):
                 entries.append(Entry(r.line, m.topic, m.payload))
                 kinds[r.measurement] += 1
-                if check_collision(r.line):
+                if check_collision(r.line, r.series):
                     collided += 1
             elif isinstance(r, Ignored):
                 ignored[r.reason] += 1
@@ -224,11 +270,10 @@ class Intake:
         for dl in letters:
             self.metrics.dead_lettered(dl.reason)
         generation = self._generation
-        for m in batch:
-            # An ack from an older connection could hit a different message that the
-            # broker gave the same id on the new one; skip it (the redelivery is acked).
-            if m.qos and m.generation == generation:
-                self.client.ack(m.mid, m.qos)
+        # An ack from an older connection could hit a different message that the broker
+        # gave the same id on the new one; skip it (the redelivery is acked).
+        ack_many(self.client, [(m.mid, m.qos) for m in batch
+                               if m.qos and m.generation == generation])
 
     def _wait_for_room(self) -> bool:
         if not self.spool.full():

@@ -107,7 +107,7 @@ class Mapped:
     line: str
     measurement: str
     ts_ms: int
-
+    series: str = ""  # `measurement,tags` (escaped): what collisions are counted on
 
 @dataclass(frozen=True)
 class Rejected:
@@ -175,6 +175,7 @@ class _TopicInfo(NamedTuple):
     prefix: str  # escaped `measurement,tag=value,...` of the topic's tags, sorted
     ts: TsSpec
     value_field: str | None  # payload: value -> the field it fills
+    ok_keys: set[str]  # field keys already checked for this topic (reserved, clash, ...)
 
 
 #: Topic cache bounds (entries, characters of topic strings); cleared when either is hit.
@@ -256,7 +257,7 @@ class Mapper:
                             f"{invisible(spec.measurement)}")
         ts = template.timestamp or self.config.ts
         return _TopicInfo(items, frozenset(levels) | {k for k, _ in template.tags}, spec,
-                          prefix, ts, value_field)
+                          prefix, ts, value_field, set())
 
     def _field_key(self, key: str) -> str:
         """The escaped field key, checked once (control characters, invisible ones)."""
@@ -300,7 +301,7 @@ class Mapper:
             line.encode("utf-8")
         except UnicodeEncodeError as exc:
             return Rejected("bad_unicode", f"text cannot be encoded as UTF-8: {exc.reason}")
-        return Mapped(line, info.spec.measurement, ts_ms)
+        return Mapped(line, info.spec.measurement, ts_ms, series)
 
     def _timestamp(self, ts: TsSpec, obj: dict[str, Any], ingest_ms: int) -> int | Rejected:
         key = ts.key
@@ -382,10 +383,11 @@ class Mapper:
             return ts_ms
         spec = info.spec
         ts_key = info.ts.key
+        ok = info.ok_keys
         has_payload_tags = False
-        field_keys = []
+        new: list[str] = []
         for key in obj:
-            if key == ts_key:
+            if key in ok or key == ts_key:
                 continue
             if key in RESERVED_KEYS:
                 return Rejected("reserved_key", f"payload key {key!r} is reserved by InfluxDB")
@@ -400,10 +402,13 @@ class Mapper:
                 return Rejected("tag_clash", f"payload key {key!r} is also a topic level")
             else:
                 self._field_key(key)
-                field_keys.append(key)
-        too_many = self.cardinality.fields(spec.measurement, field_keys)
-        if too_many:
-            return Rejected("cardinality", too_many)
+                new.append(key)
+        if new:  # keys this topic has not sent before: count them for the measurement
+            too_many = self.cardinality.fields(spec.measurement, new)
+            if too_many:
+                return Rejected("cardinality", too_many)
+            if len(ok) < 1024:
+                ok.update(new)
         if has_payload_tags:
             body = {k: v for k, v in obj.items() if k != ts_key}
             line = payload_point(spec, info.levels, body, ts_ms, self.config.default_type)

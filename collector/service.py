@@ -31,10 +31,22 @@ class Collector:
         self.spool = Spool(cfg.spool_dir, cfg.spool_max_bytes,
                            sync="full" if cfg.spool_sync == "full" else "normal")
         self.influx = InfluxClient(cfg.endpoints.influx, timeout_s=cfg.write_timeout_s)
-        self.deadletters = DeadLetterLog(cfg.deadletter_file, cfg.client_id,
-                                         cfg.deadletter_topic, self._publish_deadletter)
+        self.deadletters = DeadLetterLog(
+            cfg.deadletter_file, cfg.client_id, cfg.deadletter_topic,
+            self._publish_deadletter, payload_bytes=cfg.deadletter_payload_bytes,
+            max_bytes=int(cfg.deadletter_max_mb * 1024 * 1024), keep=cfg.deadletter_keep)
         self.mapper = Mapper(cfg.mapping)
+        if cfg.sparkplug:
+            from collector.sparkplug import SparkplugMapper  # noqa: PLC0415
+
+            self.mapper = SparkplugMapper(cfg.mapping, self.spool.path,
+                                          self._publish_sparkplug)
         self.intake = Intake(cfg, self.mapper, self.spool, self.deadletters, self.metrics)
+        self.sparkplug_host = None
+        if cfg.sparkplug_host_id:
+            from collector.sparkplug import PrimaryHost  # noqa: PLC0415
+
+            self.sparkplug_host = PrimaryHost(self.intake.client, cfg.sparkplug_host_id)
         self.writer = Writer(cfg, self.spool, self.influx, self.deadletters, self.metrics)
         # Spool gauges are read at scrape time: the writer may sit in a retry loop.
         self.metrics.spool_depth.set_function(lambda: self.spool.stats().depth)
@@ -45,6 +57,9 @@ class Collector:
             self.server = MetricsServer(self.metrics, cfg.metrics_bind, cfg.metrics_port,
                                         self.health)
         self._stopped = False
+
+    def _publish_sparkplug(self, topic: str, payload: bytes) -> None:
+        self.intake.client.publish(topic, payload, qos=0)  # NCMD: QoS 0, as specified
 
     def _publish_deadletter(self, topic: str, payload: bytes) -> None:
         self.intake.client.publish(topic, payload, qos=1)
@@ -129,6 +144,8 @@ class Collector:
             return True
         self._stopped = True
         t0 = time.monotonic()
+        if self.sparkplug_host is not None:
+            self.sparkplug_host.offline()
         self.intake.stop()
         emptied = self.writer.drain(self.cfg.shutdown_timeout_s)
         st = self.spool.stats()

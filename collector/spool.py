@@ -78,6 +78,7 @@ class Spool:
         self._oldest_ms: int | None = row[2]
         self._local = threading.local()
         self._has_data = threading.Condition(self._lock)
+        self._wanted = 1  # depth the writer waits for: append wakes it only then
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
@@ -121,13 +122,16 @@ class Spool:
             self._bytes += sum(r[4] for r in rows)
             if self._oldest_ms is None:
                 self._oldest_ms = now_ms
-            self._has_data.notify_all()
+            if self._depth >= self._wanted:
+                self._has_data.notify_all()
 
     # -- writer side ----------------------------------------------------------------
     def wait(self, min_rows: int, timeout_s: float) -> int:
         """Wait until at least `min_rows` rows are spooled or the timeout; return depth."""
         with self._has_data:
+            self._wanted = min_rows
             self._has_data.wait_for(lambda: self._depth >= min_rows, timeout=timeout_s)
+            self._wanted = 1
             return self._depth
 
     def wake(self) -> None:

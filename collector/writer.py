@@ -35,6 +35,7 @@ from telemetry.influx import (
 log = logging.getLogger(__name__)
 
 _LAG_SAMPLES = 64
+_RETRY_AFTER_MAX_S = 600.0
 _RETENTION_DROP = re.compile(r'\{"error":"partial write: points beyond retention policy '
                              r'dropped=(\d+)"\}')
 
@@ -155,12 +156,15 @@ class Writer:
                 continue
             if status == 404 and self._create_database(res):
                 continue
-            wait_s = res.retry_after_s if status in (429, 503) and res.retry_after_s \
-                else backoff_s
+            # The server's Retry-After is honoured as given (up to 10 min), not capped at
+            # retry_max_s: retrying earlier only earns another 429.
+            wait_s = min(res.retry_after_s, _RETRY_AFTER_MAX_S) \
+                if status in (429, 503) and res.retry_after_s \
+                else min(backoff_s, max(self.cfg.retry_max_s, 0.1))
             self._failing(res, wait_s)
             self.metrics.retried()
             self._maybe_stats()  # collector_stats says so while it happens, if it can
-            if not self._sleep(min(wait_s, max(self.cfg.retry_max_s, 0.1))):
+            if not self._sleep(wait_s):
                 return False
             backoff_s = min(backoff_s * 2, self.cfg.retry_max_s)
         return False

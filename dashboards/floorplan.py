@@ -20,7 +20,9 @@ from simulator.plant import Area, Line, Machine
 MARGIN_PX = 6
 ZONE_PAD_PX = 6
 ZONE_TITLE_PX = 24
-LINE_LABEL_PX = 96
+#: Line labels: 13 px type, the column as wide as the longest name (within these bounds).
+LABEL_FONT_PX = 13
+MIN_LABEL_PX, MAX_LABEL_PX = 64, 200
 GAP_PX = 3
 MAX_BOX_W_PX = 72
 MAX_ROW_H_PX = 40
@@ -28,6 +30,7 @@ MAX_ROW_H_PX = 40
 TEXT_MIN_W_PX = 58
 #: Below this a box is too small to see from across the room: the plan refuses to build.
 MIN_BOX_PX = 8
+LEGEND_H_PX = 22
 ZONE_BORDER = "#1f60c4"
 TITLE_COLOUR = "#33d6ff"
 LABEL_COLOUR = "#c7d0d9"
@@ -79,30 +82,60 @@ class Packing:
     columns: tuple[tuple[Zone, ...], ...]
     box_w: float
     row_h: float
+    label_w: float
+
+
+def text_px(text: str, font_px: int = LABEL_FONT_PX) -> float:
+    """Rough width of `text`: a CJK character is a square, a Latin one about 0.58 of it."""
+    return sum(font_px if ord(c) >= 0x2E80 else 0.58 * font_px for c in text)
+
+
+def label_px(zs: list[Zone]) -> float:
+    widest = max((text_px(r.label) for z in zs for r in z.rows), default=0.0)
+    return min(max(widest + 10, MIN_LABEL_PX), MAX_LABEL_PX)
 
 
 def _fit(columns: tuple[tuple[Zone, ...], ...], width: int, height: int) -> Packing:
     col_w = (width - 2 * MARGIN_PX - GAP_PX * (len(columns) - 1)) / len(columns)
-    box_w = min((col_w - 2 * ZONE_PAD_PX - LINE_LABEL_PX) / max(z.width_units for z in col)
+    label_w = label_px([z for col in columns for z in col])
+    box_w = min((col_w - 2 * ZONE_PAD_PX - label_w) / max(z.width_units for z in col)
                 for col in columns)
     row_h = min((height - 2 * MARGIN_PX - sum(ZONE_TITLE_PX + 2 * ZONE_PAD_PX + GAP_PX
                                               for _ in col)) / sum(len(z.rows) for z in col)
                 for col in columns)
-    return Packing(columns, min(box_w, MAX_BOX_W_PX), min(row_h, MAX_ROW_H_PX))
+    return Packing(columns, min(box_w, MAX_BOX_W_PX), min(row_h, MAX_ROW_H_PX), label_w)
+
+
+#: A long line may wrap onto several rows of at most this many machines.
+WRAP_WIDTHS = (None, 60, 40, 30, 20, 15, 10)
+
+
+def wrapped(zs: list[Zone], per_row: int | None) -> list[Zone]:
+    """The zones with each line cut into rows of at most `per_row` machines (the line's
+    name on its first row)."""
+    if per_row is None:
+        return zs
+    return [Zone(z.title, tuple(
+        Row(r.label if i == 0 else "", r.machines[i:i + per_row])
+        for r in z.rows for i in range(0, len(r.machines), per_row))) for z in zs]
 
 
 def pack(zs: list[Zone], width: int, height: int, max_columns: int = 4) -> Packing:
-    """Split the zones (in order) into 1..max_columns columns; keep the largest boxes."""
+    """Split the zones (in order) into 1..max_columns columns, wrapping long lines if that
+    helps; keep the layout with the largest boxes."""
     if not zs:
         raise ValueError("floor plan: the plant has no machines")
     best: Packing | None = None
-    for k in range(1, min(max_columns, len(zs)) + 1):
-        for cuts in combinations(range(1, len(zs)), k - 1):
-            edges = (0, *cuts, len(zs))
-            columns = tuple(tuple(zs[edges[i]:edges[i + 1]]) for i in range(k))
-            p = _fit(columns, width, height)
-            if best is None or min(p.box_w, p.row_h * 1.6) > min(best.box_w, best.row_h * 1.6):
-                best = p
+    for per_row in WRAP_WIDTHS:
+        wz = wrapped(zs, per_row)
+        for k in range(1, min(max_columns, len(wz)) + 1):
+            for cuts in combinations(range(1, len(wz)), k - 1):
+                edges = (0, *cuts, len(wz))
+                columns = tuple(tuple(wz[edges[i]:edges[i + 1]]) for i in range(k))
+                p = _fit(columns, width, height)
+                if best is None or (min(p.box_w, p.row_h * 1.6)
+                                    > min(best.box_w, best.row_h * 1.6)):
+                    best = p
     assert best is not None
     if best.box_w < MIN_BOX_PX or best.row_h < MIN_BOX_PX:
         raise ValueError(f"floor plan: {sum(len(r.machines) for z in zs for r in z.rows)} "
@@ -126,9 +159,31 @@ def _place(left: float, top: float, width: float, height: float) -> dict[str, in
             "height": max(1, round(height))}
 
 
-def canvas_elements(zs: list[Zone], width_px: int, height_px: int,
-                    offline: str) -> list[dict[str, Any]]:
-    """Canvas element JSON for the zones, scaled to fit `width_px` x `height_px`."""
+def legend_elements(legend: list[tuple[str, str]], width_px: int,
+                    top: float) -> list[dict[str, Any]]:
+    """A row of colour swatches with their names, right-aligned at `top`."""
+    item_w = min(120.0, (width_px - 2 * MARGIN_PX) / max(len(legend), 1))
+    left = width_px - MARGIN_PX - item_w * len(legend)
+    out: list[dict[str, Any]] = []
+    for i, (text, colour) in enumerate(legend):
+        x = left + i * item_w
+        out.append({"type": "rectangle", "name": f"legend {text}",
+                    "config": {"text": {"mode": "fixed", "fixed": ""},
+                               "color": {"fixed": ""}, "size": 12, "align": "center",
+                               "valign": "middle"},
+                    "background": {"color": {"fixed": colour}},
+                    "border": {"color": {"fixed": colour}, "width": 0},
+                    "placement": _place(x, top + 4, 14, LEGEND_H_PX - 8)})
+        out.append(_text(text, x + 18, top, item_w - 20, LEGEND_H_PX, 13, LABEL_COLOUR))
+    return out
+
+
+def canvas_elements(zs: list[Zone], width_px: int, height_px: int, offline: str,
+                    legend: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """Canvas element JSON for the zones, scaled to fit `width_px` x `height_px`, with a
+    legend row (colour, name) along the bottom when given."""
+    if legend:
+        height_px -= LEGEND_H_PX
     p = pack(zs, width_px, height_px)
     col_w = (width_px - 2 * MARGIN_PX - GAP_PX * (len(p.columns) - 1)) / len(p.columns)
     box_w, box_h = p.box_w - GAP_PX, p.row_h - GAP_PX
@@ -150,15 +205,17 @@ def canvas_elements(zs: list[Zone], width_px: int, height_px: int,
                                   ZONE_TITLE_PX, 16, TITLE_COLOUR))
             ry = y + ZONE_TITLE_PX + ZONE_PAD_PX
             for row in z.rows:
-                elements.append(_text(row.label, x0 + ZONE_PAD_PX, ry, LINE_LABEL_PX - 4,
-                                      box_h, font, LABEL_COLOUR))
+                elements.append(_text(row.label, x0 + ZONE_PAD_PX, ry, p.label_w - 4,
+                                      box_h, min(font, LABEL_FONT_PX), LABEL_COLOUR))
                 for i, m in enumerate(row.machines):
-                    left = x0 + ZONE_PAD_PX + LINE_LABEL_PX + i * p.box_w
+                    left = x0 + ZONE_PAD_PX + p.label_w + i * p.box_w
                     elements.append(_machine_box(m.id, _place(left, ry, box_w, box_h),
                                                  offline if box_w >= TEXT_MIN_W_PX else "",
                                                  font))
                 ry += p.row_h
             y += zone_h + GAP_PX
+    if legend:
+        elements += legend_elements(legend, width_px, height_px)
     return elements
 
 

@@ -50,6 +50,8 @@ PALETTE = frozenset({GREEN, YELLOW, AMBER, ORANGE, RED, BLUE, CYAN, GREY, "trans
 SEVERITY_COLOURS = {"info": BLUE, "warning": AMBER, "critical": RED}
 WO_COLOURS = {WorkOrderStatus.OPEN: RED, WorkOrderStatus.IN_PROGRESS: AMBER,
               WorkOrderStatus.DONE: GREEN}
+#: What a chart says when it has no data: a dash, the same in both languages.
+NO_DATA = "-"
 #: Units that show a number exactly (no "4 K", no "¥36M"): KPI stats use one of these.
 EXACT_UNITS = frozenset({"locale", "none", "percent", "bool_yes_no"})
 
@@ -101,6 +103,13 @@ def state_mappings(lang: Lang) -> list[dm.ValueMapping]:
         str(int(s)): dm.ValueMappingResult(text=state_name(s, lang), color=STATE_COLOURS[s],
                                            index=int(s))
         for s in MachineState})]
+
+
+def no_data(lang: Lang) -> dm.ValueMapping:
+    """No value at all -> grey "No data": never a colour that reads as fine."""
+    return dm.SpecialValueMap(options=dm.DashboardSpecialValueMapOptions(
+        match=dm.SpecialValueMatch.NULL_AND_NAN,
+        result=dm.ValueMappingResult(text=lang.t("No data", "无数据"), color=GREY)))
 
 
 def work_order_mappings(lang: Lang) -> list[dm.ValueMapping]:
@@ -186,10 +195,10 @@ def pie_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[InfluxQLTarg
               unit: str, overrides: list[Override],
               *, time_from: str | None = None) -> piechart.Panel:
     p = (piechart.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
-         .targets(list(tgts)).unit(unit).pie_type(pm.PieChartType.DONUT)
+         .targets(list(tgts)).unit(unit).pie_type(pm.PieChartType.DONUT).no_value(NO_DATA)
          .reduce_options(common.ReduceDataOptions().calcs(["sum"]).values(False))
          .display_labels([pm.PieChartLabels.PERCENT])
-         .legend(piechart.PieChartLegendOptions().display_mode(cm.LegendDisplayMode.TABLE)
+         .legend(piechart.PieChartLegendOptions().display_mode(cm.LegendDisplayMode.LIST)
                  .placement(cm.LegendPlacement.RIGHT).show_legend(True)
                  .values([pm.PieChartLegendValues.PERCENT]))
          .color_scheme(dash.FieldColor().mode(dm.FieldColorModeId.PALETTE_CLASSIC))
@@ -205,7 +214,7 @@ def timeseries_panel(pid: int, title: str, pos: dm.GridPos, tgts: Sequence[Influ
                      max_val: float | None = None,
                      thresholds: dash.ThresholdsConfig | None = None) -> ts.Panel:
     p = (ts.Panel().id(pid).title(title).grid_pos(pos).datasource(datasource_ref())
-         .targets(list(tgts)).unit(unit)
+         .targets(list(tgts)).unit(unit).no_value(NO_DATA)
          .legend(common.VizLegendOptions().display_mode(cm.LegendDisplayMode.LIST)
                  .placement(cm.LegendPlacement.BOTTOM).show_legend(True))
          .tooltip(common.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI)

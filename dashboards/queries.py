@@ -182,18 +182,10 @@ HOURLY_OUTPUT = _q(
 WORK_ORDERS = _q(
     "overview.work_orders",
     'SELECT last("status_code") AS "status_code", last("progress_pct") AS "progress_pct", '
-    'last("technician") AS "technician", last("technician_zh") AS "technician_zh", '
-    'last("fault_code") AS "fault_code" '
+    'last("technician") AS "technician", last("fault_code") AS "fault_code" '
     f'FROM "workorder" WHERE {SITE_WHERE} AND {TIME_FILTER} GROUP BY "wo_id", "machine"',
     result_format="table",
     description="Latest status and progress of every work order touched in the window.")
-PLANT_STATES = _q(
-    "overview.plant_states",
-    f'SELECT last("state_code") AS "state_code" FROM "state" WHERE {SITE_WHERE} AND '
-    f'{TIME_FILTER} GROUP BY "machine"',
-    alias="$tag_machine",
-    description="Latest state code per machine of the plant; the floor plan runs it over "
-                "the freshness window only, so a silent machine has no value (Offline).")
 CURRENT_FAULTS = _q(
     "overview.current_faults",
     'SELECT "state_code", "reason" FROM (SELECT last("state_code") AS "state_code", '
@@ -218,7 +210,9 @@ FLOOR_PLAN_STATES = _q(
     f'SELECT last("state_code") AS "state_code" FROM "state" WHERE {AREA_WHERE} AND '
     f'{TIME_FILTER} GROUP BY "machine"',
     alias="$tag_machine",
-    description="Latest state code per machine of the area (hardware workshop floor plan).")
+    description="Latest state code per machine of $area: the home floor plan runs it for "
+                "every area (All) over the freshness window only, so a silent machine has no "
+                "value (Offline); the terminal overview for the first area.")
 
 # -- 2. hardware workshop equipment status --------------------------------------------------
 MACHINE_TILE_STATE = _q(
@@ -269,8 +263,7 @@ WO_DONE = work_orders_with_status(WorkOrderStatus.DONE)
 WORK_ORDER_TABLE = _q(
     "maintenance.work_orders",
     'SELECT last("status_code") AS "status_code", last("progress_pct") AS "progress_pct", '
-    'last("technician") AS "technician", last("technician_zh") AS "technician_zh", '
-    'last("fault_code") AS "fault_code", '
+    'last("technician") AS "technician", last("fault_code") AS "fault_code", '
     'last("opened_ts") AS "opened_ts" '
     f'FROM "workorder" WHERE {SITE_WHERE} AND {TIME_FILTER} GROUP BY "wo_id", "machine", "area"',
     result_format="table",
@@ -326,10 +319,12 @@ OUTPUT_BY_LINE = _q(
                 "panel's shift-length min interval and the shift offset, one bar per shift.")
 SCRAP_RATE = _q(
     "oee.scrap_rate",
-    f'SELECT sum("scrap") / (sum("good") + sum("scrap")) * 100 AS "scrap_pct" FROM "counts" '
-    f"WHERE {SITE_WHERE} AND {TIME_FILTER} {GROUP_BY_TIME} fill(none)",
+    'SELECT "scrap" / "units" * 100 AS "scrap_pct" FROM (SELECT sum("scrap") AS "scrap", '
+    'sum("good") + sum("scrap") AS "units" FROM "counts" '
+    f'WHERE {SITE_WHERE} AND {TIME_FILTER} {GROUP_BY_TIME}) WHERE "units" > 0',
     alias="scrap",
-    description="Scrap as a percentage of all units per interval.")
+    description="Scrap as a percentage of all units per interval; no value where no unit "
+                "was made (never a false 0 %).")
 
 
 DOWNTIME_PARETO = _q(
@@ -368,8 +363,7 @@ ALARMS_BY_SEVERITY = _q(
     description="Alarms raised per severity in the window.")
 LATEST_ALARMS = _q(
     "alarms.latest",
-    'SELECT "code", "message", "message_zh", "active", "wo_id", "severity", "machine", "area" '
-    'FROM "alarm" '
+    'SELECT "code", "message", "active", "wo_id", "severity", "machine", "area" FROM "alarm" '
     f"WHERE {SITE_WHERE} AND {TIME_FILTER} ORDER BY time DESC LIMIT 20",
     result_format="table",
     description="The 20 latest alarm events.")
@@ -415,7 +409,8 @@ PIPELINE_NOW = _q(
     'last("dead_letters") AS "dead_letters", last("retries") AS "retries", '
     'last("reconnects") AS "reconnects", last("spool_depth") AS "spool_depth", '
     'last("spool_oldest_age_s") AS "spool_oldest_age_s", last("paused") AS "paused", '
-    'last("write_blocked") AS "write_blocked" '
+    'last("write_blocked") AS "write_blocked", last("write_failing") AS "write_failing", '
+    'last("write_errors") AS "write_errors" '
     f'FROM "{COLLECTOR_STATS}" WHERE {COLLECTOR_WHERE} AND {TIME_FILTER} GROUP BY "collector"',
     result_format="table",
     description="Latest totals and flags per collector.")
@@ -423,10 +418,7 @@ PIPELINE_NOW = _q(
 #: The plant-overview queries the terminal overview (``make demo`` without Grafana) runs.
 OVERVIEW: dict[str, PanelQuery] = {q.key.split(".", 1)[1]: q for q in (
     OUTPUT_TODAY, OUTPUT_VS_TARGET_PCT, OEE_PLANT, MACHINES_RUNNING, ACTIVE_ALARMS,
-    ENERGY_TODAY, SALES_BY_REGION, HOURLY_OUTPUT, WORK_ORDERS)}
-#: The floor plan: every machine of the plant (the dashboard runs it over the freshness
-#: window).
-OVERVIEW["floor_plan_states"] = PLANT_STATES
+    ENERGY_TODAY, SALES_BY_REGION, HOURLY_OUTPUT, WORK_ORDERS, FLOOR_PLAN_STATES)}
 
 
 # -- template variable queries (no time filter: SHOW TAG VALUES) ---------------------------

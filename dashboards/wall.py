@@ -101,6 +101,10 @@ class Wall:
         return _value_map({f.code: self.fault_message(f.code)
                            for mt in self.plant.types.values() for f in mt.faults})
 
+    def technician_mappings(self) -> list[dict[str, Any]]:
+        """The crew's names (the `technician` field) -> their names in this language."""
+        return _value_map({p.name: self.t(p.name, p.name_zh) for p in self.plant.technicians})
+
     def reason_mappings(self) -> list[dict[str, Any]]:
         """Every downtime reason: the contract's own reasons and the plant's fault codes."""
         names = {r: self.lang.t(*n) for r, n in DOWNTIME_REASON_NAMES.items()}

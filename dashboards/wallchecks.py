@@ -20,7 +20,8 @@ BANNER_IDS = (101, 102, 103)
 #: Panel types whose big number must be exact (no unit scaling) and say something when
 #: there is no value.
 BIG_NUMBER_TYPES = {"stat", "gauge"}
-NO_VALUE_TYPES = {"stat", "gauge", "bargauge", "table"}
+NO_VALUE_TYPES = {"stat", "gauge", "bargauge", "table", "timeseries", "piechart", "barchart",
+                  "state-timeline"}
 #: Smallest bar a bar gauge may draw, in pixels (readable from 4 m).
 MIN_BAR_PX = 26
 #: Words allowed in Latin letters on a Chinese screen: units, acronyms a Chinese plant
@@ -106,6 +107,45 @@ def check_colours(model: dict[str, Any]) -> list[str]:
                 if want and result.get("color") not in (None, want):
                     problems.append(f"{_where(model, pn)}: severity {value} drawn "
                                     f"{result.get('color')}, the wall uses {want}")
+    return problems
+
+
+_VAR = re.compile(r"\$\{?(\w+)")
+#: Grafana's own macros and built-in variables.
+MACROS = {"timeFilter", "__timeFilter", "__interval", "interval", "__interval_ms", "__from",
+          "__to", "col", "tag_machine", "tag_line", "tag_area", "tag_region", "tag_channel",
+          "tag_severity", "tag_reason", "tag_collector"}
+
+
+def check_variables(model: dict[str, Any]) -> list[str]:
+    """Every variable a query or title uses is defined on the dashboard."""
+    defined = {v.get("name") for v in (model.get("templating") or {}).get("list") or []}
+    problems = []
+    for pn in model.get("panels", []):
+        texts = [t.get("query", "") for t in pn.get("targets") or []]
+        texts += [pn.get("title", "")] + [t.get("alias", "") for t in pn.get("targets") or []]
+        for name in sorted({m for text in texts for m in _VAR.findall(text)}):
+            if name not in defined and name not in MACROS:
+                problems.append(f"{_where(model, pn)}: uses ${name}, not defined here")
+    return problems
+
+
+def check_division(model: dict[str, Any]) -> list[str]:
+    """A calculated ratio divides only rows whose divisor was kept > 0 (no Infinity/NaN)."""
+    problems = []
+    for pn in model.get("panels", []):
+        kept: set[str] = set()
+        for tr in pn.get("transformations") or []:
+            opts = tr.get("options") or {}
+            if tr.get("id") == "filterByValue" and opts.get("type") == "include":
+                kept |= {f.get("fieldName") for f in opts.get("filters") or []
+                         if (f.get("config") or {}).get("id") == "greater"
+                         and (f["config"].get("options") or {}).get("value") == 0}
+            binary = opts.get("binary") or {}
+            if (tr.get("id") == "calculateField" and binary.get("operator") == "/"
+                    and binary.get("right") not in kept):
+                problems.append(f"{_where(model, pn)}: divides by {binary.get('right')!r} "
+                                "without first keeping only rows where it is > 0")
     return problems
 
 
@@ -269,5 +309,6 @@ def check_zh(model: dict[str, Any], plant: Plant | None) -> list[str]:
 
 def check_wall(model: dict[str, Any], plant: Plant | None = None) -> list[str]:
     return [*check_banner(model), *check_numbers(model), *check_colours(model),
-            *check_fit(model, plant), *check_zh(model, plant)]
+            *check_division(model), *check_variables(model), *check_fit(model, plant),
+            *check_zh(model, plant)]
 

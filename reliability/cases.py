@@ -174,6 +174,13 @@ def _spool_limit(p: Profile) -> str:
     return f"  spool_max_mb: {p.spool_max_mb}\n"
 
 
+def _no_window(p: Profile) -> str:
+    """The timestamps case stores 1971 and 2200 on purpose (InfluxDB can): open the
+    collector's timestamp window (by default not more than 1 h ahead of arrival), so only
+    what InfluxDB cannot store (beyond 2262) is dead-lettered."""
+    return "mapping:\n  timestamp_window: {max_age_s: none, max_future_s: none}\n"
+
+
 # -- faults -----------------------------------------------------------------------------
 def _no_fault(ctx: Context) -> None:
     ctx.end_fault()
@@ -297,7 +304,7 @@ CASES: dict[str, Case] = {c.name: c for c in (
     Case("spool_full", "spool limit reached during a long influxd outage", _spool_full,
          collector_extra=_spool_limit),
     Case("timestamps", "timestamps far past/future, out of order, 1 in 97 beyond 2262",
-         _no_fault, ts_mode="skewed"),
+         _no_fault, ts_mode="skewed", collector_extra=_no_window),
     Case("soak", "steady load, RSS and spool depth sampled", _soak),
 )}
 

@@ -28,6 +28,11 @@ HOURLY = HOURLY / HOURLY.mean()
 DISCOUNT_LO, DISCOUNT_SPAN = 0.82, 0.18
 
 
+def region_names(plant: Plant) -> tuple[str, ...]:
+    """The ``region`` tag values this plant's sales orders carry (what a spike may name)."""
+    return tuple(r.name for r in plant.business.regions)
+
+
 @dataclass(frozen=True)
 class SalesOrder:
     ts_ms: int
@@ -86,13 +91,26 @@ class SalesModel:
         self.mix = SalesMix(plant.business)
         self.region_amount = np.zeros(len(self.mix.regions))
         self.channel_amount = np.zeros(len(self.mix.channels))
+        #: Demo spikes (simulator.effects): order-rate factor, and a region that takes the
+        #: extra orders.
+        self.rate_factor = 1.0
+        self.region_cum = self.mix.region_cum
+
+    def spike(self, region: str | None, factor: float) -> None:
+        """Orders x ``factor``, the extra ones all in ``region``; ``spike(None, 1)`` ends it."""
+        weights = np.diff(np.concatenate([[0.0], self.mix.region_cum, [1.0]]))
+        if region is not None and factor > 1:
+            weights = weights / factor
+            weights[self.mix.regions.index(region)] += 1 - 1 / factor
+        self.rate_factor = factor if region is not None else 1.0
+        self.region_cum = np.cumsum(weights / weights.sum())[:-1]
 
     def orders(self, prev_ts: int, ts: int, offset_s: int) -> list[SalesOrder]:
         """Orders placed in (prev_ts, ts]; ``offset_s``: local time minus UTC at prev_ts."""
         span_ms = ts - prev_ts
         local = prev_ts / 1000 + offset_s
         hour = int(local // 3600 % 24)
-        lam = self.rate_per_s * HOURLY[hour] * span_ms / 1000
+        lam = self.rate_per_s * self.rate_factor * HOURLY[hour] * span_ms / 1000
         rng = self.rng
         n = min(int(rng.poisson(lam)), span_ms)
         if n == 0:
@@ -101,7 +119,7 @@ class SalesModel:
         r = rng.random((6, n))
         # One order per equal slot of the tick: distinct, increasing ms offsets in 1..span.
         offsets = ((np.arange(n) + r[5]) * (span_ms / n)).astype(np.int64) + 1
-        regions = np.searchsorted(mix.region_cum, r[0], side="right")
+        regions = np.searchsorted(self.region_cum, r[0], side="right")
         kinds = mix.region_export[regions]
         channels = np.empty(n, np.int64)
         for kind in (0, 1):

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 import signal
 import sys
 import threading
@@ -25,8 +26,8 @@ from simulator.control import (
     fault_payload,
     fault_topic,
     load_scenario,
+    parse_control,
     parse_duration_s,
-    parse_fault_payload,
 )
 from simulator.plant import PlantError, load_plant
 from telemetry.endpoints import ConfigError, Endpoints, add_endpoint_args, load_yaml, resolve
@@ -104,12 +105,41 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--qos", metavar="KIND=Q,...",
                      help="QoS per kind, e.g. telemetry=0,counts=1 (defaults: telemetry 0, "
                           "others 1)")
+    run.add_argument("--format", default="json", choices=("json", "sparkplug"),
+                     help="json (the contract, default) or sparkplug (Sparkplug B 3.0 edge "
+                          "nodes: group = site, edge node = line; with --sink mqtt)")
+    run.add_argument("--sparkplug-host", metavar="HOST_ID",
+                     help="with --format sparkplug: publish only while this primary host "
+                          "application's STATE says online")
     run.add_argument("--scenario", metavar="FILE", help="scripted events (YAML)")
     run.add_argument("--heartbeat-file", metavar="FILE",
                      help="with --sink mqtt: rewrite FILE every few seconds while the broker "
                           "acknowledges new messages (a container health check reads its age)")
     run.add_argument("--labels-out", metavar="FILE",
-                     help="write ground-truth labels (scenario events, every fault) as JSON")
+                     help="write ground-truth labels (scenario events, every fault, every "
+                          "story played) as JSON; rewritten each time a story ends")
+    run.add_argument("--story-loop", metavar="NAME[,NAME...]|all",
+                     default=os.environ.get("FACTORY_STORY_LOOP") or None,
+                     help="play these stories (simulator/data/stories) one after another "
+                          "forever (env FACTORY_STORY_LOOP)")
+    run.add_argument("--story-quiet", default="8m", metavar="D",
+                     help="quiet time from one story's incident to the next story "
+                          "(default: 8m, an incident about every 15 minutes)")
+    run.add_argument("--control-port", type=int, metavar="N",
+                     default=_env_port("FACTORY_CONTROL_PORT"),
+                     help="serve the director's control API and presenter page on this port "
+                          "(env FACTORY_CONTROL_PORT; default: off)")
+    run.add_argument("--control-bind", metavar="ADDR",
+                     default=os.environ.get("FACTORY_CONTROL_BIND") or "127.0.0.1",
+                     help="address the control API listens on (env FACTORY_CONTROL_BIND; "
+                          "default 127.0.0.1)")
+    run.add_argument("--control-token", metavar="TOKEN",
+                     help="bearer token for the control API (prefer env "
+                          "FACTORY_CONTROL_TOKEN: a flag shows in ps)")
+    run.add_argument("--visitor-mode", action="store_true",
+                     default=os.environ.get("FACTORY_CONTROL_VISITORS", "") in ("1", "true"),
+                     help="let anyone raise or clear a fault without the token, one every 30 s "
+                          "(env FACTORY_CONTROL_VISITORS=1; default: off)")
     run.add_argument("--truth-out", metavar="FILE",
                      help="write the run's ground truth (OEE, state seconds, sales) as JSON")
     _endpoints(run, mqtt=True, influx=False)
@@ -189,9 +219,12 @@ def _endpoints_from(ns: argparse.Namespace, client_id: str) -> Endpoints:
 
 
 def _write_json(path: str, data: Any) -> None:
+    """Write JSON atomically (a reader never sees half a file)."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
     try:
-        Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
-                              encoding="utf-8")
+        tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(p)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
@@ -204,6 +237,16 @@ def _install_signals(stop: threading.Event) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+
+
+def _env_port(name: str) -> int | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        print(f"factory-sim: {name}={text!r}: use a port number 1-65535", file=sys.stderr)
+        sys.exit(2)
+    return int(text)
 
 
 def _positive_int(text: str) -> int:
@@ -242,6 +285,8 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
     from simulator.model import PlantModel  # noqa: PLC0415
     from simulator.runner import Runner  # noqa: PLC0415
     from simulator.sinks import NullSink, Sink, StdoutSink  # noqa: PLC0415
+    from simulator.sparkplug import SparkplugEncoder  # noqa: PLC0415
+    from simulator.stories import StoryPlayer, parse_loop, story_path  # noqa: PLC0415
 
     speed = _speed(ns.speed)
     try:
@@ -251,27 +296,47 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
         raise UsageError(str(exc)) from exc
     plant = _plant(ns)
     scenario = load_scenario(ns.scenario, plant) if ns.scenario else None
+    loop = []
+    for name in parse_loop(ns.story_loop) if ns.story_loop else []:
+        try:
+            load_scenario(story_path(name), plant)  # fits this plant, or a one-line error
+        except PlantError as exc:
+            if ns.story_loop.strip() != "all":
+                raise
+            log.warning("story %s does not fit this plant, left out of the loop: %s",
+                        name, exc)
+            continue
+        loop.append(name)
+    try:
+        story_quiet_s = parse_duration_s(ns.story_quiet, "--story-quiet")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     iv = _intervals(ns)
     start = ns.start or ("now" if speed is not None or ns.sink == "mqtt"
                          else REPRODUCIBLE_START)
     start_ms = parse_time_ms(start, "--start")
     model = PlantModel(plant, ns.seed, start_ms, iv)
-    encoder = Encoder(model, shard)
+    if ns.format == "sparkplug" and ns.sink != "mqtt":
+        raise UsageError("--format sparkplug needs --sink mqtt")
+    if ns.sparkplug_host and ns.format != "sparkplug":
+        raise UsageError("--sparkplug-host needs --format sparkplug")
+    encoder: Encoder = (SparkplugEncoder(model, shard) if ns.format == "sparkplug"
+                        else Encoder(model, shard))
     ticks = None if duration_s is None else max(1, math.ceil(duration_s / iv.step_s - 1e-9))
     stop = stop or threading.Event()
     runner_box: list[Any] = []
 
-    def on_control(payload: bytes) -> None:
+    def on_control(topic: str, payload: bytes) -> None:
         try:
-            cmd = parse_fault_payload(payload)
+            cmd = parse_control(topic.rsplit("/", 1)[-1], payload)
         except ValueError as exc:
             log.warning("control: %s", exc)
             return
         if runner_box:
-            runner_box[0].commands.put(cmd)
+            runner_box[0].submit(cmd)
 
     sink: Sink
-    mqtt_sink = None
+    mqtt_sink: Any = None
     if ns.sink == "mqtt":
         from simulator.publish import MqttSink, parse_qos  # noqa: PLC0415
 
@@ -282,11 +347,21 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
         client_id = f"factory-sim-{plant.enterprise}-{shard.index}of{shard.count}"
         ep = _endpoints_from(ns, client_id).mqtt
         cid = ep.client_id or client_id
-        mqtt_sink = MqttSink(ep, cid,
-                             status_topic=control_topic(plant.enterprise, plant.site,
-                                                        f"status/{cid}"),
-                             control_topic=fault_topic(plant), on_control=on_control,
-                             qos=qos, paced=speed is not None, stop=stop)
+        if isinstance(encoder, SparkplugEncoder):
+            from simulator.edge_nodes import SparkplugSink, sparkplug_qos  # noqa: PLC0415
+
+            mqtt_sink = SparkplugSink(ep, cid, encoder, qos=sparkplug_qos(ns.qos),
+                                      paced=speed is not None, primary_host=ns.sparkplug_host,
+                                      control_topic=control_topic(plant.enterprise, plant.site,
+                                                                  "+"),
+                                      on_control=on_control, stop=stop)
+        else:
+            mqtt_sink = MqttSink(ep, cid,
+                                 status_topic=control_topic(plant.enterprise, plant.site,
+                                                            f"status/{cid}"),
+                                 control_topic=control_topic(plant.enterprise, plant.site, "+"),
+                                 on_control=on_control,
+                                 qos=qos, paced=speed is not None, stop=stop)
         mqtt_sink.set_birth(encoder.meta(start_ms))
         if not mqtt_sink.wait_connected(5.0):
             log.warning("broker %s not reachable yet; running anyway and retrying with "
@@ -296,9 +371,26 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
         sink = StdoutSink()
     else:
         sink = NullSink()
+    stories = StoryPlayer(model, loop, story_quiet_s,
+                          on_end=lambda: _write_labels(ns, scenario, model, runner, final=False))
     runner = Runner(model, encoder, sink, speed=speed, duration_ticks=ticks,
-                    scenario=scenario, stop=stop)
+                    scenario=scenario, stop=stop, stories=stories)
     runner_box.append(runner)
+    server = None
+    if ns.control_port is not None:
+        from simulator.api import ControlApiError, ControlServer  # noqa: PLC0415
+        from simulator.director import Director  # noqa: PLC0415
+
+        director = Director(runner, shard, mqtt_sink.publish_command if mqtt_sink else None)
+        try:
+            server = ControlServer(director, ns.control_token
+                                   or os.environ.get("FACTORY_CONTROL_TOKEN"),
+                                   port=ns.control_port, bind=ns.control_bind,
+                                   visitors=ns.visitor_mode).start()
+        except ControlApiError as exc:
+            if mqtt_sink is not None:
+                mqtt_sink.close()
+            raise UsageError(str(exc)) from exc
     log.info("running %d machines (shard %d/%d) from %s at speed %s", len(model.ids),
              shard.index, shard.count,
              dt.datetime.fromtimestamp(start_ms / 1000, dt.UTC).isoformat(), ns.speed)
@@ -309,22 +401,35 @@ def cmd_run(ns: argparse.Namespace, stop: threading.Event | None = None) -> int:
     except BrokenPipeError:
         return 0
     finally:
+        if server is not None:
+            server.close()
         if mqtt_sink is not None:
             mqtt_sink.close(offline=encoder.meta(model.now_ms, online=False))
     log.info("done: %d ticks, %d messages in %.1f s (%.0f machine-samples/s)", stats.ticks,
              stats.messages, stats.wall_s,
              stats.ticks * len(model.ids) / stats.wall_s if stats.wall_s else 0)
-    if ns.labels_out:
-        _write_json(ns.labels_out, {
-            "scenario": scenario.name if scenario else None,
-            "start_ms": model.start_ms, "end_ms": model.now_ms,
-            "commands": stats.labels,
-            "faults": [e.as_dict() for e in model.episodes]})
+    _write_labels(ns, scenario, model, runner)
     if ns.truth_out:
         from simulator.truth import ground_truth  # noqa: PLC0415
 
         _write_json(ns.truth_out, ground_truth(model))
     return 0
+
+
+def _write_labels(ns: argparse.Namespace, scenario: Any, model: Any, runner: Any,
+                  *, final: bool = True) -> None:
+    if ns.labels_out and not final:
+        try:
+            _write_labels(ns, scenario, model, runner)
+        except UsageError as exc:  # mid-run: keep simulating, say why the file is stale
+            log.warning("labels: %s", exc)
+    elif ns.labels_out:
+        _write_json(ns.labels_out, {
+            "scenario": scenario.name if scenario else None,
+            "start_ms": model.start_ms, "end_ms": model.now_ms,
+            "commands": runner.stats.labels,
+            "faults": [e.as_dict() for e in model.episodes],
+            "stories": runner.stories.labels_now()})
 
 
 def _heartbeat(sink: Any, path: Path, stop: threading.Event, every_s: float = 5.0) -> None:

@@ -1,9 +1,13 @@
-"""Demo control: the fault command on the control topic, and scripted scenarios.
+"""Demo control: commands on the control topics, and scripted scenarios.
 
-Control topic: ``{enterprise}/{site}/_control/fault`` (never stored by the collector),
-payload ``{"ts": ms, "machine": "laser-03", "code": "LSR-CHILLER", "duration_min": 20}``
-(``code`` and ``duration_min`` optional). A running simulator that owns the machine
-raises the fault at its next tick: alarm, work order open -> in_progress -> done.
+Control topics: ``{enterprise}/{site}/_control/{command}`` (never stored by the collector):
+
+- ``fault``: ``{"ts": ms, "machine": "laser-03", "code": "LSR-CHILLER", "duration_min": 20}``
+  (``code`` and ``duration_min`` optional). A running simulator that owns the machine
+  raises the fault at its next tick: alarm, work order open -> in_progress -> done.
+- ``clear`` ``{"machine": ID}``, ``speed`` ``{"speed": N}``, ``story`` ``{"name": NAME}``,
+  ``reset`` ``{}``: what the director's control API (:mod:`simulator.api`) sends so that
+  every shard applies it.
 
 Scenario file (YAML)::
 
@@ -12,8 +16,15 @@ Scenario file (YAML)::
       - {at: 2m, machine: laser-03, action: fault, code: LSR-CHILLER, duration: 20m}
       - {at: 30m, machine: press-02, action: wear, value: 1.3}
       - {at: 45m, machine: brake-01, action: starve, duration: 10m}
+      - {at: 50m, type: stamping_press, action: ramp, value: 1.4, duration: 20m}
+      - {at: 60m, line: cutting, action: scrap, value: 5, duration: 15m}
+      - {at: 60m, action: sales, region: East China, value: 4, duration: 15m}
 
-``at`` is simulated time since the start of the run.
+``at`` is simulated time since the start of the run. An event names its machines with
+one of ``machine`` (an id), ``type`` (one machine of that type: the ``pick``-th, default
+1st, moving on by one each time a story loop replays the file), ``line`` or ``area``
+(every machine there). ``sales`` names a ``region`` instead (default: the first).
+Actions: see :data:`ACTION_HELP`.
 """
 
 from __future__ import annotations
@@ -25,12 +36,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.business import region_names
 from simulator.model import REASONS
 from simulator.plant import Plant, PlantError, load_yaml_text
 from telemetry.topics import control_topic
 
 FAULT_COMMAND = "fault"
-ACTIONS = ("fault", "wear", "starve")
+#: Control-topic commands besides ``fault`` (each a topic level under ``_control``).
+COMMANDS = ("fault", "clear", "speed", "story", "reset")
+ACTION_HELP = {
+    "fault": "alarm, work order, repair, return (code, duration)",
+    "clear": "end a fault or repair now (work order done, alarm cleared)",
+    "wear": "set bearing wear now (value 0-3, 1.0 = end of life)",
+    "ramp": "raise wear steadily to value (0-3) over duration: vibration climbs",
+    "starve": "no material for duration",
+    "scrap": "scrap rate x value for duration",
+    "speed": "cycle time / value for duration (a line speeds up)",
+    "power": "power draw x value for duration (an energy peak)",
+    "sales": "orders x value for duration, the extra ones all in region",
+}
+ACTIONS = tuple(ACTION_HELP)
+#: Actions that last ``duration`` and scale something by ``value``.
+FACTOR_ACTIONS = ("scrap", "speed", "power", "sales")
+SPEED_RANGE = (1.0, 60.0)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, None: 1.0, "m": 60.0, "min": 60.0, "h": 3600.0,
           "d": 86400.0}
@@ -105,6 +133,51 @@ def parse_fault_payload(payload: bytes) -> Command:
     return Command("fault", body["machine"], params)
 
 
+def parse_control(command: str, payload: bytes) -> Command:
+    """A payload on ``_control/{command}`` -> Command; ValueError with a one-line reason."""
+    if command == FAULT_COMMAND:
+        return parse_fault_payload(payload)
+    if command not in COMMANDS:
+        raise ValueError(f"unknown control command {command!r}")
+    try:
+        body = json.loads(payload or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"control payload is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ValueError("control payload must be a JSON object")
+    if command == "clear":
+        if not isinstance(body.get("machine"), str):
+            raise ValueError("clear needs a string 'machine'")
+        return Command("clear", body["machine"], {"source": "control"})
+    if command == "speed":
+        return Command("speed", "", {"speed": check_speed(body.get("speed"))})
+    if command == "story":
+        if not isinstance(body.get("name"), str):
+            raise ValueError("story needs a string 'name'")
+        return Command("story", "", {"name": body["name"]})
+    return Command("reset", "", {})
+
+
+def check_speed(value: object) -> float:
+    lo, hi = SPEED_RANGE
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise ValueError(f"speed must be a number {lo:g}-{hi:g}, got {value!r}")
+    return float(value)
+
+
+def control_payload(command: Command) -> bytes:
+    """The JSON a director publishes on ``_control/{command.action}``."""
+    p = command.params
+    if command.action == "fault":
+        dur = p.get("duration_s")
+        return fault_payload(0, command.machine, p.get("code"),
+                             None if dur is None else float(dur) / 60)
+    body: dict[str, Any] = {k: v for k, v in p.items() if k != "source"}
+    if command.machine:
+        body["machine"] = command.machine
+    return json.dumps(body).encode()
+
+
 @dataclass(frozen=True)
 class ScenarioEvent:
     at_s: float
@@ -118,46 +191,80 @@ class Scenario:
     name: str
     events: tuple[ScenarioEvent, ...]
     source: str = "<scenario>"
+    description: str = ""
+
+    @property
+    def length_s(self) -> float:
+        """Simulated time from the start to the end of the last event's duration."""
+        return max((e.at_s + float(e.params.get("duration_s", 0.0)) for e in self.events),
+                   default=0.0)
 
 
-def load_scenario(path: str | Path, plant: Plant) -> Scenario:
+def load_scenario(path: str | Path, plant: Plant, replay: int = 0) -> Scenario:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise PlantError(f"{p}: cannot read scenario ({exc.strerror or exc})") from exc
-    return parse_scenario(load_yaml_text(text, str(p)), str(p), plant)
+    return parse_scenario(load_yaml_text(text, str(p)), str(p), plant, replay)
 
 
-def parse_scenario(raw: Any, source: str, plant: Plant) -> Scenario:
+_EVENT_KEYS = ("at", "machine", "type", "pick", "line", "area", "region", "action", "code",
+               "duration", "value")
+_TARGETS = ("machine", "type", "line", "area")
+
+
+def _targets(ev: dict[str, Any], plant: Plant, replay: int) -> list[str]:
+    """The machine ids an event names; ValueError(key, reason) if it names none."""
+    given = [k for k in _TARGETS if k in ev]
+    if len(given) != 1:
+        raise ValueError("machine", f"name exactly one of {', '.join(_TARGETS)}")
+    key, want = given[0], ev[given[0]]
+    if key == "machine":
+        if want not in {m.id for m in plant.machines}:
+            raise ValueError("machine", f"unknown machine {want!r}")
+        return [str(want)]
+    if key == "type":
+        of_type = [m.id for m in plant.machines if m.type == want]
+        if not of_type:
+            raise ValueError("type", f"no machine of type {want!r} in this plant")
+        pick = ev.get("pick", 1)
+        if isinstance(pick, bool) or not isinstance(pick, int) or pick < 1:
+            raise ValueError("pick", "must be a whole number >= 1")
+        return [of_type[(pick - 1 + replay) % len(of_type)]]
+    ids = [m.id for m in plant.machines
+           if (m.line if key == "line" else m.area) == want]
+    if not ids:
+        raise ValueError(key, f"no {key} {want!r} in this plant")
+    return ids
+
+
+def parse_scenario(raw: Any, source: str, plant: Plant, replay: int = 0) -> Scenario:
+    """A scenario mapping -> Scenario. ``replay`` moves ``type`` picks on by that many."""
     def fail(path: str, msg: str) -> PlantError:
         return PlantError(f"{source}: {path}: {msg}")
 
     if not isinstance(raw, dict):
         raise PlantError(f"{source}: the top level must be a mapping with 'events'")
     for k in raw:
-        if k not in ("name", "events"):
-            raise fail(str(k), "unknown key (allowed: name, events)")
+        if k not in ("name", "description", "events"):
+            raise fail(str(k), "unknown key (allowed: name, description, events)")
     events_raw = raw.get("events")
     if not isinstance(events_raw, list) or not events_raw:
         raise fail("events", "must be a non-empty list")
-    machines = {m.id for m in plant.machines}
+    regions = region_names(plant)
     events = []
     for i, ev in enumerate(events_raw):
         path = f"events[{i}]"
         if not isinstance(ev, dict):
             raise fail(path, "must be a mapping like {at: 5m, machine: laser-01, action: fault}")
-        allowed = ("at", "machine", "action", "code", "duration", "value")
         for k in ev:
-            if k not in allowed:
-                raise fail(f"{path}.{k}", f"unknown key (allowed: {', '.join(allowed)})")
+            if k not in _EVENT_KEYS:
+                raise fail(f"{path}.{k}", f"unknown key (allowed: {', '.join(_EVENT_KEYS)})")
         try:
             at_s = parse_duration_s(ev.get("at", ""), "at")
         except ValueError as exc:
             raise fail(f"{path}.at", str(exc)) from exc
-        machine = ev.get("machine")
-        if machine not in machines:
-            raise fail(f"{path}.machine", f"unknown machine {machine!r}")
         action = ev.get("action", "fault")
         if action not in ACTIONS:
             raise fail(f"{path}.action", f"must be one of {', '.join(ACTIONS)}, got {action!r}")
@@ -167,16 +274,38 @@ def parse_scenario(raw: Any, source: str, plant: Plant) -> Scenario:
                 params["duration_s"] = parse_duration_s(ev["duration"], "duration")
             except ValueError as exc:
                 raise fail(f"{path}.duration", str(exc)) from exc
+        elif action in (*FACTOR_ACTIONS, "ramp"):
+            raise fail(f"{path}.duration", f"{action} needs a duration (e.g. 15m)")
         if "code" in ev:
             try:
                 params["code"] = check_fault_code(ev["code"])
             except ValueError as exc:
                 raise fail(f"{path}.code", str(exc)) from exc
-        if action == "wear":
-            v = ev.get("value")
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 3:
-                raise fail(f"{path}.value", "wear needs a value 0-3 (1.0 = end of life)")
+        raw_v = ev.get("value")
+        number = not isinstance(raw_v, bool) and isinstance(raw_v, int | float)
+        v = float(raw_v) if number and raw_v is not None else -1.0
+        if action in ("wear", "ramp"):
+            if not number or not 0 <= v <= 3:
+                raise fail(f"{path}.value", f"{action} needs a value 0-3 (1.0 = end of life)")
             params["value"] = float(v)
-        events.append(ScenarioEvent(at_s, action, str(machine), params))
+        elif action in FACTOR_ACTIONS:
+            if not number or not 0.05 <= v <= 20:
+                raise fail(f"{path}.value", f"{action} needs a factor 0.05-20 (e.g. 3)")
+            params["value"] = float(v)
+        if action == "sales":
+            region = ev.get("region", regions[0])
+            if region not in regions:
+                raise fail(f"{path}.region", f"unknown region {region!r} (one of "
+                           f"{', '.join(regions)})")
+            params["region"] = region
+            events.append(ScenarioEvent(at_s, action, "", params))
+            continue
+        try:
+            machines = _targets(ev, plant, replay)
+        except ValueError as exc:
+            key, msg = exc.args
+            raise fail(f"{path}.{key}", msg) from exc
+        events.extend(ScenarioEvent(at_s, action, m, params) for m in machines)
     name = raw.get("name", Path(source).stem)
-    return Scenario(str(name), tuple(sorted(events, key=lambda e: e.at_s)), source)
+    return Scenario(str(name), tuple(sorted(events, key=lambda e: e.at_s)), source,
+                    str(raw.get("description", "")))

@@ -6,7 +6,7 @@ Time is discrete: tick ``k`` is at ``start_ms + k * step_s``. A tick
    (production, run/planned time, heat, wear, energy, sales orders);
 2. decides the state for the next interval (shift calendar, hazards for faults,
    changeovers and starved/blocked stops, timers, demo commands) and raises alarm and
-   work-order events;
+   work-order events (:mod:`simulator.transitions`);
 3. computes the signals a sensor would read now.
 
 The model owns its ``numpy.random.Generator`` and never reads the wall clock, so the
@@ -16,153 +16,56 @@ same plant, seed and start give the same run. Encoding to messages is separate
 
 from __future__ import annotations
 
-import logging
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from simulator.business import SalesModel, SalesOrder
+from simulator.business import SalesModel
+from simulator.downtime import (
+    R_BREAK,
+    R_FAULT,
+    R_NOSHIFT,
+    R_PREVENTIVE,
+    R_PRODUCING,
+    REASONS,
+    Downtime,
+)
+from simulator.faults import FaultCodes
 from simulator.flow import LineFlow
+from simulator.frames import AlarmEvent, Episode, Frame, Intervals, WorkOrderEvent
 from simulator.plant import (
     CAL_BREAK,
     CAL_DOWNTIME,
-    CAL_OFF,
     CAL_ON,
     Person,
     Plant,
     calendar_status,
 )
 from simulator.shifts import LocalClock
+from simulator.signals import TypeSignals
+from simulator.transitions import FAULT, IDLE, MAINT, OFF, RUNNING, SETUP, transition
 from telemetry.contract import MachineState
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "FAULT", "IDLE", "MAINT", "OFF", "REASONS", "RUNNING", "R_FAULT", "SETUP", "AlarmEvent",
+    "Episode", "Frame", "Intervals", "PlantModel", "WorkOrderEvent",
+]
 
-OFF, IDLE, RUNNING, SETUP, FAULT, MAINT = (int(s) for s in MachineState)
 N_STATES = len(MachineState)
 AMBIENT_C = 24.0
 #: Phase-to-phase 400 V, power factor 0.85: I = P / (sqrt(3) * U * pf).
 AMPS_PER_KW = 1000.0 / (math.sqrt(3) * 400.0 * 0.85)
 
-# Reasons (the `reason` field of `state`); a FAULT's reason is its fault code.
-REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "break",
-           "no shift", "preventive", "repair", "charging", "fault")
-(R_NONE, R_PRODUCING, R_STARVED, R_BLOCKED, R_CHANGEOVER, R_WARMUP, R_BREAK, R_NOSHIFT,
- R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(len(REASONS))
-N_REASONS = len(REASONS)
-
-def _zh_if(text: str, message_zh: str, message: str) -> str:
-    """``text`` when the type gives a Chinese message (message_zh differs), else ""."""
-    return text if message_zh != message else ""
 
 #: Vibration relative to running, by state (OFF IDLE RUNNING SETUP FAULT MAINTENANCE).
 _VIB_BY_STATE = np.array([0.03, 0.2, 1.0, 0.35, 0.1, 0.03])
 
-# Signal models (numbered for speed).
-_LEVEL, _THERMAL, _CHARGE = 0, 1, 2
-_MODELS = {"level": _LEVEL, "thermal": _THERMAL, "charge": _CHARGE}
-
-
-@dataclass
-class AlarmEvent:
-    machine: int
-    code: str
-    active: bool
-    severity: str
-    message: str
-    wo_id: str
-    message_zh: str = ""  # empty when the type gives no Chinese message
-
-
-@dataclass
-class WorkOrderEvent:
-    machine: int
-    wo_id: str
-    status: str
-    status_code: int
-    progress_pct: float
-    technician: str
-    fault_code: str
-    opened_ts: int
-    technician_zh: str = ""
-
-
-@dataclass
-class Frame:
-    """What one tick produced, for the encoder. Arrays are views: read before the next step."""
-
-    ts_ms: int
-    tick: int
-    telemetry: bool = True
-    state_all: bool = False
-    state_changed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    counts: bool = False
-    energy: bool = False
-    alarms: list[AlarmEvent] = field(default_factory=list)
-    workorders: list[WorkOrderEvent] = field(default_factory=list)
-    sales: list[SalesOrder] = field(default_factory=list)
-    meta: bool = False
-
-
-@dataclass
-class Episode:
-    """Ground-truth label of one fault: when it started and when the machine was back."""
-
-    machine: str
-    code: str
-    source: str  # random | control | scenario
-    start_ms: int
-    wo_id: str
-    end_ms: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"machine": self.machine, "event": "fault", "code": self.code,
-                "source": self.source, "start_ms": self.start_ms, "end_ms": self.end_ms,
-                "wo_id": self.wo_id}
-
-
-@dataclass
-class _SignalGroup:
-    name: str
-    model: int
-    idx: np.ndarray  # machine indices
-    by_state: np.ndarray  # (len(idx), N_STATES)
-    noise: np.ndarray
-    alpha: np.ndarray  # thermal: 1 - exp(-dt / tau)
-    lo: np.ndarray
-    hi: np.ndarray
-    value: np.ndarray  # current internal value (thermal / charge)
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # arange(len(idx))
-
-    def __post_init__(self) -> None:
-        self.rows = np.arange(len(self.idx))
-
-
-@dataclass(frozen=True)
-class Intervals:
-    """Message cadences in ticks of ``step_s``."""
-
-    step_s: float = 5.0
-    counts_every: int = 6
-    state_every: int = 12
-    energy_every: int = 12
-    wo_every: int = 12
-
-    @classmethod
-    def from_seconds(cls, step_s: float, counts_s: float = 30.0, state_s: float = 60.0,
-                     energy_s: float = 60.0, wo_s: float = 60.0) -> Intervals:
-        if not (0.1 <= step_s <= 3600):
-            raise ValueError(f"telemetry interval must be 0.1-3600 s, got {step_s:g}")
-
-        def ticks(v: float) -> int:
-            return max(1, round(v / step_s))
-
-        return cls(step_s, ticks(counts_s), ticks(state_s), ticks(energy_s), ticks(wo_s))
-
 
 class PlantModel:
     """All machines of a plant as arrays; :meth:`step` advances one tick."""
+
+    prev_reason: np.ndarray  # the reasons before the last transition (set by it)
 
     def __init__(self, plant: Plant, seed: int, start_ms: int,
                  intervals: Intervals | None = None) -> None:
@@ -207,29 +110,8 @@ class PlantModel:
         self.vib_base = per("vibration_mm_s")
         self.wear_gain = per("wear_gain")
         self.wear_life_s = per("wear_life_h", 3600)
-        # Faults: a global code table and, per machine, the codes of its type with weights.
-        # code, message, severity, mttr_s, message_zh
-        self.fault_codes: list[tuple[str, str, str, float, str]] = []
-        code_index: dict[str, int] = {}
-        width = max(len(t.faults) for t in tl)
-        table = np.zeros((len(tl), width), np.int64)
-        cum = np.ones((len(tl), width))
-        for ti, t in enumerate(tl):
-            weights = np.array([f.weight for f in t.faults])
-            cw = np.cumsum(weights) / weights.sum()
-            for fi, f in enumerate(t.faults):
-                key = f"{t.id}/{f.code}"
-                if key not in code_index:
-                    code_index[key] = len(self.fault_codes)
-                    mttr = (f.mttr_min if f.mttr_min is not None else t.mttr_min) * 60
-                    self.fault_codes.append((f.code, f.message, f.severity, mttr,
-                                             f.message_zh))
-                table[ti, fi] = code_index[key]
-                cum[ti, fi] = cw[fi]
-            table[ti, len(t.faults):] = table[ti, len(t.faults) - 1]
-        self._code_index = code_index
-        self.fault_table = table[self.type_idx]
-        self.fault_cum = cum[self.type_idx]
+        self.faults = FaultCodes(tl, self.type_idx)
+        self.fault_codes = self.faults.codes
         # Calendars and areas.
         cal_ids = list(plant.calendars)
         self.calendars = [plant.calendars[c] for c in cal_ids]
@@ -240,24 +122,8 @@ class PlantModel:
         self.base_load_kw = np.array([a.base_load_kw for a in plant.areas])
         self._cal_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int8))
         self.clock = LocalClock(plant.tzinfo)
-        # Type-specific signals, grouped by (signal, model).
-        groups: dict[tuple[str, str], list[tuple[int, Any]]] = {}
-        for i, m in enumerate(self.machines):
-            for s in types[m.type].signals:
-                groups.setdefault((s.name, s.model), []).append((i, s))
-        self.signal_groups: list[_SignalGroup] = []
-        for (name, model), members in groups.items():
-            idx = np.array([i for i, _ in members], np.int64)
-            specs = [s for _, s in members]
-            by_state = np.array([s.by_state for s in specs])
-            self.signal_groups.append(_SignalGroup(
-                name=name, model=_MODELS[model], idx=idx, by_state=by_state,
-                noise=np.array([s.noise for s in specs]),
-                alpha=1 - np.exp(-self.dt / np.array([s.tau_s for s in specs])),
-                lo=np.array([s.lo for s in specs]), hi=np.array([s.hi for s in specs]),
-                value=np.zeros(len(idx))))
-        self.signal_values: dict[str, np.ndarray] = {
-            g.name: np.full(n, np.nan) for g in self.signal_groups}
+        self.signals = TypeSignals(self.machines, types, self.dt)
+        self.signal_values = self.signals.values
         self.flow = LineFlow(plant, self.index, self.producing)
         self.sales = SalesModel(plant, self.rng)
         self.episodes: list[Episode] = []
@@ -291,11 +157,7 @@ class PlantModel:
         ar = np.arange(n)
         self.temp_c = AMBIENT_C + self.rise_by_state[ar, self.state] * 0.9
         self.progress = rng.uniform(0, 1, n)
-        for g in self.signal_groups:
-            st = self.state[g.idx]
-            g.value = g.by_state[np.arange(len(g.idx)), st].copy()
-            if g.model == _CHARGE:
-                g.value = rng.uniform(40, 95, len(g.idx))
+        self.signals.start(self.state, rng)
         # Counters: totals start from a plausible, time-derived base so live runs continue
         # roughly where a backfill left off.
         hours = max(0.0, (self.start_ms - 1_735_689_600_000) / 3_600_000)  # since 2025-01-01
@@ -305,11 +167,7 @@ class PlantModel:
         self.kwh_total = (self.base_load_kw + np.bincount(
             self.area_idx, self.power_by_state[:, RUNNING] * 0.5,
             minlength=len(self.area_ids))) * hours
-        # Planned downtime per (machine, downtime key) and the state it was spent in;
-        # `down_rows` marks the machines with any, so a reset touches only those rows.
-        self.acc_down_s = np.zeros((n, self.down_width))
-        self.acc_down_state = np.zeros((n, self.down_width), np.int8)
-        self.down_rows = np.zeros(n, bool)
+        self.downtime = Downtime(n, self.fault_codes)
         self._zero_counts()
         self.kwh_acc = np.zeros(len(self.area_ids))
         self.last_cycle_s = np.where(self.producing, self.ideal_s * 1.05, 0.0)
@@ -323,7 +181,6 @@ class PlantModel:
         self.truth_scrap = np.zeros(n, np.int64)
         self.state_seconds = np.zeros((n, N_STATES))
         self.truth_kwh = np.zeros(len(self.area_ids))
-        self.truth_down_s = np.zeros((n, self.down_width))
         self._compute_signals(rng.standard_normal((8, n)))
         self.prev_state = self.state.copy()
 
@@ -335,45 +192,27 @@ class PlantModel:
         self.acc_planned_s = np.zeros(n)
         self.acc_ideal_s = np.zeros(n)
         self.acc_eff_s = np.zeros(n)
-        if self.down_rows.any():
-            self.acc_down_s[self.down_rows] = 0.0
-            self.down_rows[:] = False
+        self.downtime.reset()
 
-    # -- downtime reasons ----------------------------------------------------------------------
+    # -- downtime (simulator.downtime; these names are what the encoder and truth read) ---
     @property
-    def down_width(self) -> int:
-        """Number of downtime keys: the REASONS, then one per fault code (grows with ad-hoc
-        demo codes)."""
-        return N_REASONS + len(self.fault_codes)
+    def acc_down_s(self) -> np.ndarray:
+        return self.downtime.acc_s
+
+    @property
+    def acc_down_state(self) -> np.ndarray:
+        return self.downtime.acc_state
+
+    @property
+    def down_rows(self) -> np.ndarray:
+        return self.downtime.rows
+
+    @property
+    def truth_down_s(self) -> np.ndarray:
+        return self.downtime.truth_s
 
     def down_reason(self, key: int) -> str:
-        """The `reason` a downtime key stands for: a REASONS name or a fault code."""
-        return REASONS[key] if key < N_REASONS else self.fault_codes[key - N_REASONS][0]
-
-    def _grow_down(self) -> None:
-        width = self.down_width
-
-        def grown(a: np.ndarray) -> np.ndarray:
-            extra = width - a.shape[1]
-            return np.pad(a, ((0, 0), (0, extra))) if extra > 0 else a
-
-        self.acc_down_s = grown(self.acc_down_s)
-        self.acc_down_state = grown(self.acc_down_state)
-        self.truth_down_s = grown(self.truth_down_s)
-
-    def _accumulate_downtime(self, s: np.ndarray, down: np.ndarray) -> None:
-        """Add one tick of planned, not-running time by reason (a FAULT's reason is its code)."""
-        di = np.flatnonzero(down)
-        if not di.size:
-            return
-        self._grow_down()
-        key = self.reason[di]
-        is_code = (s[di] == FAULT) & (key == R_FAULT)
-        key = np.where(is_code, N_REASONS + self.fault_code[di], key)
-        self.acc_down_s[di, key] += self.dt
-        self.down_rows[di] = True
-        self.acc_down_state[di, key] = s[di]
-        self.truth_down_s[di, key] += self.dt
+        return self.downtime.reason(key)
 
     # -- calendar ----------------------------------------------------------------------------
     def calendar_now(self, ts_ms: int) -> np.ndarray:
@@ -398,11 +237,15 @@ class PlantModel:
         return self.ts_of(self.tick)
 
     # -- demo commands -----------------------------------------------------------------------
+    def open_episodes(self) -> list[Episode]:
+        """Faults not yet back in service."""
+        return list(self._open_episode.values())
+
     def command(self, action: str, machine: str, **params: Any) -> None:
-        """Queue a demo command applied at the next tick: fault, starve or wear."""
+        """Queue a demo command applied at the next tick: fault, clear, starve or wear."""
         if machine not in self.index:
             raise KeyError(machine)
-        if action not in ("fault", "starve", "wear"):
+        if action not in ("fault", "clear", "starve", "wear"):
             raise ValueError(f"unknown action {action!r}")
         self._commands.append((action, self.index[machine], params))
 
@@ -451,21 +294,14 @@ class PlantModel:
         self.truth_planned_s += planned_s
         self.truth_ideal_s += ideal
         self.state_seconds[ar, s] += dt
-        self._accumulate_downtime(s, (planned > 0) & ~running)
+        self.downtime.add(s, self.reason, self.fault_code, (planned > 0) & ~running, dt)
         # Heat, wear and load evolve over the interval.
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)
         target = AMBIENT_C + self.rise_by_state[ar, s] * load_f
         self.temp_c += (target - self.temp_c) * self.temp_alpha
         self.wear += run_s / self.wear_life_s * (0.7 + 0.6 * self.load / 100)
-        for g in self.signal_groups:
-            if g.model == _LEVEL:
-                continue  # a level signal has no memory: computed in _compute_signals
-            level = g.by_state[g.rows, s[g.idx]]
-            if g.model == _THERMAL:
-                g.value += (level - g.value) * g.alpha
-            else:
-                g.value = np.clip(g.value + level * dt / 60, g.lo, g.hi)
+        self.signals.advance(s, dt)
         energy = self.power_kw * dt / 3600
         area_kwh = np.bincount(self.area_idx, energy, minlength=len(self.area_ids)) \
             + self.base_load_kw * dt / 3600
@@ -474,7 +310,7 @@ class PlantModel:
         self.truth_kwh += area_kwh
         # 2. decide the next interval -------------------------------------------------------
         frame = Frame(ts_ms=ts, tick=self.tick)
-        self._transition(ts, frame)
+        transition(self, ts, frame)
         changed = (self.state != s) | (self.reason != self.prev_reason)
         # 3. what sensors read now ----------------------------------------------------------
         self._compute_signals(noise)
@@ -526,184 +362,6 @@ class PlantModel:
         planned: np.ndarray = (cal == CAL_ON).astype(np.float64)
         return planned
 
-    def _transition(self, ts: int, frame: Frame) -> None:
-        n, dt, rng = self.n, self.dt, self.rng
-        s, reason = self.state, self.reason
-        self.prev_reason = reason.copy()
-        new, new_reason = s.copy(), reason.copy()
-        cal = self.calendar_now(ts)
-        self.timer -= dt
-        expired = self.timer <= 1e-9
-        u = rng.random(n)
-        is_f = s == FAULT
-        is_rep = (s == MAINT) & (reason == R_REPAIR)
-        is_pm = (s == MAINT) & (reason == R_PREVENTIVE)
-        # Faults wait for a technician, then are repaired; repairs ignore the calendar.
-        to_rep = np.flatnonzero(is_f & expired)
-        back = is_rep & expired
-        free = ~(is_f | is_rep) | back
-        on = free & (cal == CAL_ON)
-        new[free & (cal == CAL_OFF)] = OFF
-        new_reason[free & (cal == CAL_OFF)] = R_NOSHIFT
-        new[free & (cal == CAL_BREAK)] = IDLE
-        new_reason[free & (cal == CAL_BREAK)] = R_BREAK
-        new[free & (cal == CAL_DOWNTIME)] = MAINT
-        new_reason[free & (cal == CAL_DOWNTIME)] = R_PREVENTIVE
-        # On shift.
-        warm = on & ((s == OFF) | is_pm)
-        resume = on & (back | ((s == IDLE) & (reason == R_BREAK)))
-        timed = (s == SETUP) | ((s == IDLE) & (reason != R_BREAK))
-        done = on & ~back & timed & expired
-        run = on & ~back & (s == RUNNING)
-        p_f = dt / self.mtbf_s * (1 + 4 * self.wear * self.wear)
-        p_c = p_f + dt / self.changeover_s
-        p_s = p_c + dt / self.starve_between_s
-        fault = run & (u < p_f)
-        chg = run & (u >= p_f) & (u < p_c)
-        stv = run & (u >= p_c) & (u < p_s)
-        # Battery-type signals at their minimum send the machine to charge.
-        charge_idx = self._needs_charge(run & ~fault)
-        new[resume | done] = RUNNING
-        new_reason[resume | done] = R_PRODUCING
-        wi = np.flatnonzero(warm)
-        if wi.size:
-            new[wi] = SETUP
-            new_reason[wi] = R_WARMUP
-            self.timer[wi] = np.maximum(0.5 * self.setup_s[wi], dt)
-            pm_done = wi[is_pm[wi]]
-            self.wear[pm_done] = rng.uniform(0.02, 0.1, pm_done.size)
-        ci = np.flatnonzero(chg)
-        if ci.size:
-            new[ci] = SETUP
-            new_reason[ci] = R_CHANGEOVER
-            self.timer[ci] = np.maximum(rng.exponential(self.setup_s[ci]), dt)
-        si = np.flatnonzero(stv)
-        if si.size:
-            new[si] = IDLE
-            new_reason[si] = np.where(rng.random(si.size) < 0.5, R_STARVED, R_BLOCKED)
-            self.timer[si] = np.maximum(rng.exponential(self.starve_s[si]), dt)
-        if charge_idx.size:
-            new[charge_idx] = IDLE
-            new_reason[charge_idx] = R_CHARGING
-        # Repairs.
-        for i in to_rep:
-            new[i] = MAINT
-            new_reason[i] = R_REPAIR
-            self.timer[i] = self.repair_s[i]
-            self.timer_total[i] = self.repair_s[i]
-            crew = self.plant.technicians
-            self.technician[i] = crew[int(rng.integers(len(crew)))]
-            frame.workorders.append(self._wo_event(i, "in_progress", 0.0))
-        for i in np.flatnonzero(back):
-            self.wear[i] = rng.uniform(0.02, 0.1)
-            frame.workorders.append(self._wo_event(i, "done", 100.0))
-            code, message, severity, _, message_zh = self.fault_codes[self.fault_code[i]]
-            frame.alarms.append(AlarmEvent(int(i), code, False, severity,
-                                           f"Cleared: {message}", self.wo_id[i],
-                                           _zh_if(f"已清除：{message_zh}", message_zh,
-                                                  message)))
-            ep = self._open_episode.pop(int(i), None)
-            if ep is not None:
-                ep.end_ms = ts
-        # Work-order progress while being repaired.
-        if self.tick % self.iv.wo_every == 0:
-            for i in np.flatnonzero(is_rep & ~back):
-                pct = round(100.0 * (1 - self.timer[i] / max(self.timer_total[i], 1e-9)), 1)
-                frame.workorders.append(self._wo_event(i, "in_progress", min(max(pct, 0.0),
-                                                                              99.9)))
-        # Random faults, then demo commands.
-        fi = np.flatnonzero(fault)
-        if fi.size:
-            r = rng.random(fi.size)
-            col = (r[:, None] > self.fault_cum[fi]).sum(axis=1)
-            col = np.minimum(col, self.fault_table.shape[1] - 1)
-            codes = self.fault_table[fi, col]
-            resp = np.maximum(rng.exponential(self.response_s[fi]), dt)
-            mttr = np.array([self.fault_codes[c][3] for c in codes])
-            repair = np.maximum(rng.lognormal(np.log(mttr) - 0.125, 0.5), dt)
-            for j, i in enumerate(fi):
-                self._start_fault(int(i), int(codes[j]), float(resp[j]), float(repair[j]),
-                                  ts, "random", frame, new, new_reason)
-        self._apply_commands(ts, frame, new, new_reason, s, on)
-        self.flow.gate(new, new_reason, self.timer, R_STARVED, R_BLOCKED)
-        self.state, self.reason = new, new_reason
-        self.planned_now = self._planned(cal)
-
-    def _needs_charge(self, candidates: np.ndarray) -> np.ndarray:
-        out: list[np.ndarray] = []
-        for g in self.signal_groups:
-            if g.model != _CHARGE:
-                continue
-            low = g.value <= g.lo + 0.5
-            idx = g.idx[low & candidates[g.idx]]
-            if idx.size:
-                rate = np.maximum(g.by_state[low & candidates[g.idx], IDLE], 1e-3)
-                gap = (g.hi - g.value)[low & candidates[g.idx]]
-                self.timer[idx] = np.maximum(0.9 * gap / rate * 60, self.dt)
-                out.append(idx)
-        return np.concatenate(out) if out else np.zeros(0, np.int64)
-
-    def _start_fault(self, i: int, code: int, response_s: float, repair_s: float, ts: int,
-                     source: str, frame: Frame, new: np.ndarray, new_reason: np.ndarray,
-                     ) -> None:
-        new[i] = FAULT
-        new_reason[i] = R_FAULT
-        self.fault_code[i] = code
-        self.timer[i] = response_s
-        self.repair_s[i] = repair_s
-        self._wo_seq += 1
-        day = self.clock.day(ts)
-        self.wo_id[i] = f"WO-{day}-{self._wo_seq:05d}"
-        self.wo_opened[i] = ts
-        self.technician[i] = None
-        code_s, message, severity, _, message_zh = self.fault_codes[code]
-        frame.alarms.append(AlarmEvent(i, code_s, True, severity, message, self.wo_id[i],
-                                       _zh_if(message_zh, message_zh, message)))
-        frame.workorders.append(self._wo_event(i, "open", 0.0))
-        ep = Episode(self.ids[i], code_s, source, ts, self.wo_id[i])
-        self.episodes.append(ep)
-        self._open_episode[i] = ep
-
-    def _apply_commands(self, ts: int, frame: Frame, new: np.ndarray, new_reason: np.ndarray,
-                        old: np.ndarray, on: np.ndarray) -> None:
-        commands, self._commands = self._commands, []
-        for action, i, params in commands:
-            busy = new[i] in (FAULT, MAINT) and new_reason[i] in (R_FAULT, R_REPAIR)
-            if action == "wear":
-                self.wear[i] = float(params.get("value", 0.9))
-            elif action == "starve":
-                if on[i] and not busy:
-                    new[i] = IDLE
-                    new_reason[i] = R_STARVED
-                    self.timer[i] = max(float(params.get("duration_s", 600)), self.dt)
-            elif busy:
-                log.warning("machine %s is already down; fault command ignored", self.ids[i])
-            else:
-                code = self._code_for(i, params.get("code"))
-                duration = max(float(params.get("duration_s", 1200)), 2 * self.dt)
-                self._start_fault(i, code, 0.25 * duration, 0.75 * duration, ts,
-                                  str(params.get("source", "control")), frame, new, new_reason)
-
-    def _code_for(self, i: int, code: str | None) -> int:
-        row = self.fault_table[i]
-        if code is None:
-            return int(row[0])
-        for c in row:
-            if self.fault_codes[c][0] == code:
-                return int(c)
-        key = f"adhoc/{code}"
-        if key not in self._code_index:
-            self._code_index[key] = len(self.fault_codes)
-            self.fault_codes.append((code, f"Demo fault {code}", "critical",
-                                     float(self.mttr_s[i]), f"演示故障 {code}"))
-        return self._code_index[key]
-
-    def _wo_event(self, i: int | np.integer[Any], status: str, pct: float) -> WorkOrderEvent:
-        code = {"open": 0, "in_progress": 1, "done": 2}[status]
-        tech = self.technician[i]
-        return WorkOrderEvent(int(i), self.wo_id[i], status, code, float(pct),
-                              tech.name if tech else "", self.fault_codes[self.fault_code[i]][0],
-                              int(self.wo_opened[i]), tech.name_zh if tech else "")
 
     def _compute_signals(self, noise: np.ndarray) -> None:
         ar = self._ar
@@ -719,15 +377,6 @@ class PlantModel:
         vib = self.vib_base * (1 + self.wear_gain * self.wear * self.wear) * vib_f
         self.vibration = np.maximum(vib * (1 + 0.05 * noise[3]), 0.01)
         self.temp_out = self.temp_c + 0.15 * noise[4]
-        for gi, g in enumerate(self.signal_groups):
-            z = noise[5 + gi % 3][g.idx]
-            if g.model == _LEVEL:
-                level = g.by_state[g.rows, st[g.idx]]
-                v = np.maximum(level * (1 + g.noise * z), 0.0)
-            elif g.model == _THERMAL:
-                v = g.value * (1 + g.noise * z)
-            else:
-                v = g.value.copy()
-            self.signal_values[g.name][g.idx] = v
+        self.signals.read(st, noise[5:8])
         self.area_power_kw = np.bincount(self.area_idx, self.power_kw,
                                          minlength=len(self.area_ids)) + self.base_load_kw

@@ -79,7 +79,7 @@ DEFAULT_CHANNELS = (
     Share("dealer", "经销商", 0.46, units=(2, 12)),
     Share("online", "电商", 0.28),
     Share("live-stream", "直播", 0.22),
-    Share("cross-border", "跨境电商", 0.04, export=True, units=(10, 60)),
+    Share("cross-border", "跨境电商", 0.04, export=True, units=(1, 3)),
 )
 DEFAULT_PRODUCTS = (
     Product("Integrated stove X7", "集成灶X7", 8999.0, 0.3),
@@ -162,7 +162,7 @@ def _shares(ctx: Ctx, raw: Any, path: str, default: tuple[Share, ...],
         export = flag(ctx, m, "export", p, name in _EXPORT_DEFAULT)
         out.append(Share(name, _label(ctx, m, "name_zh", p, name),
                          num(ctx, m, "share", p, lo=0.0, lo_open=True), map_id, export,
-                         _units(ctx, m, p, (10, 60) if export else (1, 2))))
+                         _units(ctx, m, p, (1, 2))))
     return tuple(out)
 
 

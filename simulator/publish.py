@@ -52,7 +52,7 @@ class MqttSink:
 
     def __init__(self, ep: MqttEndpoint, client_id: str, *, status_topic: str,
                  control_topic: str | None = None,
-                 on_control: Callable[[bytes], None] | None = None,
+                 on_control: Callable[[str, bytes], None] | None = None,
                  qos: dict[str, int] | None = None, paced: bool = False,
                  max_pending: int = 20_000, keepalive_s: int = 30,
                  stop: threading.Event | None = None) -> None:
@@ -131,8 +131,9 @@ class MqttSink:
                 self._cond.notify_all()
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
-        if self.on_control is not None and msg.topic == self.control_topic:
-            self.on_control(bytes(msg.payload))
+        if self.on_control is not None and self.control_topic is not None and \
+                paho.topic_matches_sub(self.control_topic, msg.topic):
+            self.on_control(msg.topic, bytes(msg.payload))
 
     # -- API ---------------------------------------------------------------------------------
     @property
@@ -163,6 +164,13 @@ class MqttSink:
                         return
                     self._cond.wait(0.5)
         self._publish_raw(topic, payload, qos, retain)
+
+    def publish_command(self, topic: str, payload: bytes) -> bool:
+        """A control command (QoS 1) for every shard; False when the broker is away."""
+        if not self._connected.is_set():
+            return False
+        self._publish_raw(topic, payload, 1, False)
+        return True
 
     def _publish_raw(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
         """Hand one message to paho and count it (every on_publish matches one of these)."""

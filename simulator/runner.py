@@ -5,6 +5,11 @@ simulated time at N x wall time. When the wall clock gets ahead (a stalled host,
 suspended laptop) the loop *skips*: it steps the model through the gap emitting only
 events (alarms, work orders, sales, with their true timestamps), not a burst of stale
 telemetry; the next counts message covers the whole gap, so sums stay right.
+
+Commands (the control topics, the director's API) go through :meth:`Runner.submit` from
+any thread and apply at the next tick; a speed change re-anchors the pacing at once.
+Stories (:mod:`simulator.stories`) and their timed effects (:mod:`simulator.effects`)
+are stepped here too.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.control import Command, Scenario
+from simulator.control import Command, Scenario, check_speed
+from simulator.effects import EFFECT_ACTIONS, Effects
 from simulator.encode import Encoder
-from simulator.model import PlantModel
+from simulator.model import FAULT, MAINT, PlantModel
+from simulator.plant import PlantError
 from simulator.sinks import Sink
+from simulator.stories import StoryPlayer
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +46,8 @@ class Runner:
     def __init__(self, model: PlantModel, encoder: Encoder, sink: Sink, *,
                  speed: float | None = None, duration_ticks: int | None = None,
                  scenario: Scenario | None = None,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None,
+                 stories: StoryPlayer | None = None) -> None:
         self.model = model
         self.encoder = encoder
         self.sink = sink
@@ -48,6 +57,19 @@ class Runner:
         self.stop = stop or threading.Event()
         self.commands: queue.Queue[Command] = queue.Queue()
         self.stats = RunStats()
+        self.effects = Effects(model)
+        self.stories = stories or StoryPlayer(model)
+        self._wake = threading.Event()
+        self._speed_request: float | None = None
+        self._wall0 = 0.0
+        self._sim0 = model.now_ms
+
+    def submit(self, cmd: Command) -> None:
+        """Queue a command from any thread; it applies before the next tick."""
+        if cmd.action == "speed":
+            self._speed_request = check_speed(cmd.params.get("speed"))
+        self.commands.put(cmd)
+        self._wake.set()
 
     def _emit(self, frame_messages: Any) -> None:
         send = self.sink.send
@@ -62,7 +84,7 @@ class Runner:
         next_ts = m.ts_of(m.tick + 1)
         while self.scenario and m.start_ms + self.scenario[0].at_s * 1000 <= next_ts:
             ev = self.scenario.pop(0)
-            m.command(ev.action, ev.machine, **dict(ev.params))
+            self._apply(ev.action, ev.machine, dict(ev.params), next_ts)
             self.stats.labels.append({"at_s": ev.at_s, "ts_ms": next_ts, "action": ev.action,
                                       "machine": ev.machine,
                                       **{k: v for k, v in ev.params.items() if k != "source"}})
@@ -72,32 +94,65 @@ class Runner:
             except queue.Empty:
                 break
             try:
-                m.command(cmd.action, cmd.machine, **dict(cmd.params))
+                self._apply(cmd.action, cmd.machine, dict(cmd.params), next_ts)
                 self.stats.commands += 1
-                log.info("control: %s on %s at %d", cmd.action, cmd.machine, next_ts)
+                log.info("control: %s %s at %d", cmd.action, cmd.machine or "", next_ts)
             except KeyError:
                 log.warning("control: unknown machine %r ignored", cmd.machine)
+            except (PlantError, ValueError) as exc:
+                log.warning("control: %s ignored: %s", cmd.action, exc)
+        for ev, source in self.stories.due(m.now_ms, next_ts):
+            self._apply(ev.action, ev.machine, {**ev.params, "source": source}, next_ts)
+        self.effects.tick(next_ts)
+
+    def _apply(self, action: str, machine: str, params: dict[str, Any], ts: int) -> None:
+        m = self.model
+        if action == "speed":
+            return  # applied by the pacing loop as soon as it was submitted
+        if action == "story":
+            self.stories.start(str(params["name"]), m.now_ms)
+        elif action == "reset":
+            self.effects.reset()
+            self.stories.stop_all(m.now_ms)
+            for i in range(m.n):
+                if m.state[i] in (FAULT, MAINT):
+                    m.command("clear", m.ids[i])
+        elif action in EFFECT_ACTIONS:
+            self.effects.start(action, machine, params, ts)
+        else:
+            m.command(action, machine, **params)
+
+    def _take_speed(self) -> None:
+        """Apply a requested speed: pace from here at the new factor."""
+        v, self._speed_request = self._speed_request, None
+        if v is not None:
+            self.speed = v
+            self._wall0, self._sim0 = time.monotonic(), self.model.now_ms
+            log.info("speed now %g x real time", v)
 
     def run(self) -> RunStats:
         m, enc, sink = self.model, self.encoder, self.sink
         encode = sink.wants_messages
-        wall0 = time.monotonic()
-        sim0 = m.now_ms
+        self._wall0 = wall_start = time.monotonic()
+        self._sim0 = m.now_ms
         frame = m.initial_frame()
         if encode:
             self._emit(enc.encoded(frame))
         last = self.duration_ticks
         while not self.stop.is_set() and (last is None or m.tick < last):
-            self._apply_inputs()
+            self._take_speed()
             if self.speed is not None:
-                target = wall0 + (m.ts_of(m.tick + 1) - sim0) / 1000 / self.speed
+                target = self._wall0 + (m.ts_of(m.tick + 1) - self._sim0) / 1000 / self.speed
                 now = time.monotonic()
                 if now < target:
-                    if self.stop.wait(target - now):
-                        break
-                elif now - target > 2 * m.dt / self.speed:
-                    self._skip_to(now, wall0, sim0, last)
+                    # Wake for a command (a speed change re-plans this wait) or a stop.
+                    self._wake.wait(min(target - now, 0.25))
+                    self._wake.clear()
                     continue
+                if now - target > 2 * m.dt / self.speed:
+                    self._skip_to(now, self._wall0, self._sim0, last)
+                    continue
+            self._apply_inputs()
             final = last is not None and m.tick + 1 == last
             frame = m.step(force_counts=final)
             if encode:
@@ -109,7 +164,7 @@ class Runner:
             frame = m.closing_frame()
             self._emit(enc.encoded(frame))
             m.after_emit(frame)
-        self.stats.wall_s = time.monotonic() - wall0
+        self.stats.wall_s = time.monotonic() - wall_start
         sink.flush()
         return self.stats
 

@@ -13,11 +13,13 @@ line naming the key, before anything starts; ``check`` only validates it):
    ``grafana-server`` binary is on PATH;
 5. a live terminal overview (:mod:`stack.overview`) refreshing every few seconds.
 
-``f`` makes the next running machine of the floor area (the plant's first area) fault
-now (a fault on cue, via ``factory-sim fault``). ``q`` (or Ctrl-C, or
-``python -m stack.demo down`` from another terminal) stops exactly what it started. A
-second ``up`` while one runs says so and exits. ``--once`` and ``--for 30s`` are headless:
-they print the overview as text and stop.
+The simulator runs the director (:mod:`stack.director`): its control API and presenter
+page on 127.0.0.1:8090 (or a free port) with a fresh token in ``director.token`` of the
+run directory, and the story loop. In the overview ``[ ] { }`` select a machine, ``f``
+faults it, ``c`` clears it, ``n`` plays the next story, ``+``/``-`` change the speed,
+``r`` resets the plant. ``q`` (or Ctrl-C, or ``python -m stack.demo down`` from another
+terminal) stops exactly what it started. A second ``up`` while one runs says so and
+exits. ``--once`` and ``--for 30s`` are headless: they print the overview as text and stop.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import fcntl
 import json
 import os
 import re
+import secrets
 import select
 import shutil
 import signal
@@ -50,6 +53,8 @@ from simulator.plant import Plant, PlantError, load_plant
 from stack import cli as stack_cli
 from stack.backfill import newest_ms as backfill_newest_ms
 from stack.backfill import plan as backfill_plan
+from stack.director import HELP as DIRECTOR_KEYS
+from stack.director import Controls, DirectorClient, DirectorError
 from stack.health import check_http
 from stack.overview import Overview, Scope, fetch, render, render_text
 from stack.services import ServiceError, free_port, port_open, process_start_time
@@ -185,10 +190,11 @@ class Demo:
         self.started_ms = int(time.time() * 1000)
         self.sim_started_ms: int | None = None
         self.grafana_url: str | None = None
+        self.presenter_url: str | None = None
         self.metrics_port = 0
         self.endpoints: Endpoints | None = None
         self.notes: list[str] = []
-        self.fault_count = 0
+        self.controls: Controls | None = None
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -222,6 +228,7 @@ class Demo:
             "mqtt_url": self.endpoints.mqtt_url if self.endpoints else None,
             "influx_url": self.endpoints.influx_url if self.endpoints else None,
             "grafana_url": self.grafana_url,
+            "presenter_url": self.presenter_url,
         }
         tmp = self.state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=2))
@@ -294,13 +301,14 @@ class Demo:
         if proc.returncode != 0:
             raise DemoError(f"the backfill failed (exit {proc.returncode}); see above")
 
-    def spawn(self, name: str, cmd: list[str]) -> Child:
+    def spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> Child:
         logs = self.run_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log = logs / f"{name}.log"
         with log.open("ab") as f:
             proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    env=None if env is None else {**os.environ, **env})
         child = Child(name, proc, log, process_start_time(proc.pid))
         self.children[name] = child
         self.save()
@@ -309,7 +317,8 @@ class Demo:
     def start_pipeline(self, ep: Endpoints) -> None:
         self.metrics_port = 9108 if not port_open(9108) else free_port()
         collector = self.spawn("collector", [
-            *_tool("factory-collector"), "run", "--mqtt-url", ep.mqtt_url,
+            # --plant: its topic filter is the plant's enterprise (<enterprise>/#).
+            *_tool("factory-collector"), "run", *self.opts.plant_args, "--mqtt-url", ep.mqtt_url,
             "--influx-url", ep.influx_url, "--influx-db", self.opts.db,
             "--spool-dir", str(self.run_dir / "collector-spool"),
             "--metrics-port", str(self.metrics_port)])
@@ -322,11 +331,30 @@ class Demo:
             if time.monotonic() > deadline or self.stop.wait(0.2):
                 raise DemoError(f"the collector did not become ready; log: {collector.log}")
         self.sim_started_ms = int(time.time() * 1000)
+        director = self._director_setup()
         self.spawn("simulator", [
             *_tool("factory-sim"), "run", *self.opts.plant_args, "--seed",
-            str(self.opts.seed), "--speed",
-            self.opts.speed, "--sink", "mqtt", "--mqtt-url", ep.mqtt_url])
+            str(self.opts.seed), "--speed", self.opts.speed, "--sink", "mqtt",
+            "--mqtt-url", ep.mqtt_url,
+            "--story-loop", "all", "--control-port", str(director.url.rsplit(":", 1)[1]),
+            "--labels-out", str(self.run_dir / "story-labels.json")],
+            env={"FACTORY_CONTROL_TOKEN": director.token})
+        self.controls = Controls(director)
         self.say(f"simulator (real time) and collector running; logs in {self.run_dir / 'logs'}")
+        self.say(f"presenter: {director.presenter_url} (token in "
+                 f"{self.run_dir / 'director.token'})")
+
+    def _director_setup(self) -> DirectorClient:
+        """A fresh token (0600 file in the run directory) and a port for the control API."""
+        port = 8090 if not port_open(8090) else free_port()
+        path = self.run_dir / "director.token"
+        path.unlink(missing_ok=True)
+        token = secrets.token_urlsafe(24)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+        self.presenter_url = f"http://127.0.0.1:{port}/presenter"
+        return DirectorClient(f"http://127.0.0.1:{port}", token)
 
     def start_grafana(self, ep: Endpoints) -> None:
         binary = shutil.which("grafana") or shutil.which("grafana-server")
@@ -412,7 +440,9 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
             parts.append(f"MQTT {self.endpoints.mqtt_url}  InfluxDB {self.endpoints.influx_url}")
         parts += self.notes
         if not self.opts.headless:
-            parts.append("f: fault on cue · q quits")
+            if self.controls is not None:
+                parts.append(self.controls.describe())
+            parts.append(f"{DIRECTOR_KEYS} · q quits")
         return " · ".join(parts)
 
     def snapshot(self, client: InfluxClient) -> Overview | None:
@@ -458,24 +488,23 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
             self.stop.wait(min(self.opts.refresh_s, max(0.0, end - time.monotonic())))
         return 0
 
-    def trigger_fault(self, o: Overview | None) -> None:
-        """`f`: make the next running machine of the floor area fault now (on cue)."""
-        if o is None or self.endpoints is None:
-            return
-        if not self.is_live(o):  # before that the simulator may not listen yet
-            self.set_note("fault", "the simulator is not live yet; try again in a moment")
-            return
-        running = [m for m, state in o.floor_states.items() if state == "RUNNING"]
-        if not running:
-            self.set_note("fault", f"no running machine in {self.scope.floor_title} to fault")
-            return
-        self.fault_count += 1
-        machine = running[(self.fault_count - 1) % len(running)]
-        subprocess.Popen([*_tool("factory-sim"), "fault", machine, *self.opts.plant_args,
-                          "--mqtt-url", self.endpoints.mqtt_url], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
-        self.set_note("fault", f"fault triggered on {machine}")
+    def director_key(self, key: str) -> bool:
+        """A director key (fault on the selected machine, story, speed, reset) pressed."""
+        if self.controls is None:
+            return False
+        if not self.controls.machines:
+            try:
+                self.controls.refresh()
+            except DirectorError as exc:
+                self.set_note("director", f"not ready yet ({exc})")
+                return key in "[]{}fcn+=-r"
+        note = self.controls.key(key)
+        if note is None:
+            return False
+        self.set_note("director", note)
+        with contextlib.suppress(DirectorError):
+            self.controls.refresh()
+        return True
 
     def set_note(self, key: str, text: str) -> None:
         self.notes = [n for n in self.notes if not n.startswith(f"{key}:")]
@@ -499,8 +528,7 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
                     key = keys.read(1).lower() if ready else ""
                     if key == "q":
                         break
-                    if key == "f":
-                        self.trigger_fault(o)
+                    if key and self.director_key(key):
                         next_at = 0.0  # show the note now
                 else:
                     self.stop.wait(0.2)
@@ -636,7 +664,7 @@ def status(run_dir: Path, out: TextIO | None = None) -> int:
     for name, entry in (state.get("children") or {}).items():
         print(f"  {name:10s} {'up  ' if _alive(entry) else 'DOWN'} pid {entry['pid']}  "
               f"log {entry['log']}", file=out)
-    for key in ("mqtt_url", "influx_url", "grafana_url"):
+    for key in ("mqtt_url", "influx_url", "grafana_url", "presenter_url"):
         if state.get(key):
             print(f"  {key:10s} {state[key]}", file=out)
     return 0

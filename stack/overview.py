@@ -149,6 +149,10 @@ def planned_queries(now_ms: int, today_ms: int, range_ms: int,
         min_interval = HOURLY_MIN_INTERVAL if name == "hourly_output" else None
         out[name] = q.substitute(pq.influxql, from_ms=start, to_ms=now_ms,
                                  min_interval=min_interval, variables=plant)
+    # The floor: the wall's floor plan shows every machine, too many for a terminal; the
+    # overview draws the floor area's machines, with the equipment-status screen's query.
+    out["floor_plan_states"] = q.substitute(q.FLOOR_PLAN_STATES.influxql, from_ms=range_ms,
+                                            to_ms=now_ms, variables=plant)
     # Extra queries: every machine's state (the floor plan's query over all areas) and the
     # latest alarm events (the alarms screen's table).
     out["all_states"] = q.substitute(q.FLOOR_PLAN_STATES.influxql, from_ms=range_ms,

@@ -203,7 +203,7 @@ class Mosquitto(Service):
             # A persistent collector session may queue a long outage's worth of messages;
             # Mosquitto's default of 1000 would drop the rest. Bounded in bytes as the
             # compose broker is (docs/reliability.md, "Broker limits").
-            "max_queued_messages 2000000",
+            "max_queued_messages 2500000",
             "max_queued_bytes 268435456",
             *([f"max_packet_size {self.max_packet_size}"] if self.max_packet_size else []),
             "max_inflight_messages 0",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ssl
+import struct
+from collections.abc import Sequence
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -62,3 +64,29 @@ def connect_kwargs(client: paho.Client, ep: MqttEndpoint,
             props.SessionExpiryInterval = expiry
             kwargs["properties"] = props
     return kwargs
+
+
+#: One PUBACK: fixed header 0x40, remaining length 2, the message id (success; no reason
+#: code: the bytes paho's `ack` sends for MQTT 3.1.1 and 5 alike).
+_PUBACK = struct.Struct("!BBH")
+#: PUBACKs joined into one buffer (one socket write).
+_ACKS_PER_WRITE = 1024
+
+
+def ack_many(client: paho.Client, acks: Sequence[tuple[int, int]]) -> None:
+    """Acknowledge (mid, qos) pairs in order, as ``client.ack`` would one by one.
+
+    With paho 2.x, QoS 1 acks are queued as one buffer of back-to-back PUBACK packets (the
+    same bytes, in the same order): one wake-up of paho's network thread and one socket
+    write per batch instead of one of each per message. Anything else (QoS 2, a paho
+    without ``_packet_queue``) goes through ``client.ack``.
+    """
+    queue_packet = getattr(client, "_packet_queue", None)
+    if queue_packet is None or any(qos != 1 for _, qos in acks):
+        for mid, qos in acks:
+            client.ack(mid, qos)
+        return
+    for i in range(0, len(acks), _ACKS_PER_WRITE):
+        chunk = acks[i:i + _ACKS_PER_WRITE]
+        packet = b"".join([_PUBACK.pack(paho.PUBACK, 2, mid) for mid, _ in chunk])
+        queue_packet(paho.PUBACK, packet, 0, 0)

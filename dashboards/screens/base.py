@@ -61,9 +61,11 @@ def tag_variable(name: str, label: str, default: str, *, multi: bool = False,
 
 
 def plant_variables(wall: Wall, *, area: Area | None = None, machine: bool = False,
-                    output: bool = False) -> list[cogbuilder.Builder[dm.VariableModel]]:
-    """enterprise and site (the plant's), the screen's area, machines, and the hidden
-    variables generated from the plant: its output machines and shift offset."""
+                    output: bool = False, all_areas: bool = False
+                    ) -> list[cogbuilder.Builder[dm.VariableModel]]:
+    """enterprise and site (the plant's), the screen's area (or every area, hidden),
+    machines, and the hidden variables generated from the plant: its output machines and
+    shift offset."""
     t = wall.t
     plant = wall.plant
     out: list[cogbuilder.Builder[dm.VariableModel]] = [
@@ -72,6 +74,8 @@ def plant_variables(wall: Wall, *, area: Area | None = None, machine: bool = Fal
     ]
     if area is not None:
         out.append(tag_variable(q.VAR_AREA, t("Area", "车间"), area.id, hide=True))
+    elif all_areas:
+        out.append(tag_variable(q.VAR_AREA, t("Area", "车间"), "", multi=True, hide=True))
     if machine:
         out.append(tag_variable(q.VAR_MACHINE, t("Machine", "设备"), "", multi=True))
     ids = [m.id for m in wall.output_machines]

@@ -71,6 +71,7 @@ def build(wall: Wall) -> dash.Dashboard:
         .grid_pos(p.at(0, y, 14, rest)).datasource(datasource_ref())
         .targets(list(p.targets(q.STATE_TIMELINE))).unit("none").interval("2m")
         .data_links([machine_link(wall.lang)])
+        .no_value(p.NO_DATA)
         .mappings(p.state_mappings(wall.lang)).show_value(cm.VisibilityMode.NEVER)
         .merge_values(True).row_height(0.8).fill_opacity(90).line_width(0)
         .legend(common.VizLegendOptions().show_legend(True)

@@ -132,7 +132,7 @@ def build(wall: Wall) -> dash.Dashboard:
     d.with_panel(
         st.Panel().id(4).title(t("State over the window", "状态时间线"))
         .grid_pos(p.at(18, y, 6, 4)).datasource(datasource_ref())
-        .targets(list(p.targets(dq.STATE_TIMELINE))).unit("none")
+        .targets(list(p.targets(dq.STATE_TIMELINE))).unit("none").no_value(p.NO_DATA)
         .mappings(p.state_mappings(lang))
         .show_value(cm.VisibilityMode.NEVER).row_height(0.9)
         .legend(common.VizLegendOptions().show_legend(False)

@@ -47,13 +47,14 @@ def build(wall: Wall) -> dash.Dashboard:
             # Drop each table's Time first so the merge joins the rows on the machine tag.
             p.transformation("organize", {"excludeByName": {"Time": True}}),
             p.transformation("merge", {}),
-            p.transformation("calculateField", {
-                "mode": "binary", "alias": "mtbf_h", "replaceFields": False,
-                "binary": {"left": "run_h", "operator": "/", "right": "failures"}}),
+            # Only machines that failed: run hours / failures, never a division by 0.
             p.transformation("filterByValue", {
                 "type": "include", "match": "any",
                 "filters": [{"fieldName": "failures",
                              "config": {"id": "greater", "options": {"value": 0}}}]}),
+            p.transformation("calculateField", {
+                "mode": "binary", "alias": "mtbf_h", "replaceFields": False,
+                "binary": {"left": "run_h", "operator": "/", "right": "failures"}}),
             p.transformation("sortBy", {"sort": [{"field": "mtbf_h"}]}),
             p.limit_rows(mtbf),
         ])

@@ -14,11 +14,13 @@ from grafana_foundation_sdk.models import dashboard as dm
 from dashboards import panels as p
 from dashboards import queries as q
 from dashboards.floorplan import canvas_elements, zones
+from dashboards.i18n import state_name
 from dashboards.influxql import datasource_ref
 from dashboards.screens.base import BODY_TOP, frame, plant_variables
 from dashboards.screens.machine import machine_link
 from dashboards.screens.tables import work_order_table
 from dashboards.wall import FRESH_WINDOW, Wall
+from telemetry.contract import STATE_COLOURS, MachineState
 
 SLUG = "plant-overview"
 FLOOR = p.at(0, BODY_TOP + 4, 16, 13)
@@ -29,7 +31,7 @@ def build(wall: Wall) -> dash.Dashboard:
     d = frame(SLUG, wall, t("Plant overview", "工厂总览"), time_from="now-24h",
               description=t("From production to sales: every figure and problem at a glance.",
                             "从生产端到销售端，所有数据和问题一目了然。"),
-              variables=plant_variables(wall, output=True))
+              variables=plant_variables(wall, output=True, all_areas=True))
     today = "now/d"
     y = BODY_TOP
     d.with_panel(p.stat_panel(1, t("Output today (units)", "今日产量（台）"), p.at(0, y, 4, 4),
@@ -79,12 +81,16 @@ def floor_plan(pid: int, wall: Wall) -> canvas.Panel:
     """The whole plant, a box per machine; states over the freshness window only."""
     t = wall.t
     width, height = p.body_px(FLOOR)
+    legend = [(state_name(s, wall.lang), STATE_COLOURS[s]) for s in MachineState
+              if s != MachineState.OFF]
+    legend.append((f'{state_name(MachineState.OFF, wall.lang)} / {t("Offline", "离线")}',
+                   STATE_COLOURS[MachineState.OFF]))
     elements = canvas_elements(zones(wall.plant.areas, wall.area_name, wall.line_name),
-                               width, height, t("Offline", "离线"))
+                               width, height, t("Offline", "离线"), legend)
     return (canvas.Panel().id(pid).title(t("Plant floor: live machine states",
                                            "全厂设备实时状态"))
             .grid_pos(FLOOR).datasource(datasource_ref())
-            .targets(list(p.targets(q.PLANT_STATES))).unit("none")
+            .targets(list(p.targets(q.FLOOR_PLAN_STATES))).unit("none")
             .time_from(FRESH_WINDOW).hide_time_override(True)
             .mappings(p.state_mappings(wall.lang)).inline_editing(False)
             .show_advanced_types(True).data_links([machine_link(wall.lang)])

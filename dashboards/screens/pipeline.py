@@ -8,7 +8,7 @@ from grafana_foundation_sdk.models import common as cm
 
 from dashboards import panels as p
 from dashboards import queries as q
-from dashboards.screens.base import BODY_TOP, frame, tag_variable
+from dashboards.screens.base import BODY_TOP, frame, plant_variables, tag_variable
 from dashboards.wall import Wall
 
 SLUG = "pipeline-health"
@@ -21,7 +21,8 @@ def build(wall: Wall) -> dash.Dashboard:
               refresh="5s",
               description=t("The collector's own metrics: MQTT in, InfluxDB out, spool.",
                             "采集器自身指标：MQTT 接收、InfluxDB 写入、磁盘缓存。"),
-              variables=[tag_variable(q.VAR_COLLECTOR, t("Collector", "采集器"), "",
+              variables=[*plant_variables(wall),
+                         tag_variable(q.VAR_COLLECTOR, t("Collector", "采集器"), "",
                                       multi=True)])
     cards = (("msgs_in", t("Messages in", "接收消息"), "locale", None),
              ("points_written", t("Points written", "写入点数"), "locale", None),
@@ -32,10 +33,16 @@ def build(wall: Wall) -> dash.Dashboard:
              ("paused", t("Intake paused", "暂停接收"), "bool_yes_no",
               p.steps((None, p.GREEN), (1.0, p.RED))),
              ("write_blocked", t("Writes refused", "写入被拒"), "bool_yes_no",
-              p.steps((None, p.GREEN), (1.0, p.RED))))
+              p.steps((None, p.GREEN), (1.0, p.RED))),
+             ("write_failing", t("Writes failing", "写入失败"), "bool_yes_no",
+              p.steps((None, p.GREEN), (1.0, p.RED))),
+             ("write_errors", t("Failed writes", "失败写入次数"), "locale",
+              p.steps((None, p.GREEN), (1.0, p.AMBER))))
     for i, (fieldname, title, unit, limits) in enumerate(cards):
-        d.with_panel(p.stat_panel(1 + i, title, p.at(4 * i, y, 4, 4), p.targets(q.PIPELINE_NOW),
+        d.with_panel(p.stat_panel(12 + i if i >= 6 else 1 + i, title,
+                                  p.at(3 * i, y, 3, 4), p.targets(q.PIPELINE_NOW),
                                   unit, decimals=0, thresholds=limits,
+                                  mappings=[p.no_data(wall.lang)],
                                   color_mode=cm.BigValueColorMode.BACKGROUND
                                   if limits else cm.BigValueColorMode.VALUE)
                      .reduce_options(p.reduce_last().fields(f"/^{fieldname}$/")))

@@ -80,7 +80,7 @@ def build(wall: Wall) -> dash.Dashboard:
                        "其后为维修时间。"))
         .grid_pos(p.at(18, y + 13, 6, 11)).datasource(datasource_ref())
         .targets(list(p.targets(q.DOWNTIME_PARETO)))
-        .unit("h").decimals(1)
+        .unit("h").decimals(1).no_value(p.NO_DATA)
         .orientation(cm.VizOrientation.HORIZONTAL).show_value(cm.VisibilityMode.AUTO)
         .x_field("reason").thresholds(p.steps((None, p.RED)))
         .transformations([

@@ -13,7 +13,7 @@ from dashboards import panels as p
 from dashboards import queries as q
 from dashboards.chinamap import china_map_panel
 from dashboards.screens.base import BODY_TOP, frame, plant_variables
-from dashboards.screens.tables import SEVERITY_NAMES, alarm_event_columns
+from dashboards.screens.tables import SEVERITY_NAMES
 from dashboards.wall import Wall
 
 SLUG = "sales-energy"
@@ -81,19 +81,30 @@ def build(wall: Wall) -> dash.Dashboard:
         p.table_panel(9, t("Latest alarms", "最新报警"), alarms, p.targets(q.LATEST_ALARMS))
         .no_value(t("None", "无"))
         .transformations([
-            # The alarm's text in the wall's language (alarms carry both).
+            # The alarm's text in the wall's language: English as sent, Chinese as the
+            # plant's fault list gives it for the alarm's code.
             p.transformation("organize", {"excludeByName": {
-                "code": True, "wo_id": True, "area": True,
-                t("message_zh", "message"): True},
+                "wo_id": True, "area": True, t("code", "message"): True},
                 "indexByName": {"Time": 0, "machine": 1, "severity": 2,
-                                t("message", "message_zh"): 3, "active": 4}}),
+                                t("message", "code"): 3, "active": 4}}),
             p.limit_rows(alarms),
         ])
         .overrides([
             p.field_props("Time", displayName=t("Time", "时间"), unit="dateTimeAsLocal"),
             p.field_props("machine", displayName=t("Machine", "设备")),
-            p.field_props(t("message", "message_zh"), displayName=t("Message", "内容")),
-            *alarm_event_columns(wall),
+            p.field_props("message", displayName="Message") if wall.lang.code == "en" else
+            p.field_props("code", displayName="内容", mappings=wall.fault_mappings()),
+            p.field_props("active", displayName=t("Active", "状态"), mappings=[
+                dm.ValueMap(options={
+                    "true": dm.ValueMappingResult(text=t("raised", "报警"), color=p.RED),
+                    "false": dm.ValueMappingResult(text=t("cleared", "已解除"),
+                                                     color=p.GREEN)})],
+                          custom__cellOptions={"type": "color-text"}),
+            p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
+                dm.ValueMap(options={
+                    s: dm.ValueMappingResult(text=t(*SEVERITY_NAMES[s]), color=c)
+                    for s, c in p.SEVERITY_COLOURS.items()})],
+                          custom__cellOptions={"type": "color-background", "mode": "basic"}),
         ]))
     return d
 

@@ -10,7 +10,7 @@ from dashboards.queries import PanelQuery
 from dashboards.wall import Wall
 
 #: The columns of the compact work-order table (a third of the screen wide).
-COMPACT = ("machine", "status_code", "progress_pct", "technician", "technician_zh")
+COMPACT = ("machine", "status_code", "progress_pct", "technician")
 
 
 def work_order_table(pid: int, title: str, pos: dm.GridPos, query: PanelQuery,
@@ -18,14 +18,11 @@ def work_order_table(pid: int, title: str, pos: dm.GridPos, query: PanelQuery,
     """Work orders, open and in progress first: a coloured status column and a 0-100 %
     progress gauge column. `compact` keeps the four columns a narrow panel can show."""
     t = wall.t
-    # The technician's name in the wall's language (work orders carry both).
-    technician = t("technician", "technician_zh")
     columns = {"wo_id": t("Work order", "工单号"), "machine": t("Machine", "设备"),
                "area": t("Area", "车间"), "status_code": t("Status", "状态"),
-               "progress_pct": t("Progress", "进度"), technician: t("Technician", "维修员"),
+               "progress_pct": t("Progress", "进度"), "technician": t("Technician", "维修员"),
                "fault_code": t("Fault", "故障"), "opened_ts": t("Opened", "开单时间")}
     hidden = {k: True for k in columns if compact and k not in COMPACT}
-    hidden[t("technician_zh", "technician")] = True
     return (p.table_panel(pid, title, pos, p.targets(query))
             .no_value(t("None", "无"))
             .transformations([
@@ -40,7 +37,10 @@ def work_order_table(pid: int, title: str, pos: dm.GridPos, query: PanelQuery,
             .overrides([
                 *[p.field_props(k, displayName=v) for k, v in columns.items()
                   if k not in ("status_code", "progress_pct", "opened_ts", "area",
-                               "fault_code")],
+                               "fault_code", "technician")],
+                # The technician's name in the wall's language, from the plant's crew.
+                p.field_props("technician", displayName=columns["technician"],
+                              mappings=wall.technician_mappings()),
                 p.field_props("area", displayName=columns["area"],
                               mappings=wall.area_mappings()),
                 p.field_props("fault_code", displayName=columns["fault_code"],

@@ -23,7 +23,7 @@ from dashboards.queries import parse_interval
 from dashboards.screens import machine as machine_screen
 from dashboards.wall import FRESH_WINDOW, Wall, load
 from stack.services import Influxd
-from telemetry.contract import SALES_REGIONS, MachineState, WorkOrderStatus
+from telemetry.contract import MachineState, WorkOrderStatus
 from telemetry.endpoints import InfluxEndpoint
 from telemetry.influx import InfluxClient
 
@@ -112,7 +112,7 @@ MAY_BE_EMPTY = {"maintenance.count_open", "maintenance.count_in_progress",
 def test_every_panel_query_runs_and_returns_data(plant: Plant) -> None:
     """All panels of all six screens, with each panel's own min interval, as Grafana runs them."""
     by_text = {pq.influxql: key for key, pq in q.all_queries().items()}
-    ran = {q.FLOOR_PLAN_STATES.key}  # the terminal overview's, run below
+    ran = set()
     for b in build_lang("en"):
         for panel in b.model["panels"]:
             # A repeated tile gets one machine, as Grafana scopes each repeat; the machine
@@ -200,7 +200,9 @@ def test_downtime_pareto_matches_the_truth_by_reason(plant: Plant) -> None:
 
 def test_region_shares_sum_to_100_and_match_the_truth(plant: Plant) -> None:
     rows = plant.rows(q.SALES_BY_REGION)
-    assert {r["region"] for r in rows} == set(SALES_REGIONS)
+    # The regions that bought in the window, all of them the plant's (the wall names them).
+    assert {r["region"] for r in rows} == {k for k, v in plant.truth["sales"].items() if v > 0}
+    assert {r["region"] for r in rows} <= set(WALL.region_names())
     total = sum(r["amount_cny"] for r in rows)
     shares = {r["region"]: 100 * r["amount_cny"] / total for r in rows}
     assert abs(sum(shares.values()) - 100) < 1e-6
@@ -247,19 +249,20 @@ def test_machines_energy_and_output(plant: Plant) -> None:
 
 def test_output_by_shift_buckets_start_at_shift_changes(plant: Plant) -> None:
     series = plant.run(q.OUTPUT_BY_LINE.influxql, min_interval="8h")
-    assert {s["tags"]["line"] for s in series} == {
-        ln.split("/")[1] for ln in plant.truth["oee"]["lines"]}
+    assert {s["tags"]["line"] for s in series} == {m.line for m in WALL.output_machines}
     hour_ms = 3_600_000
-    # 06:00, 14:00 and 22:00 at UTC+8 are 22:00, 06:00 and 14:00 UTC.
+    # The output lines' shifts (final assembly: 07:00 and 15:00 at UTC+8) start at 23:00
+    # and 07:00 UTC; the third 8 h bucket (15:00 UTC) is the night without a shift.
     assert {v[0] % (24 * hour_ms) // hour_ms for s in series for v in s["values"]} <= {
-        22, 6, 14}
+        23, 7, 15}
     (output,) = plant.rows(q.OUTPUT_TODAY)
     assert sum(v[1] for s in series for v in s["values"]) >= output["output"]
 
 
 def test_pipeline_health_reads_the_collector_self_metrics(plant: Plant) -> None:
-    (now,) = plant.rows(q.PIPELINE_NOW)
-    assert now["collector"] == COLLECTOR and now["points_written"] > 0
+    now = next(r for r in plant.rows(q.PIPELINE_NOW) if r["collector"] == COLLECTOR)
+    assert now["points_written"] > 0
+    assert now["write_failing"] == 0 and now["write_errors"] == 0 and now["write_blocked"] == 0
     reasons = {r["reason"]: r["count"] for r in plant.rows(q.PIPELINE_DEADLETTERS)}
     assert set(reasons) == {"bad_json", "wrong_type"} and sum(reasons.values()) == now[
         "dead_letters"]
@@ -275,7 +278,7 @@ def test_data_stopped_30_minutes_ago_shows_no_machine_running(plant: Plant) -> N
     stopped_at = plant.to_ms + 30 * 60_000
     window = {"from_ms": stopped_at - fresh, "to_ms": stopped_at}
     assert plant.rows(q.MACHINES_RUNNING, **window) == []
-    assert plant.rows(q.PLANT_STATES, **window) == []
+    assert plant.rows(q.FLOOR_PLAN_STATES, variables={q.VAR_AREA: q.ALL}, **window) == []
     assert plant.rows(q.CURRENT_FAULTS, **window) == []
     assert plant.rows(q.MACHINE_TILE_STATE, **window) == []
     assert plant.rows(q.MACHINE_SIGNALS, **window) == []
@@ -286,19 +289,18 @@ def test_data_stopped_30_minutes_ago_shows_no_machine_running(plant: Plant) -> N
 
 
 def test_output_per_line_equals_the_simulator_truth(plant: Plant) -> None:
-    """Finished units per line = the good parts of that line's output machines."""
+    """Finished units per line = the simulator's output truth for that line (the good
+    parts of its output machines); the plant's output today = its finished goods."""
     series = plant.run(q.OUTPUT_BY_LINE.influxql, min_interval=f"{WALL.shift_length_min}m")
     shown = {s["tags"]["line"]: sum(v[1] for v in s["values"]) for s in series}
-    good = plant.truth["good_by_machine"]
-    truth: dict[str, int] = {}
-    for m in WALL.output_machines:
-        truth[m.line] = truth.get(m.line, 0) + good[m.id]
+    truth = {key.split("/")[1]: t["good"] for key, t in plant.truth["output"]["lines"].items()
+             if key.split("/")[1] in {m.line for m in WALL.output_machines}}
     assert shown == truth and sum(truth.values()) > 0
     # Every machine's parts would count far more (the finding this replaces).
-    every = sum(good[m.id] for m in WALL.machines if m.id in good)
-    assert every > sum(truth.values())
+    every = sum(plant.truth["good_by_machine"].values())
+    assert every > 2 * sum(truth.values())
     (today,) = plant.rows(q.OUTPUT_TODAY)
-    assert today["output"] == sum(truth.values())
+    assert today["output"] == plant.truth["output"]["plant"]["good"] == sum(truth.values())
 
 
 def test_oee_is_absent_where_nothing_was_planned(plant: Plant) -> None:
@@ -311,10 +313,30 @@ def test_oee_is_absent_where_nothing_was_planned(plant: Plant) -> None:
     assert plant.rows(q.OEE_PLANT, variables=idle) == []
     assert plant.rows(q.OEE_BY_LINE, variables=idle) == []
     assert plant.run(q.OEE_TREND.influxql, variables=idle) == []
+    assert plant.run(q.SCRAP_RATE.influxql, variables=idle) == []
     naive = plant.rows(q.PanelQuery(
         "naive", 'SELECT sum("run_s") / sum("planned_s") * 100 AS "a" FROM "counts" '
         f"WHERE {q.SITE_WHERE} AND $timeFilter"), variables=idle)
     assert naive == [{"time": naive[0]["time"], "a": 0}]  # the false 0 %
+
+
+def test_pipeline_shows_failing_and_refused_writes(plant: Plant) -> None:
+    """A collector whose writes fail (503) and are refused (403) says so on the screen."""
+    from collector.metrics import Metrics
+
+    m = Metrics("collector-failing")
+    m.received({"telemetry": 10})
+    m.write_done(503, 100, 0.01)
+    m.write_done(403, 100, 0.01)
+    m.set_failing(True)
+    m.set_blocked(True)
+    assert plant.client.write("\n".join(m.stats_lines(plant.to_ms - 5_000, (5, 500, 2.0)))
+                              .encode()).ok
+    rows = {r["collector"]: r for r in plant.rows(q.PIPELINE_NOW)}
+    failing = rows["collector-failing"]
+    assert (failing["write_failing"], failing["write_blocked"]) == (1, 1)
+    assert failing["write_errors"] == 2
+    assert rows[COLLECTOR]["write_failing"] == 0
 
 
 def test_machine_detail_shows_one_machine_its_own_signals_alarms_and_faults(

@@ -251,8 +251,9 @@ def test_demo_down_cleans_up_after_a_killed_demo(tmp_path: Path,
 
 def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
                                                           ports: dict[str, int]) -> None:
-    """On a terminal the overview is live (rich, full screen); `f` makes a machine fault on
-    cue; `q` quits and cleans up."""
+    """On a terminal the overview is live (rich, full screen); `]` selects the next machine
+    and `f` makes it fault on cue (through the director's control API); `q` quits and
+    cleans up."""
     import fcntl
     import pty
     import struct
@@ -290,14 +291,17 @@ def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
                  b"running" in screen, "the live overview on the terminal")
         started = [*state["children"].values(),
                    *read_json(tmp_path / "stack" / "stack.json").values()]
-        # `f` makes a running hardware machine fault on cue; the overview shows it. (Once
-        # the simulator's data is live it has subscribed to the control topic.)
+        # `]` selects the second machine, `f` makes it fault on cue; the overview shows it.
         wait_for(lambda: read_some() is not None and any(f["live"] for f in frames(tmp_path)),
                  "live data on the overview")
+        os.write(master, b"]")
+        wait_for(lambda: read_some() is not None and b"selected: laser-02" in screen,
+                 "laser-02 selected")
         os.write(master, b"f")
-        wait_for(lambda: read_some() is not None and b"fault triggered on" in screen,
+        wait_for(lambda: read_some() is not None and b"fault queued" in screen,
                  "the fault note")
-        machine = re.search(rb"fault triggered on ([A-Za-z0-9_.-]+)", bytes(screen))
+        machine = re.search(rb"fault queued for the next tick \(([A-Za-z0-9_.-]+)\)",
+                            bytes(screen))
         assert machine is not None
         name = machine.group(1).decode()
         wait_for(lambda: read_some() is not None and any(

@@ -14,7 +14,7 @@ from dashboards.build import BOARDS, JSON_DIR, SCREENS, Built, build_all, repeat
 from dashboards.checks import check_all, check_dashboard
 from dashboards.floorplan import canvas_elements, zones
 from dashboards.influxql import DATASOURCE_UID
-from dashboards.queries import FLOOR_PLAN_STATES, all_queries
+from dashboards.queries import all_queries
 from dashboards.wall import Wall, load
 from telemetry.contract import MachineState
 
@@ -48,8 +48,7 @@ def test_uids_are_unique_and_short(built: list[Built]) -> None:
 def test_every_panel_query_comes_from_the_query_module(built: list[Built]) -> None:
     used = {t["query"] for b in built for p in b.model["panels"] for t in p.get("targets", [])}
     known = {q.influxql for q in all_queries().values()}
-    # The hardware-area state query is the terminal overview's (stack/overview.py).
-    assert used == known - {FLOOR_PLAN_STATES.influxql}, sorted(known - used)
+    assert used == known, sorted(known - used)
 
 
 def test_english_and_chinese_share_structure_but_not_words(built: list[Built]) -> None:
@@ -97,12 +96,15 @@ def test_floor_plan_shows_every_machine_of_the_plant_inside_the_panel(
     # An area is a zone with its name on it.
     texts = {e["config"]["text"].get("fixed") for e in elements}
     assert {a.name for a in plant.areas} <= texts
-    wall = Wall.of("en", plant)
-    for size in ((1264, 490), (600, 300)):
+    from simulator.plant import load_plant
+
+    for scaled, size in ((plant, (1250, 432)), (plant, (900, 360)),
+                         (load_plant(scale=4), (1250, 432))):  # 504 machines
+        wall = Wall.of("en", scaled)
         placed = [e["placement"] for e in canvas_elements(
-            zones(plant.areas, wall.area_name, wall.line_name), *size, "Offline")
+            zones(scaled.areas, wall.area_name, wall.line_name), *size, "Offline")
             if not e["name"].startswith(("zone ", "label "))]
-        assert len(placed) == 126
+        assert len(placed) == len(scaled.machines)
         for pl in placed:
             assert pl["left"] >= 0 and pl["left"] + pl["width"] <= size[0]
             assert pl["top"] >= 0 and pl["top"] + pl["height"] <= size[1]

@@ -20,7 +20,10 @@ from simulator.plant import Plant
 
 #: The second plant of the plant-format tests: acme/lyon, Europe/Paris, no hardware and no
 #: assembly area, names mostly without Chinese, plant-declared signals.
-LYON = Path(__file__).parents[3] / "docs" / "examples" / "acme-lyon.yaml"
+ROOT = Path(__file__).resolve().parents[3]
+LYON = ROOT / "docs" / "examples" / "acme-lyon.yaml"
+#: The deployment tests' smaller acme/lyon (positions on the floor plan, packaging output).
+LYON_DEPLOY = ROOT / "tests" / "data" / "acme-lyon.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +64,7 @@ def test_a_second_plant_builds_and_passes_every_check(lyon: Plant, tmp_path: Pat
         f"{b.slug}.json" for b in built if b.lang == "zh")
     assert not (tmp_path / "en").exists()
     assert main(["check", "--plant", str(LYON)]) == 0
+    assert main(["check", "--plant", str(LYON_DEPLOY)]) == 0
 
 
 def test_a_bad_plant_file_is_a_one_line_error(tmp_path: Path,
@@ -91,7 +95,8 @@ def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
     assert sum(end - start for _, start, end in night) == 1440
     # Moulding (the first output) runs round the clock: daily buckets from local midnight.
     assert Wall.of("en", lyon).shift_offset == "1380m"  # 00:00 at UTC+1 = 23:00 UTC
-    assert Wall.of("en", load()).shift_offset == "360m"  # 06:00 at UTC+8 = 22:00 UTC
+    # The output lines (final assembly) start at 07:00 at UTC+8 = 23:00 UTC.
+    assert Wall.of("en", load()).shift_offset == "420m"
 
 
 @pytest.mark.parametrize(("uid", "pid", "mutate", "expected"), [
@@ -117,6 +122,11 @@ def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
     ("equipment-status-zh", 2, lambda p: p["fieldConfig"]["defaults"]["mappings"][0][
         "options"]["0"].update(text="停机"), "OFF is 关机"),
     ("pipeline-health-zh", 3, lambda p: p.update(title="死信"), "异常消息"),
+    ("sales-energy", 4, lambda p: p["transformations"].pop(1), "divides by 'output'"),
+    ("pipeline-health", 102, lambda p: p["targets"][0].update(
+        query=p["targets"][0]["query"].replace("$site", "$plant")), "uses $plant"),
+    ("maintenance-progress", 5, lambda p: p["transformations"].insert(
+        2, p["transformations"].pop(3)), "divides by 'failures'"),
     ("equipment-status-zh", 2, lambda p: p.update(title="本班设备状态"), "rolling"),
 ])
 def test_wall_checks_catch_broken_dashboards(built: list[Built], uid: str, pid: int,
@@ -162,6 +172,15 @@ def test_state_panels_read_the_freshness_window_and_show_offline(built: list[Bui
     assert timeline["targets"][0]["query"].endswith("fill(null)")
 
 
+def test_collector_cards_are_grey_without_data(built: list[Built]) -> None:
+    """No collector statistics at all is not "fine": grey "No data", not green."""
+    for pid in range(1, 7):
+        (null,) = _panel(_by(built, "pipeline-health-zh"), pid)["fieldConfig"]["defaults"][
+            "mappings"]
+        assert null["type"] == "special" and null["options"]["match"] == "null+nan"
+        assert null["options"]["result"] == {"text": "无数据", "color": p.GREY}
+
+
 def test_energy_per_unit_has_no_value_before_the_first_unit(built: list[Built]) -> None:
     """merge -> keep rows with output > 0 -> kWh / output: no row, no Infinity."""
     ids = [t["id"] for t in _panel(_by(built, "sales-energy"), 4)["transformations"]]
@@ -194,5 +213,24 @@ def test_the_chinese_wall_names_everything_from_the_plant(built: list[Built]) ->
         "name_zh"
     assert {f["properties"]["name_zh"] for f in chinamap.regions_geojson(
         plant.business.regions)["features"]} >= {"华东", "华南"}
+    crew = next(o["properties"][1]["value"][0]["options"]
+                for o in _panel(overview, 10)["fieldConfig"]["overrides"]
+                if o["matcher"]["options"] == "technician")
+    assert crew["Zhang Wei"]["text"] == "张伟"
+    alarms = _panel(sales, 9)
+    (shown,) = [o for o in alarms["fieldConfig"]["overrides"]
+                if o["matcher"]["options"] == "code"]
+    assert shown["properties"][1]["value"][0]["options"]["LSR-CHILLER"]["text"] == \
+        reasons["LSR-CHILLER"]["text"]
     states = _panel(overview, 7)["fieldConfig"]["defaults"]["mappings"][0]["options"]
     assert states["0"]["text"] == "关机"  # OFF is 关机, never 停机
+
+
+def test_a_plant_with_one_very_long_line_fits_the_floor_plan(tmp_path: Path) -> None:
+    """300 machines on one line wrap onto several rows instead of shrinking to nothing."""
+    plant_file = tmp_path / "long.yaml"
+    plant_file.write_text("enterprise: big\nsite: one\nname: Big\ntimezone: America/New_York\n"
+                          "types: types.yaml\nareas:\n  - id: a\n    lines:\n      - id: l1\n"
+                          "        machines:\n"
+                          "          - {id: r, type: abb_robot_cell, count: 300}\n")
+    assert main(["check", "--plant", str(plant_file)]) == 0

@@ -249,7 +249,8 @@ def test_wrong_admin_token_is_one_line_without_secrets(
     _, url = server
     assert run(monkeypatch, env(url, tmp_path), capsys)[0] == 0
     wrong = "a-wrong-admin-token-value"
-    code, out, err = run(monkeypatch, env(url, tmp_path, INFLUX_ADMIN_TOKEN=wrong), capsys)
+    bad = env(url, tmp_path, INFLUX_ADMIN_TOKEN=wrong)  # test-fixture: not a secret
+    code, out, err = run(monkeypatch, bad, capsys)
     assert code == 1
     assert len(err.splitlines()) == 1
     assert "401" in err

@@ -40,7 +40,13 @@ def grouped(tag: str, column: str, values: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_overview_runs_the_dashboards_own_queries() -> None:
     planned = planned_queries(NOW, TODAY, RANGE)
+    # The floor: the equipment-status screen's query for the floor area (the wall's floor
+    # plan holds every machine of the plant, too many for a terminal).
+    assert planned["floor_plan_states"] == q.substitute(
+        q.FLOOR_PLAN_STATES.influxql, from_ms=RANGE, to_ms=NOW)
     for name, pq in q.OVERVIEW.items():
+        if name == "floor_plan_states":
+            continue
         start = TODAY if PANEL_WINDOWS.get(name) == "today" else RANGE
         assert planned[name] == q.substitute(
             pq.influxql, from_ms=start, to_ms=NOW,

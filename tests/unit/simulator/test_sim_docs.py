@@ -1,4 +1,5 @@
-"""Runnable examples in docs/simulator.md stay runnable ("examples are tests")."""
+"""Runnable examples in docs/simulator.md and docs/booth.md stay runnable ("examples are
+tests")."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from simulator.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "simulator.md"
+DOCS = (DOC, ROOT / "docs" / "booth.md")
 
 
 def _console_commands() -> list[str]:
-    blocks = re.findall(r"```console\n(.*?)```", DOC.read_text(), flags=re.S)
+    blocks = [b for doc in DOCS
+              for b in re.findall(r"```console\n(.*?)```", doc.read_text(), flags=re.S)]
     return [line[2:].strip() for b in blocks for line in b.splitlines()
             if line.startswith("$ factory-sim ")]
 

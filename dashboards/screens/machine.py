@@ -85,6 +85,31 @@ def machine_link(lang: Lang, machine: str = "${__field.labels.machine}") -> dash
                  f"&var-machine={machine}&${{__url_time_range}}"))
 
 
+#: Where the demo director's presenter page answers (docs/booth.md; compose publishes the
+#: simulator's control API on DIRECTOR_PORT 8090). A hidden text variable, so a booth whose
+#: presenter page is elsewhere opens the wall with ``&var-presenter=http://HOST:PORT``.
+PRESENTER_VAR = "presenter"
+PRESENTER_DEFAULT = "http://localhost:8090"
+
+
+def _presenter_variable() -> dash.TextBoxVariable:
+    return (dash.TextBoxVariable(PRESENTER_VAR).default_value(PRESENTER_DEFAULT)
+            .current(dm.VariableOption(selected=True, text=PRESENTER_DEFAULT,
+                                       value=PRESENTER_DEFAULT))
+            .hide(dm.VariableHide.HIDE_VARIABLE))
+
+
+def presenter_link(lang: Lang) -> dash.DashboardLink:
+    """A panel link to the presenter page with this machine selected: a presenter raises or
+    clears its fault there with one click (the page asks for the director's token once;
+    anonymous wall viewers get nothing unless visitor mode is on)."""
+    return (dash.DashboardLink(lang.t("Presenter: raise or clear a fault",
+                                      "演示控制：触发或清除故障"))
+            .type(dm.DashboardLinkType.LINK)
+            .url(f"${{{PRESENTER_VAR}}}/presenter#machine=${{{q.VAR_MACHINE}}}")
+            .target_blank(True))
+
+
 def _machine_variable(lang: Lang, default: str) -> dash.QueryVariable:
     """Single choice among every machine of the site (not only one area's)."""
     return (dash.QueryVariable(q.VAR_MACHINE).label(lang.t("Machine", "设备"))
@@ -108,7 +133,7 @@ def build(wall: Wall) -> dash.Dashboard:
     default_machine = plant.machines[0].id if plant.machines else ""
     variables = [tag_variable(q.VAR_ENTERPRISE, t("Enterprise", "企业"), plant.enterprise),
                  tag_variable(q.VAR_SITE, t("Site", "工厂"), plant.site),
-                 _machine_variable(lang, default_machine)]
+                 _machine_variable(lang, default_machine), _presenter_variable()]
     d = frame(SLUG, wall, t("Machine details", "设备详情"), time_from="now-8h",
               description=t("One machine: state, signals with units, alarms, work orders.",
                             "单台设备：状态、各信号（含单位）、报警、工单。"),
@@ -120,7 +145,8 @@ def build(wall: Wall) -> dash.Dashboard:
                               color_mode=cm.BigValueColorMode.BACKGROUND,
                               mappings=p.state_mappings(lang),
                               thresholds=p.steps((None, p.GREY)),
-                              no_value=t("Offline", "离线")))
+                              no_value=t("Offline", "离线"))
+                 .links([presenter_link(lang)]))
     d.with_panel(p.stat_panel(2, t("Availability (run / planned)", "时间开动率"),
                               p.at(6, y, 6, 4), p.targets(dq.UTILISATION), "percent",
                               decimals=1, thresholds=p.steps(*p.OEE_STEPS)))

@@ -60,7 +60,8 @@ def test_another_plants_custom_signals_come_with_their_units() -> None:
     assert _signal_labels(en)["fill_level_ml"] == "fill_level_ml (ml)"
     variables = {v["name"]: v["current"]["value"] for v in en["templating"]["list"]}
     assert variables == {"enterprise": "acme", "site": "lyon",
-                         "machine": lyon.machines[0].id}
+                         "machine": lyon.machines[0].id,
+                         "presenter": machine.PRESENTER_DEFAULT}
     assert check_dashboard(en) == [] and check_dashboard(zh) == []
     assert _signal_labels(zh)["clamp_force_kn"] == "clamp_force_kn (千牛)"
 
@@ -98,3 +99,23 @@ def test_the_chinese_screen_shows_the_chinese_texts_the_data_carries() -> None:
              if o["matcher"]["options"] == "fault_code")
     faults = next(pr for pr in o["properties"] if pr["id"] == "mappings")["value"][0]
     assert faults["options"]["INJ-HEATER"]["text"] == "料筒加热区故障"
+
+
+def test_the_machine_detail_links_to_the_presenter_page_for_that_machine() -> None:
+    """Issue 13: floor plan -> machine detail -> the presenter page with that machine
+    selected (the page reads `#machine=`), at the port compose publishes it on."""
+    import re
+
+    compose = (Path(__file__).resolve().parents[3] / "docker-compose.yml").read_text()
+    assert re.search(r'\$\{DIRECTOR_PORT:-(\d+)\}:8090', compose).group(1) == "8090"
+    page = (Path(__file__).resolve().parents[3] / "simulator/presenter/index.html")
+    assert 'location.hash.slice(1)).get("machine")' in page.read_text()
+    built = {(b.lang, b.slug): b.model for b in build_all()}
+    for lang in ("en", "zh"):
+        model = built[(lang, machine.SLUG)]
+        (link,) = _panel(model, 1)["links"]
+        assert link["url"] == "${presenter}/presenter#machine=${machine}"
+        assert link["targetBlank"] is True
+        var = next(v for v in model["templating"]["list"] if v["name"] == "presenter")
+        assert var["type"] == "textbox" and var["hide"] == 2
+        assert var["query"] == machine.PRESENTER_DEFAULT == "http://localhost:8090"

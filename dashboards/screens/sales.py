@@ -13,7 +13,7 @@ from dashboards import panels as p
 from dashboards import queries as q
 from dashboards.chinamap import china_map_panel
 from dashboards.screens.base import BODY_TOP, frame, plant_variables
-from dashboards.screens.tables import SEVERITY_NAMES
+from dashboards.screens.tables import SEVERITY_NAMES, alarm_event_columns
 from dashboards.wall import Wall
 
 SLUG = "sales-energy"
@@ -94,17 +94,7 @@ def build(wall: Wall) -> dash.Dashboard:
             p.field_props("machine", displayName=t("Machine", "设备")),
             p.field_props("message", displayName="Message") if wall.lang.code == "en" else
             p.field_props("code", displayName="内容", mappings=wall.fault_mappings()),
-            p.field_props("active", displayName=t("Active", "状态"), mappings=[
-                dm.ValueMap(options={
-                    "true": dm.ValueMappingResult(text=t("raised", "报警"), color=p.RED),
-                    "false": dm.ValueMappingResult(text=t("cleared", "已解除"),
-                                                     color=p.GREEN)})],
-                          custom__cellOptions={"type": "color-text"}),
-            p.field_props("severity", displayName=t("Severity", "级别"), mappings=[
-                dm.ValueMap(options={
-                    s: dm.ValueMappingResult(text=t(*SEVERITY_NAMES[s]), color=c)
-                    for s, c in p.SEVERITY_COLOURS.items()})],
-                          custom__cellOptions={"type": "color-background", "mode": "basic"}),
+            *alarm_event_columns(wall),
         ]))
     return d
 

@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "acknowledges new messages (a container health check reads its age)")
     run.add_argument("--labels-out", metavar="FILE",
                      help="write ground-truth labels (scenario events, every fault, every "
-                          "story played) as JSON; rewritten each time a story ends")
+                          "story played, every sensor fault) as JSON; rewritten each time "
+                          "a story ends")
     run.add_argument("--story-loop", metavar="NAME[,NAME...]|all",
                      default=os.environ.get("FACTORY_STORY_LOOP") or None,
                      help="play these stories (simulator/data/stories) one after another "
@@ -429,7 +430,8 @@ def _write_labels(ns: argparse.Namespace, scenario: Any, model: Any, runner: Any
             "start_ms": model.start_ms, "end_ms": model.now_ms,
             "commands": runner.stats.labels,
             "faults": [e.as_dict() for e in model.episodes],
-            "stories": runner.stories.labels_now()})
+            "stories": runner.stories.labels_now(),
+            "sensor_faults": model.sensors.labels(model.now_ms)})
 
 
 def _heartbeat(sink: Any, path: Path, stop: threading.Event, every_s: float = 5.0) -> None:

@@ -146,8 +146,9 @@ class RedNoise:
     def step(self, white: np.ndarray) -> np.ndarray:
         if self.z is None:
             self.z = np.array(white, dtype=np.float64)
-        else:
-            self.z = self.phi * self.z + self.gain * white
+        else:  # in place: the caller reads z before the next step
+            self.z *= self.phi
+            self.z += self.gain * white
         return self.z
 
 
@@ -164,7 +165,7 @@ class PowerFactor:
         self.amps_per_kw = 1000.0 / (np.sqrt(3.0) * voltage_v)
 
     def pf(self, power_kw: np.ndarray) -> np.ndarray:
-        short = 1.0 - np.clip(power_kw * self.inv_rated, 0.0, 1.0)
+        short = 1.0 - np.minimum(np.abs(power_kw) * self.inv_rated, 1.0)
         out: np.ndarray = self.pf0 + self.span * (1.0 - short * short)
         return out
 

@@ -386,7 +386,7 @@ class PlantModel:
         self.signals.read(st, noise[5:8])
         self.area_power_kw = np.bincount(self.area_idx, self.power_kw,
                                          minlength=len(self.area_ids)) + self.base_load_kw
-        self.sensors.apply(self.tick, self.now_ms, self.sensor_values())
+        self.sensors.apply(self.tick, self.now_ms, self.sensor_values)
 
     def sensor_values(self) -> dict[str, np.ndarray]:
         """Every telemetry field as it truly is (NaN where a machine lacks it); what is

@@ -16,7 +16,7 @@ do not move when the rates change; dropout and stuck durations are exponential.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,21 +104,33 @@ class SensorFaults:
         self.lam = float(per_s.sum()) * len(ids) * dt  # new faults per tick, plant-wide
         self.cum = np.cumsum(per_s) / per_s.sum() if self.lam > 0 else np.ones(3)
         self.mean_ticks = (rates.dropout_min * 60 / dt, rates.stuck_min * 60 / dt)
+        #: the (fractional) tick of the next fault: exponential gaps, a Poisson process
+        self.next_at = self._gap() if self.lam > 0 else math.inf
         #: (signal, machine) -> (kind index, last tick, held value)
         self.active: dict[tuple[str, int], tuple[int, int, float]] = {}
         self.events: list[SensorFault] = []
         self.overrides: dict[str, np.ndarray] = {}
         self.dropped: frozenset[int] = frozenset()
 
-    def apply(self, tick: int, ts_ms: int, values: Mapping[str, np.ndarray]) -> None:
+    def _gap(self) -> float:
+        return float(self.rng.exponential(1.0 / self.lam))
+
+    def apply(self, tick: int, ts_ms: int,
+              values_of: Callable[[], Mapping[str, np.ndarray]]) -> None:
         """Start and end faults at ``tick`` and set what the sensors report now.
 
-        ``values``: every telemetry field (NaN where a machine does not have it).
+        ``values_of()``: every telemetry field (NaN where a machine does not have it),
+        only called on a tick with a fault.
         """
-        k = int(self.rng.poisson(self.lam)) if self.lam > 0 else 0
+        if self.next_at > tick and not self.active:
+            if self.overrides:
+                self.overrides, self.dropped = {}, frozenset()
+            return
+        values = values_of()
         spikes: list[tuple[str, int, float]] = []
-        for _ in range(k):
+        while self.next_at <= tick:
             spikes += self._start(tick, ts_ms, values)
+            self.next_at += self._gap()
         if self.active:
             self.active = {key: a for key, a in self.active.items() if a[1] >= tick}
         if not self.active and not spikes:

@@ -31,6 +31,8 @@ SUPPLY_V = 400.0
 
 LEVEL, THERMAL, CHARGE = 0, 1, 2
 _MODELS = {"level": LEVEL, "thermal": THERMAL, "charge": CHARGE}
+#: Rows of white noise read() takes (the model's rows 5-7).
+_NOISE_ROWS = 3
 #: A charge signal within this of its minimum needs charging.
 _LOW_MARGIN = 0.5
 
@@ -46,7 +48,7 @@ class SignalGroup:
     lo: np.ndarray
     hi: np.ndarray
     value: np.ndarray  # current internal value (thermal / charge)
-    red: RedNoise  # the reading's correlated noise
+    noise_tau_s: np.ndarray  # correlation time of the reading's noise
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # arange(len(idx))
 
     def __post_init__(self) -> None:
@@ -74,8 +76,14 @@ class TypeSignals:
                 alpha=1 - np.exp(-dt / np.array([s.tau_s for s in specs])),
                 lo=np.array([s.lo for s in specs]), hi=np.array([s.hi for s in specs]),
                 value=np.zeros(len(idx)),
-                red=RedNoise(np.array([s.noise_tau_s for s in specs]), dt)))
+                noise_tau_s=np.array([s.noise_tau_s for s in specs])))
         n = len(machines)
+        # One AR(1) per (noise row, machine): a group reads row gi % 3 of read()'s noise
+        # (signals of one machine sharing a row share their noise, as before).
+        tau = np.zeros((_NOISE_ROWS, n))
+        for gi, g in enumerate(self.groups):
+            tau[gi % _NOISE_ROWS, g.idx] = g.noise_tau_s
+        self.red = RedNoise(tau, dt)
         self.values: dict[str, np.ndarray] = {g.name: np.full(n, np.nan) for g in self.groups}
 
     def start(self, state: np.ndarray, rng: np.random.Generator) -> None:
@@ -99,8 +107,9 @@ class TypeSignals:
     def read(self, state: np.ndarray, noise: np.ndarray) -> None:
         """What the sensors read now (``noise``: rows of white N(0,1), one per machine,
         the innovations of each signal's correlated noise)."""
+        red = self.red.step(noise)
         for gi, g in enumerate(self.groups):
-            z = g.red.step(noise[gi % len(noise)][g.idx])
+            z = red[gi % _NOISE_ROWS][g.idx]
             if g.model == LEVEL:
                 level = g.by_state[g.rows, state[g.idx]]
                 v = level * (1 + g.noise * z)  # noise never flips the sign of a reading

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", type=int, default=1, metavar="N",
                    help="repeat every line N times (default: 1)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default: 1)")
+    p.add_argument("--no-sensor-faults", action="store_true",
+                   help="no sensor dropouts, stuck values or spikes, whatever the plant's "
+                        "sensor_faults: says")
     _identity(p)
     p.add_argument("--log-level", default="INFO",
                    choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -65,7 +69,10 @@ def _identity(p: argparse.ArgumentParser) -> None:
 
 
 def _plant(ns: argparse.Namespace) -> Any:
-    return load_plant(ns.plant, ns.scale, enterprise=ns.enterprise, site=ns.site)
+    plant = load_plant(ns.plant, ns.scale, enterprise=ns.enterprise, site=ns.site)
+    if ns.no_sensor_faults:
+        plant = replace(plant, sensor_faults=replace(plant.sensor_faults, enabled=False))
+    return plant
 
 
 def _endpoints(p: argparse.ArgumentParser, *, mqtt: bool, influx: bool) -> None:

@@ -264,6 +264,10 @@ def test_labels_file_has_sensor_faults(tmp_path: Path) -> None:
     faults = json.loads(labels.read_text())["sensor_faults"]
     assert faults and {f["kind"] for f in faults} == {"spike"}
     assert all(f["start_ms"] == f["end_ms"] and f["machine"].startswith("p-") for f in faults)
+    assert main(["run", "--plant", str(plant), "--speed", "max", "--duration", "10m",
+                 "--sink", "null", "--start", "2026-01-05T00:00:00Z", "--seed", "4",
+                 "--labels-out", str(labels), "--no-sensor-faults"]) == 0
+    assert json.loads(labels.read_text())["sensor_faults"] == []
 
 
 def test_deterministic_with_sensor_faults() -> None:

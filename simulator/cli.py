@@ -70,7 +70,7 @@ def _identity(p: argparse.ArgumentParser) -> None:
 
 def _plant(ns: argparse.Namespace) -> Any:
     plant = load_plant(ns.plant, ns.scale, enterprise=ns.enterprise, site=ns.site)
-    if ns.no_sensor_faults:
+    if getattr(ns, "no_sensor_faults", False):  # run, backfill (not fault)
         plant = replace(plant, sensor_faults=replace(plant.sensor_faults, enabled=False))
     return plant
 

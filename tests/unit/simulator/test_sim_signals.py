@@ -20,6 +20,7 @@ from simulator.model import IDLE, RUNNING, PlantModel
 from simulator.plant import PlantError, load_plant, parse_plant
 from simulator.signals import PowerFactor, RedNoise
 from simulator.sparkplug import SparkplugEncoder
+from simulator.truth import ground_truth
 from telemetry import sparkplug_b_pb2 as pb
 from telemetry.points import to_line
 from tests.unit.simulator.helpers_sim import MONDAY_0800_LOCAL_MS, tiny_plant_raw
@@ -268,6 +269,14 @@ def test_labels_file_has_sensor_faults(tmp_path: Path) -> None:
                  "--sink", "null", "--start", "2026-01-05T00:00:00Z", "--seed", "4",
                  "--labels-out", str(labels), "--no-sensor-faults"]) == 0
     assert json.loads(labels.read_text())["sensor_faults"] == []
+
+
+def test_ground_truth_of_a_backfill_lists_the_sensor_faults() -> None:
+    model = PlantModel(_faulty_plant(), 6, MONDAY_0800_LOCAL_MS)
+    for _ in range(40):
+        model.step()
+    truth = ground_truth(model)["sensor_faults"]
+    assert truth and truth == model.sensors.labels(model.now_ms)
 
 
 def test_deterministic_with_sensor_faults() -> None:

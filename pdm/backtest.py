@@ -59,7 +59,7 @@ def encoded_fields(enc: Encoder, names: tuple[str, ...] = FIELDS) -> dict[str, n
     for idx, fields, cols in enc._telemetry_columns():
         for name, col in zip(fields, cols, strict=True):
             if name in out:
-                out[name][idx] = np.array([np.nan if v is None else v for v in col], float)
+                out[name][idx] = np.array(col, float)  # None (not sent) -> NaN
     return out
 
 

@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                           f"{DetectorConfig.bucket_s:g})")
     run.add_argument("--settle-s", type=float, default=30.0, metavar="S",
                      help="wait this long after a window ends for its data (default 30)")
-    run.add_argument("--window-h", type=float, default=168.0, metavar="H",
-                     help="the live score's window (default 168)")
+    run.add_argument("--window-h", type=float, default=720.0, metavar="H",
+                     help="the live score's window (default 720: 30 days)")
     run.add_argument("--config", metavar="FILE",
                      help="YAML file with an influx: section (flags and env win)")
     add_endpoint_args(run, mqtt=False, influx=True)

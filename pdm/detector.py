@@ -13,16 +13,18 @@ feature window (:class:`pdm.features.Buckets`) at a time:
 - **crest**: the EWMA of the crest factor over its baseline (``crest_ratio``).
 
 Each becomes an evidence in 0..1 (0 at the baseline, 1 at ``*_full``); the score is their
-weighted sum, and ``alert`` is ``score >= threshold``. A stop for a fault or maintenance
-restarts both EWMAs from the first running window after it (a repaired component vibrates
-differently), never the baseline. A machine is not scored before it has run
-``warmup_h`` hours. Nothing here reads a clock or does I/O.
+weighted sum. ``alert`` starts when the score reaches ``threshold`` and holds until it
+falls below ``threshold - hysteresis`` (so a score hovering at the threshold is one
+alert, not many). A stop for a fault or maintenance restarts both EWMAs from the first
+running window after it (a repaired component vibrates differently), never the baseline;
+while the machine is down its last score and alert hold, so a machine repaired for
+something else than its worn part alerts on without a second alert. A machine is not
+scored before it has run ``warmup_h`` hours. Nothing here reads a clock or does I/O.
 """
 
 from __future__ import annotations
 
 import copy
-import warnings
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -49,7 +51,8 @@ class DetectorConfig:
     w_trend: float = 0.25
     w_crest: float = 0.15
     threshold: float = 0.5
-    horizon_h: float = 48.0  # "failure expected within horizon_h hours" when alerting
+    hysteresis: float = 0.1  # an alert ends when the score falls below threshold - this
+    horizon_h: float = 144.0  # "failure expected within horizon_h hours" when alerting
     rebase_h: float = 2.0  # how often the baseline quantile is recomputed (running hours)
 
     def __post_init__(self) -> None:
@@ -74,6 +77,9 @@ class DetectorConfig:
         if not 0 < self.threshold <= 1:
             raise DetectorConfigError(f"detector threshold = {self.threshold}: must be in "
                                       "(0, 1]")
+        if self.hysteresis >= self.threshold:
+            raise DetectorConfigError(f"detector hysteresis = {self.hysteresis}: must be "
+                                      "below the threshold")
 
     def buckets_in(self, hours: float) -> int:
         return max(1, round(hours * 3600 / self.bucket_s))
@@ -83,8 +89,8 @@ class DetectorConfig:
 class Verdict:
     """The detector's output for one window, one entry per machine."""
 
-    score: np.ndarray  # 0..1 (0 while not scored)
-    alert: np.ndarray  # bool
+    score: np.ndarray  # 0..1 (0 in warm-up; held while down)
+    alert: np.ndarray  # bool (held while down)
     scored: np.ndarray  # bool: past warm-up, running data since the last stop
     vib_ratio: np.ndarray  # NaN while not scored
     trend_per_day: np.ndarray
@@ -112,6 +118,8 @@ class Detector:
         self.ewma_s = np.full(n, np.nan)
         self.ewma_c = np.full(n, np.nan)
         self.down = np.zeros(n, bool)
+        self.alerting = np.zeros(n, bool)
+        self.score = np.zeros(n)
         self.a_fast = 1 - np.exp(-cfg.bucket_s / (cfg.fast_h * 3600))
         self.a_slow = 1 - np.exp(-cfg.bucket_s / (cfg.slow_h * 3600))
         self.rebase_every = cfg.buckets_in(cfg.rebase_h)
@@ -159,10 +167,8 @@ class Detector:
         if not idx.size:
             return
         q = self.cfg.baseline_q
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN crest rows
-            self.base_v[idx] = np.nanquantile(self.hist_v[idx], q, axis=1)
-            self.base_c[idx] = np.nanquantile(self.hist_c[idx], q, axis=1)
+        self.base_v[idx] = row_quantile(self.hist_v[idx], q)
+        self.base_c[idx] = row_quantile(self.hist_c[idx], q)
         self._rebased_at[idx] = self.count[idx]
 
     def _verdict(self, cfg: DetectorConfig) -> Verdict:
@@ -177,17 +183,36 @@ class Detector:
         crest_e = np.clip((crest - 1) / (cfg.crest_full - 1), 0, 1)
         evidence = np.nan_to_num(np.stack([cfg.w_level * level_e, cfg.w_trend * trend_e,
                                            cfg.w_crest * crest_e]))
-        score = np.where(scored, np.clip(evidence.sum(axis=0), 0, 1), 0.0)
-        return Verdict(score=score, alert=scored & (score >= cfg.threshold), scored=scored,
+        fresh = np.clip(evidence.sum(axis=0), 0, 1)
+        level = np.where(self.alerting, cfg.threshold - cfg.hysteresis, cfg.threshold)
+        self.alerting = np.where(scored, fresh >= level, self.alerting & self.down)
+        self.score = np.where(scored, fresh, np.where(self.down, self.score, 0.0))
+        score = self.score.copy()
+        return Verdict(score=score, alert=self.alerting.copy(), scored=scored,
                        vib_ratio=ratio, trend_per_day=trend, crest_ratio=crest,
                        baseline_mm_s=self.base_v.copy(), evidence=evidence,
                        running_h=self.count * cfg.bucket_s / 3600, down=self.down.copy())
 
 
+def row_quantile(a: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile of each row's finite values (linear, as ``np.nanquantile``;
+    NaN for a row without any)."""
+    s = np.sort(a, axis=1).astype(np.float64)  # NaN sorts last
+    cnt = np.isfinite(s).sum(axis=1)
+    pos = q * np.maximum(cnt - 1, 0)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(cnt - 1, 0))
+    rows = np.arange(len(s))
+    out = s[rows, lo] + (pos - lo) * (s[rows, hi] - s[rows, lo])
+    return np.where(cnt > 0, out, np.nan)
+
+
 def reason(v: Verdict, i: int, cfg: DetectorConfig) -> str:
     """Why machine ``i`` scored what it did, in one line (the strongest evidence first)."""
+    verdict = "alert" if v.alert[i] else "normal"
     if v.down[i]:
-        return "stopped for a fault or maintenance: waiting for running data"
+        return (f"{verdict} (score {v.score[i]:.2f}, held): stopped for a fault or "
+                "maintenance, waiting for running data")
     if not v.scored[i]:
         return (f"warming up: {v.running_h[i]:.1f} of {cfg.warmup_h:g} running hours "
                 "for a baseline")
@@ -200,5 +225,4 @@ def reason(v: Verdict, i: int, cfg: DetectorConfig) -> str:
     if np.isfinite(v.crest_ratio[i]):
         parts.append((v.evidence[2, i], f"crest factor {v.crest_ratio[i]:.2f}x its baseline"))
     parts.sort(key=lambda p: -p[0])
-    verdict = "alert" if v.alert[i] else "normal"
     return f"{verdict} (score {v.score[i]:.2f}): " + ", ".join(text for _, text in parts)

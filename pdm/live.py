@@ -32,7 +32,7 @@ DAY_MS = 86_400_000
 @dataclass(frozen=True)
 class LiveConfig:
     settle_s: float = 30.0  # how long after a window's end its data counts as complete
-    window_h: float = 168.0  # the live score's window
+    window_h: float = 720.0  # the live score's window (30 days: alerts come days ahead)
     state_lookback_h: float = 24.0  # how far back the state in effect is looked for
 
 

@@ -4,9 +4,10 @@ An **alert** is an onset: the first alerting evaluation of a machine after a qui
 Each alert claims "this machine fails within ``horizon`` of now". With ``H`` the horizon:
 
 - a **failure** at ``F`` is a **hit** when the machine had an alert in ``[F - H, F)``
-  after its previous failure; its **lead time** is ``F`` minus the earliest such alert;
-- an alert is **true** for a source when the machine's next failure is of that source
-  and comes within ``H``; it is **false** when ``H`` passed without a failure; it is
+  after its previous failure of the same source; its **lead time** is ``F`` minus the
+  earliest such alert;
+- an alert is **true** for a source when the machine has a failure of that source within
+  ``H`` after it; it is **false** for that source when ``H`` passed without one; it is
   **pending** (not counted) when the window ends before either;
 - **precision** = true alerts / judged alerts, **recall** = hits / failures;
 - **chance recall** = the share of machine-time within ``H`` after some alert: the
@@ -14,7 +15,7 @@ Each alert claims "this machine fails within ``horizon`` of now". With ``H`` the
   failures scoring about that are unpredictable from these alerts, as they should be.
 
 Failures before ``scored_from_ms`` (the detector's warm-up) are not scored but still end
-the alerts before them. Pure functions; no I/O.
+the alerts before them for later failures. Pure functions; no I/O.
 """
 
 from __future__ import annotations
@@ -115,33 +116,31 @@ def score(onsets: Mapping[str, Sequence[int]], failures: Sequence[Failure], hori
     for machine, fails in by_machine.items():
         ons = sorted(onsets.get(machine, ()))
         scored_from = since(machine)
-        prev = None
+        prev: dict[str, int] = {}
         for f in fails:
             if scored_from <= f.start_ms <= end_ms and f.source in out:
                 s = out[f.source]
                 s.failures += 1
                 lo = f.start_ms - horizon_ms
-                if prev is not None:
-                    lo = max(lo, prev + 1)
+                if f.source in prev:
+                    lo = max(lo, prev[f.source] + 1)
                 k = bisect.bisect_left(ons, lo)
                 if k < len(ons) and ons[k] < f.start_ms:
                     s.hits += 1
                     s.leads_h.append((f.start_ms - ons[k]) / H_MS)
-            prev = f.start_ms
+            prev[f.source] = f.start_ms
     for machine, machine_onsets in onsets.items():
-        starts = [f.start_ms for f in by_machine.get(machine, ())]
+        fails = by_machine.get(machine, [])
         scored_from = since(machine)
         for o in machine_onsets:
             if not scored_from <= o <= end_ms:
                 continue
-            k = bisect.bisect_right(starts, o)
-            nxt = by_machine[machine][k] if k < len(starts) else None
-            if nxt is not None and nxt.start_ms - o <= horizon_ms:
-                for src, s in out.items():
+            within = {f.source for f in fails if o < f.start_ms <= o + horizon_ms}
+            for src, s in out.items():
+                if src in within:
                     s.alerts += 1
-                    s.true_alerts += nxt.source == src
-            elif o + horizon_ms <= end_ms:
-                for s in out.values():
+                    s.true_alerts += 1
+                elif o + horizon_ms <= end_ms:
                     s.alerts += 1
     chance = chance_recall(onsets, horizon_ms, {m: since(m) for m in onsets}, end_ms)
     for s in out.values():

@@ -143,7 +143,7 @@ def test_live_detector_alerts_on_the_wearing_machine_only(influx_url: str,
     scores = rows('SELECT last("failures") AS failures, last("window_h") AS window_h '
                   'FROM "pdm_score" GROUP BY "source"')
     assert {r["source"] for r in scores} == {"wear", "random"}
-    assert all(r["window_h"] == 168 for r in scores)
+    assert all(r["window_h"] == 720 for r in scores)
     failures = sum(r["failures"] for r in scores)
     alarms = rows("SELECT count(code) AS n FROM alarm WHERE active = true")
     assert failures == (alarms[0]["n"] if alarms else 0)

@@ -66,7 +66,9 @@ def test_warm_up_stops_and_resets() -> None:
     assert worn.alert[0]
     down = det.update(Buckets(0, np.array([np.nan]), np.array([np.nan]), np.array([False]),
                               np.array([True])))
-    assert down.down[0] and not down.alert[0] and reason(down, 0, cfg).startswith("stopped")
+    assert down.down[0] and down.alert[0] and down.score[0] == worn.score[0]
+    assert reason(down, 0, cfg) == (f"alert (score {worn.score[0]:.2f}, held): stopped for a fault "
+                                    "or maintenance, waiting for running data")
     # Idle windows (not valid, no reset) keep the verdict.
     idle = det.update(Buckets(0, np.array([0.4]), np.array([np.nan]), np.array([False]),
                               np.array([False])))
@@ -120,3 +122,16 @@ def test_a_window_is_valid_only_when_running_throughout() -> None:
     assert b.reset.tolist() == [False, False, False, True]
     # The state in effect carries to the next window: all running now.
     assert fold.running.tolist() == [True] * 4
+
+
+def test_row_quantile_is_numpys_nanquantile() -> None:
+    from pdm.detector import row_quantile
+
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(5, 40)).astype(np.float32)
+    a[1, 10:] = np.nan
+    a[2, :] = np.nan
+    a[3, 1:] = np.nan
+    want = [np.nanquantile(r.astype(float), 0.25) if np.isfinite(r).any() else np.nan
+            for r in a]
+    assert np.allclose(row_quantile(a, 0.25), want, equal_nan=True)

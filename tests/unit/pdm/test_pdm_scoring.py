@@ -35,11 +35,18 @@ def test_hits_leads_precision_and_recall_by_source() -> None:
     wear, rnd = s["wear"], s["random"]
     assert (wear.failures, wear.hits, wear.recall) == (2, 1, 0.5)
     assert wear.leads_h == [30.0] and wear.median_lead_h == 30.0
-    # Three judged alerts: a@10 (true, wear), b@50 (true, random), a@100 (false).
+    # Three judged alerts: a@10 (true for wear), b@50 (true for random), a@100 (false).
     assert (wear.alerts, wear.true_alerts) == (3, 1)
     assert wear.precision == pytest.approx(1 / 3)
     assert (rnd.failures, rnd.hits, rnd.alerts, rnd.true_alerts) == (1, 1, 3, 1)
     assert rnd.median_lead_h == 2.0
+
+
+def test_a_random_failure_between_an_alert_and_a_wear_failure_hides_neither() -> None:
+    s = score({"a": [10 * H]}, [Failure("a", 20 * H, "random"), Failure("a", 30 * H, "wear")],
+              horizon_ms=48 * H, start_ms=0, end_ms=100 * H)
+    assert s["wear"].leads_h == [20.0] and s["random"].leads_h == [10.0]
+    assert (s["wear"].true_alerts, s["random"].true_alerts) == (1, 1)
 
 
 def test_an_alert_too_early_or_before_the_previous_failure_does_not_count() -> None:
@@ -49,7 +56,7 @@ def test_an_alert_too_early_or_before_the_previous_failure_does_not_count() -> N
     s = score(onsets, failures, horizon_ms=48 * H, start_ms=0, end_ms=200 * H)
     # The onset at 0 is 50 h before the random failure: too early (false, a miss).
     # The onset at 60 h predicts the wear failure at 70 h (lead 10 h); the one at 180 h
-    # has no alert in the 48 h after the previous failure (70 h).
+    # has no alert in the 48 h before it after the previous wear failure (70 h).
     assert (s["random"].hits, s["wear"].hits, s["wear"].failures) == (0, 1, 2)
     assert s["wear"].leads_h == [10.0]
     assert (s["wear"].alerts, s["wear"].true_alerts) == (2, 1)

@@ -118,10 +118,13 @@ class LiveDetector:
         """The live score from the stored alerts (with the ones about to be written
         counted next time) and the alarm stream over the last window."""
         start = now_ms - window_ms
-        times = self.store.alert_times(start, now_ms)
+        horizon_ms = round(self.cfg.horizon_h * 3_600_000)
+        # A horizon further back: the onsets of alerts still on at the window's start,
+        # and the failures before the window that end earlier alerts.
+        times = self.store.alert_times(start - horizon_ms, now_ms)
         onsets = {m: onsets_from_alert_times(ts, self.bucket_ms) for m, ts in times.items()}
-        failures = self.store.failures(start - round(self.cfg.horizon_h * 3_600_000), now_ms)
-        scores = score(onsets, failures, round(self.cfg.horizon_h * 3_600_000), start, now_ms)
+        failures = self.store.failures(start - horizon_ms, now_ms)
+        scores = score(onsets, failures, horizon_ms, start, now_ms)
         return self.store.score_lines(now_ms, scores, self.live.window_h)
 
     def run(self, stop: threading.Event, clock: Callable[[], float] = time.time,

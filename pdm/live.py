@@ -5,8 +5,9 @@ machine's baseline and smoothing, writing nothing: a restart picks up where the 
 is. Then, every evaluation, it reads the feature windows completed since the last one
 (a window counts once ``settle_s`` have passed since its end, so late telemetry is in),
 runs the detector, writes one ``prediction`` point per machine per window (at the
-window's end) and a ``pdm_score`` per failure source (now, over the last ``window_h``).
-A database that cannot be read or written is logged once and retried at the next
+window's end) and a ``pdm_score`` per failure source (now, over the last ``window_h``:
+the onsets of the alerts it wrote, read back at start and followed since, against the
+alarm stream). A database that cannot be read or written is logged once and retried at the next
 evaluation, from the first window not yet evaluated (at most ``baseline_h`` back).
 """
 
@@ -17,6 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from pdm.detector import Detector, DetectorConfig, Verdict
 from pdm.features import StateFold
@@ -55,6 +58,7 @@ class LiveDetector:
         self.detector = Detector(len(store.machines), self.cfg)
         self.fold: StateFold | None = None
         self.next_ms: int | None = None  # start of the first window not yet evaluated
+        self.onsets: dict[str, list[int]] = {m: [] for m in store.machines}
         self._failing = False
 
     def due_ms(self, now_ms: int) -> int:
@@ -76,6 +80,10 @@ class LiveDetector:
                 self.detector.update(self.fold.step(a))
                 done += 1
         self.next_ms = end
+        # The alerts already written (by this process before a restart), for the score.
+        back = round((self.live.window_h + self.cfg.horizon_h) * 3_600_000)
+        self.onsets = {m: onsets_from_alert_times(ts, self.bucket_ms)
+                       for m, ts in self.store.alert_times(end - back, end).items()}
         log.info("read back %.1f h of history (%d windows of %g s, %d machines)",
                  (end - start) / 3_600_000, done, self.cfg.bucket_s, len(self.store.machines))
         return done
@@ -103,26 +111,30 @@ class LiveDetector:
         detector, fold = self.detector.copy(), self.fold.copy()
         lines: list[str] = []
         verdict: Verdict | None = None
+        onsets = {m: list(ts) for m, ts in self.onsets.items()}
+        before = detector.alerting.copy()
         for a in aggs:
             verdict = detector.update(fold.step(a))
-            lines += self.store.prediction_lines(a.start_ms + self.bucket_ms, verdict, self.cfg)
-        window_ms = round(self.live.window_h * 3_600_000)
-        lines += self.score_lines(end, window_ms)
+            t = a.start_ms + self.bucket_ms
+            for i in np.flatnonzero(verdict.alert & ~before):
+                onsets[self.store.machines[i]].append(t)
+            before = verdict.alert
+            lines += self.store.prediction_lines(t, verdict, self.cfg)
+        lines += self.score_lines(end, onsets)
         self.store.write(lines)
+        keep = end - round((self.live.window_h + self.cfg.horizon_h) * 3_600_000)
+        self.onsets = {m: [t for t in ts if t >= keep] for m, ts in onsets.items()}
         self.detector, self.fold, self.next_ms = detector, fold, end
         alerts = [] if verdict is None else [
             m for m, a in zip(self.store.machines, verdict.alert, strict=True) if a]
         return Evaluation(len(aggs), alerts, len(lines))
 
-    def score_lines(self, now_ms: int, window_ms: int) -> list[str]:
-        """The live score from the stored alerts (with the ones about to be written
-        counted next time) and the alarm stream over the last window."""
-        start = now_ms - window_ms
+    def score_lines(self, now_ms: int, onsets: dict[str, list[int]]) -> list[str]:
+        """The live score over the last ``window_h``: the alerts' onsets (read back at
+        start, then followed as they are written) against the alarm stream."""
+        start = now_ms - round(self.live.window_h * 3_600_000)
         horizon_ms = round(self.cfg.horizon_h * 3_600_000)
-        # A horizon further back: the onsets of alerts still on at the window's start,
-        # and the failures before the window that end earlier alerts.
-        times = self.store.alert_times(start - horizon_ms, now_ms)
-        onsets = {m: onsets_from_alert_times(ts, self.bucket_ms) for m, ts in times.items()}
+        # A horizon further back: the failures before the window that end earlier alerts.
         failures = self.store.failures(start - horizon_ms, now_ms)
         scores = score(onsets, failures, horizon_ms, start, now_ms)
         return self.store.score_lines(now_ms, scores, self.live.window_h)

@@ -153,7 +153,8 @@ class PdmStore:
                                        "window_h": float(window_h)}
             for key, value in (("precision", s.precision), ("recall", s.recall),
                                ("median_lead_h", s.median_lead_h),
-                               ("chance_recall", s.chance_recall)):
+                               ("chance_recall", s.chance_recall),
+                               ("chance_precision", s.chance_precision)):
                 if value is not None:
                     payload[key] = round(float(value), 4)
             lines.append(payload_point(spec, site, payload, ts_ms))

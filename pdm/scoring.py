@@ -10,9 +10,13 @@ Each alert claims "this machine fails within ``horizon`` of now". With ``H`` the
   ``H`` after it; it is **false** for that source when ``H`` passed without one; it is
   **pending** (not counted) when the window ends before either;
 - **precision** = true alerts / judged alerts, **recall** = hits / failures;
-- **chance recall** = the share of machine-time within ``H`` after some alert: the
-  recall failures that have nothing to do with the alerts would get on average. Random
-  failures scoring about that are unpredictable from these alerts, as they should be.
+- **chance precision** and **chance recall**: the same figures for the same alerts with
+  each machine's alerts moved in time (by a quarter, half and three quarters of the
+  window, wrapping around; the mean of the three), so that they keep their machines and
+  their number but have nothing to do with when failures come. Random failures are
+  frequent, so many alerts are followed by one whatever they say: only figures above
+  chance show skill. Random failures scoring about chance are unpredictable from these
+  alerts, as they should be.
 
 Failures before ``scored_from_ms`` (the detector's warm-up) are not scored but still end
 the alerts before them for later failures. Pure functions; no I/O.
@@ -23,12 +27,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from statistics import median
+from statistics import fmean, median
 from typing import Any
 
 from pdm.modes import SOURCES
 
 H_MS = 3_600_000
+#: Fractions of the window the alerts are moved by for the chance figures.
+CHANCE_SHIFTS = (0.25, 0.5, 0.75)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class SourceScore:
     alerts: int = 0  # judged alerts (true or false; pending ones left out)
     true_alerts: int = 0
     chance_recall: float | None = None
+    chance_precision: float | None = None
     leads_h: list[float] = field(default_factory=list)
 
     @property
@@ -66,7 +73,8 @@ class SourceScore:
         return {"precision": r(self.precision), "recall": r(self.recall),
                 "median_lead_h": r(self.median_lead_h), "failures": self.failures,
                 "hits": self.hits, "alerts": self.alerts, "true_alerts": self.true_alerts,
-                "chance_recall": r(self.chance_recall)}
+                "chance_recall": r(self.chance_recall),
+                "chance_precision": r(self.chance_precision)}
 
 
 def onsets_of(times_ms: Sequence[int], alert: Sequence[bool]) -> list[int]:
@@ -93,12 +101,12 @@ def onsets_from_alert_times(times_ms: Sequence[int], every_ms: int) -> list[int]
 
 def score(onsets: Mapping[str, Sequence[int]], failures: Sequence[Failure], horizon_ms: int,
           start_ms: int, end_ms: int,
-          scored_from_ms: int | Mapping[str, int] | None = None,
-          ) -> dict[str, SourceScore]:
+          scored_from_ms: int | Mapping[str, int] | None = None, *,
+          chance: bool = True) -> dict[str, SourceScore]:
     """Score every machine's alert onsets against the failures of ``[start_ms, end_ms]``.
 
-    ``onsets`` must name every machine watched (an empty list for one without alerts):
-    chance recall averages over them. ``scored_from_ms``: when scoring starts (the end of
+    ``onsets`` must name every machine watched (an empty list for one without alerts).
+    ``scored_from_ms``: when scoring starts (the end of
     the detector's warm-up), for all machines or per machine.
     """
     if horizon_ms <= 0 or end_ms <= start_ms:
@@ -137,31 +145,26 @@ def score(onsets: Mapping[str, Sequence[int]], failures: Sequence[Failure], hori
                 continue
             within = {f.source for f in fails if o < f.start_ms <= o + horizon_ms}
             for src, s in out.items():
-                if src in within:
+                if src in within or o + horizon_ms <= end_ms:
                     s.alerts += 1
-                    s.true_alerts += 1
-                elif o + horizon_ms <= end_ms:
-                    s.alerts += 1
-    chance = chance_recall(onsets, horizon_ms, {m: since(m) for m in onsets}, end_ms)
-    for s in out.values():
-        s.chance_recall = chance
+                    s.true_alerts += src in within
+    if chance:
+        shifted = [score({m: _shift(ons, since(m), end_ms, f) for m, ons in onsets.items()},
+                         failures, horizon_ms, start_ms, end_ms, scored_from_ms, chance=False)
+                   for f in CHANCE_SHIFTS]
+        for src, s in out.items():
+            p = [v for x in shifted if (v := x[src].precision) is not None]
+            r = [v for x in shifted if (v := x[src].recall) is not None]
+            s.chance_precision = fmean(p) if p else None
+            s.chance_recall = fmean(r) if r else None
     return out
 
 
-def chance_recall(onsets: Mapping[str, Sequence[int]], horizon_ms: int,
-                  start_ms: Mapping[str, int], end_ms: int) -> float | None:
-    """The share of machine-time (each machine from its ``start_ms`` to ``end_ms``) lying
-    within ``horizon_ms`` after an onset."""
-    covered = span = 0
-    for machine, ons in onsets.items():
-        start = start_ms[machine]
-        if end_ms <= start:
-            continue
-        span += end_ms - start
-        reach = start
-        for o in sorted(ons):
-            lo, hi = max(o, reach), min(o + horizon_ms, end_ms)
-            if hi > lo:
-                covered += hi - lo
-            reach = max(reach, o + horizon_ms)
-    return covered / span if span else None
+def _shift(onsets: Sequence[int], start_ms: int, end_ms: int, fraction: float) -> list[int]:
+    """``onsets`` moved by ``fraction`` of ``[start_ms, end_ms)``, wrapping around."""
+    span = end_ms - start_ms
+    if span <= 0:
+        return list(onsets)
+    step = round(fraction * span)
+    return sorted(start_ms + (o - start_ms + step) % span if o >= start_ms else o
+                  for o in onsets)

@@ -206,14 +206,14 @@ DERIVED_KINDS: dict[str, Kind] = {
             "pdm_score",
             "site",
             {"precision": "float", "recall": "float", "median_lead_h": "float",
-             "chance_recall": "float", "failures": "int", "alerts": "int", "hits": "int",
-             "window_h": "float"},
+             "chance_recall": "float", "chance_precision": "float", "failures": "int",
+             "alerts": "int", "hits": "int", "window_h": "float"},
             payload_tags=("source",),
             required=("failures", "alerts", "hits", "window_h"),
             description="The detector's live score over the last window_h hours, from its "
             "own predictions and the alarm stream, per failure source (tag source = wear | "
-            "random); precision, recall, median_lead_h and chance_recall are absent when "
-            "undefined (no alerts or no failures in the window).",
+            "random; chance_* = what alerts unrelated to failures would score); precision, "
+            "recall, median_lead_h and chance_* are absent when undefined.",
         ),
     )
 }

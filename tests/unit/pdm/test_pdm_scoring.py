@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pdm.scoring import Failure, chance_recall, onsets_from_alert_times, onsets_of, score
+from pdm.scoring import Failure, onsets_from_alert_times, onsets_of, score
 
 H = 3_600_000
 DAY = 24 * H
@@ -76,14 +76,24 @@ def test_pending_alerts_and_warm_up_failures_are_left_out() -> None:
     assert (s["wear"].alerts, s["wear"].true_alerts) == (1, 0)
 
 
-def test_chance_recall_is_the_share_of_time_within_the_horizon_after_an_alert() -> None:
-    # Machine a: alerts at 0 and 10 h with a 20 h horizon cover 0-30 h of 0-100 h;
-    # machine b never alerts.
-    c = chance_recall({"a": [0, 10 * H], "b": []}, 20 * H, {"a": 0, "b": 0}, 100 * H)
-    assert c == pytest.approx(30 / 200)
-    assert chance_recall({}, H, {}, 10 * H) is None
+def test_chance_figures_score_the_same_alerts_moved_in_time() -> None:
+    # One alert 10 h before a failure: a hit. Moved by 25, 50, 75 h (of the 100 h
+    # window) it lands at 35, 60, 85 h: no hit, false twice, pending once.
+    s = score({"a": [10 * H]}, [Failure("a", 20 * H, "random")], horizon_ms=20 * H,
+              start_ms=0, end_ms=100 * H)["random"]
+    assert (s.precision, s.recall) == (1.0, 1.0)
+    assert (s.chance_precision, s.chance_recall) == (0.0, 0.0)
 
 
 def test_bad_windows_are_refused() -> None:
     with pytest.raises(ValueError, match="horizon"):
         score({}, [], horizon_ms=0, start_ms=0, end_ms=1)
+
+
+def test_frequent_failures_make_any_alert_look_right_and_chance_says_so() -> None:
+    failures = [Failure("a", (5 + 10 * k) * H, "random") for k in range(10)]
+    s = score({"a": [12 * H], "b": []}, failures, horizon_ms=20 * H, start_ms=0,
+              end_ms=100 * H)["random"]
+    assert (s.precision, s.recall) == (1.0, 0.1)
+    assert (s.chance_precision, s.chance_recall) == pytest.approx((1.0, 0.1))  # no skill
+    assert s.as_dict()["chance_recall"] == 0.1

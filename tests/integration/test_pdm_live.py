@@ -131,6 +131,12 @@ def test_live_detector_alerts_on_the_wearing_machine_only(influx_url: str,
     evaluations = [live.evaluate(end - h * 3_600_000 + 30_000) for h in (4, 2, 0)]
     assert [e.windows for e in evaluations] == [24, 24, 24]
     assert WORN in evaluations[-1].alerts and not healthy & set(evaluations[-1].alerts)
+    # A restart reads the history back and stands where the running one stands.
+    again = LiveDetector(store_of(client), cfg, LiveConfig(settle_s=30))
+    again.start(end + 30_000)
+    assert again.next_ms == live.next_ms == end
+    assert (again.detector.alerting == live.detector.alerting).all()
+    assert np.allclose(again.detector.score, live.detector.score)
 
     def rows(q: str) -> list[dict]:
         return series_rows(client.query(q)[0])

@@ -14,8 +14,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from dashboards.i18n import DOWNTIME_REASON_NAMES, Lang, LangCode
+from dashboards.i18n import (
+    PDM_SOURCE_NAMES,
+    PDM_UNKNOWN_MODE,
+    REASON_NAMES,
+    Lang,
+    LangCode,
+    reason_label,
+)
 from dashboards.queries import VAR_OUTPUT, VAR_SHIFT_OFFSET, Variable, multi, single
+from simulator.downtime import REASONS
 from simulator.plant import Area, Calendar, Line, Machine, Plant, load_plant
 
 #: A machine whose latest state is older than this shows grey "Offline" (3 state
@@ -106,11 +114,28 @@ class Wall:
         return _value_map({p.name: self.t(p.name, p.name_zh) for p in self.plant.technicians})
 
     def reason_mappings(self) -> list[dict[str, Any]]:
-        """Every downtime reason: the contract's own reasons and the plant's fault codes."""
-        names = {r: self.lang.t(*n) for r, n in DOWNTIME_REASON_NAMES.items()}
+        """Every state / downtime reason the simulator has (simulator.downtime.REASONS, so a
+        reason added there is labelled here, as are those announced for it) and the plant's
+        fault codes."""
+        names = {r: reason_label(r, self.lang) for r in (*REASONS, *REASON_NAMES) if r}
         return _value_map({**names, **{f.code: self.fault_message(f.code)
                                        for mt in self.plant.types.values()
                                        for f in mt.faults}})
+
+    def machine_mappings(self) -> list[dict[str, Any]]:
+        """Machine ids -> the id and its type's name in this language ("press-03 冲床")."""
+        return _value_map({m.id: f"{m.id} {self.type_name(m.type)}" for m in self.machines})
+
+    def mode_mappings(self) -> list[dict[str, Any]]:
+        """A prediction's failure mode: the fault code with its message in this language,
+        and ``wear`` (the detector cannot tell which) in words."""
+        codes = {f.code: f"{f.code} · {self.fault_message(f.code)}"
+                 for mt in self.plant.types.values() for f in mt.faults}
+        unknown, names = PDM_UNKNOWN_MODE
+        return _value_map({**codes, unknown: self.t(*names)})
+
+    def pdm_source_mappings(self) -> list[dict[str, Any]]:
+        return _value_map({s: self.t(*n) for s, n in PDM_SOURCE_NAMES.items()})
 
     # -- structure -----------------------------------------------------------------------
     @cached_property

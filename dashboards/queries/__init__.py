@@ -3,11 +3,12 @@ expansion.
 
 ``core`` holds what all queries share (:class:`PanelQuery`, the variables, the tag filters,
 OEE as a ratio of sums); ``overview``, ``equipment``, ``maintenance``, ``production``,
-``sales``, ``pipeline`` and ``pdm`` the queries of one screen each (the machine detail's
-are in ``dashboards.detail_queries``); ``expand`` Grafana's expansion (:func:`substitute`).
-The dashboards put these strings into their panels verbatim; the terminal overview and
-the query contract tests run the very same strings against InfluxDB after
-:func:`substitute` has expanded them the way Grafana's InfluxQL data source does.
+``sales``, ``pipeline`` the queries of one screen each, ``pdm`` those of predictive
+maintenance (the machine detail's are in ``dashboards.detail_queries``); ``expand``
+Grafana's expansion (:func:`substitute`). The dashboards put these strings into their
+panels verbatim; the terminal overview and the query contract tests run the very same
+strings against InfluxDB after :func:`substitute` has expanded them the way Grafana's
+InfluxQL data source does.
 
 Everything is re-exported here, so ``from dashboards import queries as q; q.OEE_PLANT``
 works whatever module a query lives in.
@@ -35,6 +36,7 @@ from dashboards.queries.overview import (
     SALES_BY_REGION,
     WORK_ORDERS,
 )
+from dashboards.queries.pdm import *  # noqa: F403
 from dashboards.queries.pipeline import *  # noqa: F403
 from dashboards.queries.production import *  # noqa: F403
 from dashboards.queries.sales import *  # noqa: F403
@@ -46,7 +48,7 @@ OVERVIEW: dict[str, PanelQuery] = {q.key.split(".", 1)[1]: q for q in (
 
 #: The modules whose PanelQuery constants count as the dashboards' queries.
 QUERY_MODULES = (*(f"dashboards.queries.{m}" for m in (
-    "overview", "equipment", "maintenance", "production", "sales", "pipeline")),
+    "overview", "equipment", "maintenance", "pdm", "production", "sales", "pipeline")),
     "dashboards.detail_queries")
 
 

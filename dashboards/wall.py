@@ -22,9 +22,17 @@ from dashboards.i18n import (
     LangCode,
     reason_label,
 )
-from dashboards.queries import VAR_OUTPUT, VAR_SHIFT_OFFSET, Variable, multi, single
+from dashboards.queries import (
+    VAR_OUTPUT,
+    VAR_PLANT_TZ,
+    VAR_SHIFT_OFFSET,
+    Variable,
+    multi,
+    single,
+)
 from simulator.downtime import REASONS
 from simulator.plant import Area, Calendar, Line, Machine, Plant, load_plant
+from simulator.shifts import WEEKDAYS
 
 #: A machine whose latest state is older than this shows grey "Offline" (3 state
 #: intervals of 60 s: one lost message never turns a machine grey).
@@ -203,10 +211,19 @@ class Wall:
 
     @property
     def shift_offset(self) -> str:
-        """InfluxQL GROUP BY time offset that puts bucket edges on the shift changes."""
+        """InfluxQL GROUP BY time offset that puts bucket edges on the shift changes: in
+        local minutes, the buckets being aligned to the local clock by ``tz()`` (see
+        :attr:`query_zone`); for a fixed ``UTC+hh:mm`` offset, in UTC minutes."""
         start = self.output_calendar().shifts[0][0]
-        utc_min = round(start - self.plant.utc_offset_h * 60)
-        return f"{utc_min % self.shift_length_min}m"
+        if self.iana_zone is None:
+            start = round(start - self.plant.utc_offset_h * 60)
+        return f"{start % self.shift_length_min}m"
+
+    @property
+    def query_zone(self) -> str:
+        """The zone InfluxQL's ``tz()`` gets: the plant's IANA zone, else UTC (a fixed
+        offset, already in :attr:`shift_offset`)."""
+        return self.iana_zone or "UTC"
 
     def shifts(self, area: Area | None = None) -> list[tuple[str, int, int]]:
         """(label, start, end) in minutes of the local day covering the whole day: each
@@ -233,12 +250,66 @@ class Wall:
             gaps.append((self.t("No shift", "非生产时间"), edge, MIN_PER_DAY))
         return sorted(out + gaps, key=lambda s: s[1])
 
+    def week_shifts(self, area: Area | None = None) -> list[tuple[str, int, int, int]]:
+        """(label, weekday (0 = Monday), start, end) in minutes of the local day, covering
+        the whole week: each day's shifts (a shift over midnight belongs to the day it
+        starts on, its hours after midnight to the next day) and the rest "No shift". A
+        calendar's worked weekdays (``days``, when the plant file gives them) count; other
+        days have no shift of their own."""
+        cal = self.calendar(area)
+        worked = worked_weekdays(cal)
+        segments: list[list[tuple[str, int, int]]] = [[] for _ in range(7)]
+        for i, (start, end) in enumerate(cal.shifts):
+            stop = end % MIN_PER_DAY or MIN_PER_DAY
+            hhmm = f"{start // 60:02d}:{start % 60:02d}-{stop // 60:02d}:{stop % 60:02d}"
+            label = self.t(f"Shift {i + 1} {hhmm}", f"{ZH_ORDINALS[i % 10]}班 {hhmm}")
+            for day in sorted(worked):
+                if start < end <= MIN_PER_DAY:
+                    segments[day].append((label, start, end))
+                else:  # over midnight
+                    segments[day].append((label, start, MIN_PER_DAY))
+                    segments[(day + 1) % 7].append((label, 0, end % MIN_PER_DAY))
+        out: list[tuple[str, int, int, int]] = []
+        for day, segs in enumerate(segments):
+            edge = 0
+            for label, start, end in sorted(segs, key=lambda x: x[1]):
+                if start > edge:
+                    out.append((self.t("No shift", "非生产时间"), day, edge, start))
+                out.append((label, day, max(start, edge), end))
+                edge = max(edge, end)
+            if edge < MIN_PER_DAY:
+                out.append((self.t("No shift", "非生产时间"), day, edge, MIN_PER_DAY))
+        return [s for s in out if s[3] > s[2]]
+
+    @property
+    def several_calendars(self) -> bool:
+        """Whether the plant's areas work to different calendars."""
+        return len({a.calendar for a in self.plant.areas}) > 1
+
+    @property
+    def iana_zone(self) -> str | None:
+        """The plant's IANA time zone (DST rules included), or None for a fixed ``UTC+hh:mm``
+        offset that no IANA name has."""
+        zone = self.plant.timezone
+        return None if zone.startswith(("UTC+", "UTC-")) else zone
+
     # -- variables the queries expand -------------------------------------------------------
     def query_variables(self) -> dict[str, Variable]:
         """The plant-generated variables (output machines, shift offset), as
         :func:`dashboards.queries.substitute` takes them."""
         return {VAR_OUTPUT: multi(*[m.id for m in self.output_machines]),
-                VAR_SHIFT_OFFSET: single(self.shift_offset)}
+                VAR_SHIFT_OFFSET: single(self.shift_offset),
+                VAR_PLANT_TZ: single(self.query_zone)}
+
+
+def worked_weekdays(cal: Calendar) -> set[int]:
+    """The weekdays (0 = Monday) a calendar works: its ``days`` (names such as ``mon`` or
+    numbers) when it has them, else every day."""
+    days = getattr(cal, "days", None)
+    if not days:
+        return set(range(7))
+    return {WEEKDAYS.index(str(d).lower()[:3]) if isinstance(d, str) else int(d) % 7
+            for d in days}
 
 
 def _value_map(texts: dict[str, str]) -> list[dict[str, Any]]:

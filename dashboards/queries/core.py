@@ -39,6 +39,11 @@ VAR_COLLECTOR = "collector"
 #: every line's `output`), and the offset that aligns 8 h buckets to shift changes.
 VAR_OUTPUT = "output"
 VAR_SHIFT_OFFSET = "shift_offset"
+#: The plant's time zone (a hidden constant): InfluxQL buckets aligned to its local clock,
+#: daylight saving included. Used raw (``${plant_tz:raw}``): Grafana would regex-escape the
+#: ``/`` of ``Europe/Paris``, which InfluxQL refuses inside a string.
+VAR_PLANT_TZ = "plant_tz"
+TZ_CLAUSE = f"tz('${{{VAR_PLANT_TZ}:raw}}')"
 
 #: Daily output target in units when the plant names none; a dashboard text box the plant
 #: manager edits.

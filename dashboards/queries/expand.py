@@ -164,7 +164,7 @@ def interval_ms_for(from_ms: int, to_ms: int, max_data_points: int = 1_000,
     return interval
 
 
-_VAR_RE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+_VAR_RE = re.compile(r"\$\{(\w+)(?::(\w+))?\}|\$(\w+)|\[\[(\w+)\]\]")
 
 
 def substitute(query: str, *, from_ms: int, to_ms: int,
@@ -177,21 +177,22 @@ def substitute(query: str, *, from_ms: int, to_ms: int,
     ``$__interval`` / ``$interval`` -> e.g. ``10s``; ``$__interval_ms`` -> e.g. ``10000``;
     ``$var``, ``${var}`` and ``[[var]]`` -> the variable's value as :class:`Variable`
     formats it: a plain string is a single-value variable, a sequence a multi-value one;
+    ``${var:raw}`` -> the value(s) as they are (Grafana's ``raw`` format: no escaping);
     variables not given take :data:`DEFAULT_VARIABLES` and the default plant's output
     machines and shift offset. Unknown variables are left
     alone, as Grafana does.
     """
     if interval_ms is None:
         interval_ms = interval_ms_for(from_ms, to_ms, max_data_points, min_interval)
-    values: dict[str, str] = {}
+    values: dict[str, Variable] = {}
     given = {**DEFAULT_VARIABLES, **_default_plant_variables(), **(variables or {})}
     for name, value in given.items():
         if isinstance(value, Variable):
-            values[name] = value.format()
+            values[name] = value
         elif isinstance(value, str):
-            values[name] = single(value).format()
+            values[name] = single(value)
         else:
-            values[name] = multi(*value).format()
+            values[name] = multi(*value)
     macros = {
         "timeFilter": f"time >= {from_ms}ms and time <= {to_ms}ms",
         "__timeFilter": f"time >= {from_ms}ms and time <= {to_ms}ms",
@@ -203,11 +204,12 @@ def substitute(query: str, *, from_ms: int, to_ms: int,
     }
 
     def repl(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(2) or m.group(3)
+        name = m.group(1) or m.group(3) or m.group(4)
         if name in macros:
             return macros[name]
         if name in values:
-            return values[name]
+            var = values[name]
+            return ",".join(var.values) if m.group(2) == "raw" else var.format()
         return m.group(0)
 
     return _VAR_RE.sub(repl, query)

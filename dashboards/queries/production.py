@@ -9,6 +9,7 @@ from dashboards.queries.core import (
     OUTPUT_WHERE,
     SITE_WHERE,
     TIME_FILTER,
+    TZ_CLAUSE,
     VAR_SHIFT_OFFSET,
     _oee,
     _q,
@@ -27,10 +28,11 @@ OEE_BY_LINE = _q(
 OUTPUT_BY_LINE = _q(
     "oee.output_by_line",
     f'SELECT sum("good") AS "good" FROM "counts" WHERE {OUTPUT_WHERE} AND {TIME_FILTER} '
-    f'GROUP BY time({INTERVAL}, ${VAR_SHIFT_OFFSET}), "line" fill(0)',
+    f'GROUP BY time({INTERVAL}, ${VAR_SHIFT_OFFSET}), "line" fill(0) {TZ_CLAUSE}',
     alias="$tag_line",
     description="Finished units per line (its output machines) per interval; with the "
-                "panel's shift-length min interval and the shift offset, one bar per shift.")
+                "panel's shift-length min interval, the shift offset and the plant's time "
+                "zone (buckets on the local clock, summer time included), one bar per shift.")
 SCRAP_RATE = _q(
     "oee.scrap_rate",
     'SELECT "scrap" / "units" * 100 AS "scrap_pct" FROM (SELECT sum("scrap") AS "scrap", '

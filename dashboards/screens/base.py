@@ -17,7 +17,7 @@ from dashboards import panels as p
 from dashboards import queries as q
 from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
-from dashboards.wall import DATA_AGE_LIMIT_S, MIN_PER_DAY, Wall
+from dashboards.wall import DATA_AGE_LIMIT_S, Wall
 from simulator.plant import Area
 
 #: Refresh for the wall display (the issue asks for 5-10 s).
@@ -29,7 +29,6 @@ BANNER_TEXT_ID, BANNER_SHIFT_ID, BANNER_AGE_ID = 101, 102, 103
 #: Rows below the banner.
 BODY_TOP = BANNER_ROWS
 BODY_ROWS = p.SCREEN_ROWS - BANNER_ROWS
-MS_PER_MIN = 60_000
 
 
 def uid(slug: str, lang: Lang) -> str:
@@ -83,6 +82,7 @@ def plant_variables(wall: Wall, *, area: Area | None = None, machine: bool = Fal
                .values(",".join(ids)).multi(True).hide(dm.VariableHide.HIDE_VARIABLE)
                .current(dm.VariableOption(selected=True, text=ids, value=ids)))
     out.append(dash.ConstantVariable(q.VAR_SHIFT_OFFSET).value(wall.shift_offset))
+    out.append(dash.ConstantVariable(q.VAR_PLANT_TZ).value(wall.query_zone))
     if output:
         out.append(dash.TextBoxVariable(q.VAR_DAILY_TARGET)
                    .label(t("Daily target (units)", "日产量目标（台）"))
@@ -127,23 +127,16 @@ def banner(wall: Wall, screen: str, area: Area | None = None
     text_panel = (text.Panel().id(BANNER_TEXT_ID).title("").transparent(True)
                   .grid_pos(p.at(0, 0, 16, BANNER_ROWS)).mode(tm.TextMode.HTML)
                   .content(content))
-    shift = (p.stat_panel(BANNER_SHIFT_ID, t("Shift", "班次"), p.at(16, 0, 4, BANNER_ROWS),
+    title = (t("Shift (most machines)", "班次（多数设备）")
+             if area is None and wall.several_calendars else t("Shift", "班次"))
+    shift = (p.stat_panel(BANNER_SHIFT_ID, title, p.at(16, 0, 4, BANNER_ROWS),
                           p.targets(q.CLOCK_TICKS), "none", time_from="1h",
                           mappings=shift_mappings(wall, area),
                           thresholds=p.steps((None, p.CYAN)),
                           no_value=t("No shift", "非生产时间"))
              .interval("1m")
-             .reduce_options(p.reduce_last().fields("/^day_ms$/"))
-             .transformations([
-                 p.transformation("calculateField", {
-                     "mode": "binary", "alias": "local_ms", "replaceFields": False,
-                     "binary": {"left": "Time", "operator": "+",
-                                "right": str(int(wall.utc_offset.total_seconds() * 1000))}}),
-                 p.transformation("calculateField", {
-                     "mode": "binary", "alias": "day_ms", "replaceFields": True,
-                     "binary": {"left": "local_ms", "operator": "%",
-                                "right": str(MIN_PER_DAY * MS_PER_MIN)}}),
-             ]))
+             .reduce_options(p.reduce_last().fields(f"/^{LOCAL_FIELD}$/"))
+             .transformations(local_week_time(wall)))
     age = (p.stat_panel(BANNER_AGE_ID, t("Latest data", "数据更新"),
                         p.at(20, 0, 4, BANNER_ROWS), p.targets(q.DATA_AGE), "time:HH:mm:ss",
                         time_from=f"{DATA_AGE_LIMIT_S}s",
@@ -155,9 +148,41 @@ def banner(wall: Wall, screen: str, area: Area | None = None
     return [text_panel, shift, age]
 
 
+#: The field the banner's shift is read from: the newest bucket's local weekday and time.
+LOCAL_FIELD = "local"
+#: moment.js format of that field: weekday (0 = Sunday) then HHmm, e.g. 10614 = Monday 06:14.
+WEEK_TIME_FORMAT = "dHHmm"
+
+
+def week_time_code(weekday: int, minute: int) -> int:
+    """:data:`WEEK_TIME_FORMAT` as a number for a weekday (0 = Monday) and minute of day."""
+    return (weekday + 1) % 7 * 10_000 + minute // 60 * 100 + minute % 60
+
+
+def local_week_time(wall: Wall) -> list[dm.DataTransformerConfig]:
+    """Transformations that turn the newest bucket's time into its local weekday and time
+    of day as a number (:data:`WEEK_TIME_FORMAT`), in the plant's time zone with its
+    daylight-saving rules (Grafana's "Format time" with an explicit IANA zone, never the
+    browser's); a fixed ``UTC+hh:mm`` offset is added first and formatted as UTC."""
+    tr = p.transformation
+    zone = wall.iana_zone or "utc"
+    offset_ms = 0 if wall.iana_zone else int(wall.utc_offset.total_seconds() * 1000)
+    return [tr("calculateField", {"mode": "binary", "alias": LOCAL_FIELD,
+                                  "replaceFields": False,
+                                  "binary": {"left": "Time", "operator": "+",
+                                             "right": str(offset_ms)}}),
+            tr("convertFieldType", {"fields": {}, "conversions": [
+                {"targetField": LOCAL_FIELD, "destinationType": "time"}]}),
+            tr("formatTime", {"timeField": LOCAL_FIELD, "outputFormat": WEEK_TIME_FORMAT,
+                              "timezone": zone}),
+            tr("convertFieldType", {"fields": {}, "conversions": [
+                {"targetField": LOCAL_FIELD, "destinationType": "number"}]})]
+
+
 def shift_mappings(wall: Wall, area: Area | None) -> list[dm.ValueMapping]:
-    """Milliseconds into the local day -> the shift's name (the plant's calendar)."""
+    """Local weekday and time (:func:`week_time_code`) -> the shift's name (the plant's
+    calendar, its worked weekdays)."""
     return [dm.RangeMap(options=dm.DashboardRangeMapOptions(
-        from_val=float(start * MS_PER_MIN), to=float(end * MS_PER_MIN - 1),
+        from_val=float(week_time_code(day, start)), to=float(week_time_code(day, end - 1)),
         result=dm.ValueMappingResult(text=label, color=p.CYAN)))
-        for label, start, end in wall.shifts(area)]
+        for label, day, start, end in wall.week_shifts(area)]

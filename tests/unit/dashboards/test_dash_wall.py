@@ -4,6 +4,7 @@ and for a second plant, and each check fires on a dashboard broken on purpose.""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,17 @@ def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
     night = Wall.of("en", load()).shifts(load().areas[0])  # 22:00-06:00 over midnight
     assert night[0] == ("Shift 3 22:00-06:00", 0, 360) and night[-1][1:] == (1320, 1440)
     assert sum(end - start for _, start, end in night) == 1440
-    # Moulding (the first output) runs round the clock: daily buckets from local midnight.
-    assert Wall.of("en", lyon).shift_offset == "1380m"  # 00:00 at UTC+1 = 23:00 UTC
-    # The output lines (final assembly) start at 07:00 at UTC+8 = 23:00 UTC.
+    # Moulding (the first output) runs round the clock: daily buckets from local midnight
+    # (in local minutes: the query's tz() aligns buckets to the plant's clock, summer time
+    # included).
+    assert Wall.of("en", lyon).shift_offset == "0m"
+    assert Wall.of("en", lyon).query_variables()[q.VAR_PLANT_TZ].values == ("Europe/Paris",)
+    # The output lines (final assembly) start at 07:00 local: 420 min into an 8 h bucket.
     assert Wall.of("en", load()).shift_offset == "420m"
+    # A fixed offset that no IANA name has: UTC buckets, the offset in UTC minutes.
+    kolkata = Wall.of("en", dataclasses.replace(load(), timezone="UTC+05:30",
+                                                utc_offset_h=5.5))
+    assert (kolkata.query_zone, kolkata.shift_offset) == ("UTC", f"{(420 - 330) % 480}m")
 
 
 @pytest.mark.parametrize(("uid", "pid", "mutate", "expected"), [

@@ -35,7 +35,7 @@ def predicted_failures(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
             ])
             .overrides([
                 p.field_props("machine", displayName=t("Machine", "设备"),
-                              mappings=wall.machine_mappings()),
+                              mappings=wall.machine_mappings(), custom__width=200),
                 p.field_props("mode", displayName=t("Failure mode", "故障模式"),
                               mappings=wall.mode_mappings(), custom__width=260),
                 p.field_props("score", displayName=t("Score", "置信度"), unit="percentunit",

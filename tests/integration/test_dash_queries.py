@@ -106,7 +106,7 @@ MAY_BE_EMPTY = {"maintenance.count_open", "maintenance.count_in_progress",
                 "maintenance.count_done", "overview.active_alarms",
                 "overview.current_faults",
                 # predictive maintenance: factory-pdm writes these, not the simulator
-                # (tests/integration/test_dash_pdm.py writes them for its cases)
+                # (tests/integration/dash/test_dash_pdm.py writes them for its cases)
                 "pdm.predicted_failures", "pdm.failures_expected", "pdm.scorecard",
                 # one machine's alarms and work orders (the test below picks one that has)
                 "machine.alarms", "machine.work_orders"}

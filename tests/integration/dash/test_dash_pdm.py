@@ -6,7 +6,6 @@ there is no data, and the panels say so in both languages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,9 +14,7 @@ from dashboards import queries as q
 from dashboards.build import build_lang
 from dashboards.screens import pdm as pdm_screen
 from dashboards.wall import Wall, load
-from stack.services import Influxd
 from telemetry.contract import MachineState
-from telemetry.endpoints import InfluxEndpoint
 from telemetry.influx import InfluxClient
 
 pytestmark = pytest.mark.integration
@@ -37,18 +34,6 @@ def _machine_tags(machine_id: str) -> str:
 
 def _fault_code(machine_id: str) -> str:
     return PLANT.types[PLANT.machine(machine_id).type].faults[0].code
-
-
-@pytest.fixture
-def client(influxd: Influxd, influx_db: str) -> Iterator[InfluxClient]:
-    c = InfluxClient(InfluxEndpoint(url=influxd.url, db=influx_db))
-    yield c
-    c.close()
-
-
-def _write(client: InfluxClient, lines: list[str]) -> None:
-    result = client.write("\n".join(lines).encode())
-    assert result.ok, result
 
 
 def _rows(client: InfluxClient, pq: q.PanelQuery, window: str | int,
@@ -97,7 +82,7 @@ def test_predicted_failures_lists_the_latest_alerting_prediction_per_machine(
     # another site's machine never shows
     lines.append(_prediction(a, NOW - MIN, score=0.97, alert=1, mode="wear").replace(
         f"site={PLANT.site}", "site=elsewhere"))
-    _write(client, lines)
+    client.write_lines(lines)
 
     rows = _rows(client, q.PREDICTED_FAILURES, q.PREDICTION_WINDOW)
     by_machine = {r["machine"]: r for r in rows}
@@ -133,7 +118,7 @@ def test_no_prediction_is_no_row_and_the_panels_say_so(client: InfluxClient) -> 
     assert _rows(client, q.FAILURES_EXPECTED, q.PREDICTION_WINDOW) == []
     assert _rows(client, q.SCORECARD, "24h") == []
     machine = PLANT.machines[0].id
-    _write(client, [_prediction(machine, NOW - MIN, score=0.2, alert=0, mode="wear")])
+    client.write_lines([_prediction(machine, NOW - MIN, score=0.2, alert=0, mode="wear")])
     assert _rows(client, q.PREDICTED_FAILURES, q.PREDICTION_WINDOW) == []
     assert _rows(client, q.FAILURES_EXPECTED, q.PREDICTION_WINDOW) == []
     for lang, text in (("en", "No predicted failures"), ("zh", "暂无预测故障")):
@@ -151,7 +136,7 @@ def test_scorecard_shows_the_latest_score_per_source(client: InfluxClient) -> No
         return (f"pdm_score,{SITE},source={source} precision={precision},recall={recall}"
                 f"{lead_field},failures={failures}i,alerts={alerts}i,hits=3i,window_h=168 {ts}")
 
-    _write(client, [
+    client.write_lines([
         score("wear", NOW - 3 * HOUR, 0.5, 0.4, 6.0, 10, 8),
         score("wear", NOW - HOUR, 0.72, 0.65, 11.5, 20, 18),
         score("random", NOW - 3 * HOUR, 0.2, 0.1, 2.0, 30, 5),
@@ -188,7 +173,7 @@ def test_current_faults_list_machines_in_repair_and_match_active_alarms(
     machine in fault since 10 min, one repaired (alarm cleared): the first two are current
     faults, and "Active alarms" counts exactly them."""
     repair, fault, repaired = (m.id for m in PLANT.machines[4:7])
-    _write(client, [
+    client.write_lines([
         _alarm(repair, NOW - 30 * HOUR, True), _state(repair, NOW - 30 * HOUR,
                                                        MachineState.FAULT, _fault_code(repair)),
         _state(repair, NOW - 29 * HOUR, MachineState.MAINTENANCE, "repair"),

@@ -6,28 +6,18 @@ put them an hour off from the last Sunday of March."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dashboards import queries as q
 from dashboards.wall import Wall, load
-from stack.services import Influxd
-from telemetry.endpoints import InfluxEndpoint
 from telemetry.influx import InfluxClient
 
 pytestmark = pytest.mark.integration
 
-LYON = load(Path(__file__).resolve().parents[2] / "docs" / "examples" / "acme-lyon.yaml")
+LYON = load(Path(__file__).resolve().parents[3] / "docs" / "examples" / "acme-lyon.yaml")
 HOUR = 3_600_000
-
-
-@pytest.fixture
-def client(influxd: Influxd, influx_db: str) -> Iterator[InfluxClient]:
-    c = InfluxClient(InfluxEndpoint(url=influxd.url, db=influx_db))
-    yield c
-    c.close()
 
 
 def _ms(iso: str) -> int:
@@ -42,7 +32,7 @@ def test_shift_buckets_stay_on_local_midnight_across_the_spring_change(
     lines = [f"counts,enterprise={LYON.enterprise},site={LYON.site},area={machine.area},"
              f"line={machine.line},machine={machine.id} good=1i,scrap=0i {ts}"
              for ts in range(start, end, HOUR // 2)]
-    assert client.write("\n".join(lines).encode()).ok
+    client.write_lines(lines)
     variables = {**wall.query_variables(), q.VAR_ENTERPRISE: LYON.enterprise,
                  q.VAR_SITE: LYON.site}
     text = q.substitute(q.OUTPUT_BY_LINE.influxql, from_ms=start, to_ms=end - 1,

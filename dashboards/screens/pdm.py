@@ -1,5 +1,9 @@
-"""Predictive-maintenance panels: the failures the detector expects in the next hours (a
-table on the maintenance screen, a count on the home wall) and its live scorecard."""
+"""Predictive-maintenance panels: the failures the detector expects (a table on the
+maintenance screen, a count on the home wall) and its live scorecard.
+
+The issue calls the table "failures expected in the next 8 h"; its titles name no horizon
+because the horizon is the detector's own setting (``factory-pdm --horizon-h``), and each
+row says its own ("Expected within 48 h")."""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ SCORE_STEPS = {"mode": "absolute", "steps": [
 def predicted_failures(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
     """Machines whose latest prediction alerts, highest score first."""
     t = wall.t
-    return (p.table_panel(pid, t("Failures expected in the next 8 h", "未来 8 小时预计故障"),
+    return (p.table_panel(pid, t("Failures expected (predictive maintenance)",
+                                 "预计故障（预测性维护）"),
                           pos, p.targets(q.PREDICTED_FAILURES))
             .time_from(q.PREDICTION_WINDOW).hide_time_override(True)
             .no_value(t(*NO_PREDICTION))
@@ -42,7 +47,8 @@ def predicted_failures(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
                               decimals=0, min=0, max=1, thresholds=SCORE_STEPS,
                               custom__cellOptions={"type": "color-background",
                                                    "mode": "basic"}),
-                p.field_props("horizon_h", displayName=t("Within", "预计时限"), unit="h",
+                p.field_props("horizon_h", displayName=t("Expected within", "预计时限"),
+                              unit="h",
                               decimals=0),
                 p.field_props("vib_ratio", displayName=t("Vibration vs own", "振动/基线"),
                               unit="suffix:×", decimals=2),
@@ -52,7 +58,7 @@ def predicted_failures(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
 def failures_expected(pid: int, wall: Wall, pos: dm.GridPos) -> stat.Panel:
     """How many machines the detector expects to fail: green 0, amber from 1."""
     t = wall.t
-    return p.stat_panel(pid, t("Failures expected, 8 h", "8 小时内预计故障"), pos,
+    return p.stat_panel(pid, t("Failures expected", "预计故障"), pos,
                         p.targets(q.FAILURES_EXPECTED), "locale", decimals=0,
                         time_from=q.PREDICTION_WINDOW,
                         color_mode=cm.BigValueColorMode.BACKGROUND, no_value="0",

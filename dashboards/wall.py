@@ -281,6 +281,26 @@ class Wall:
                 out.append((self.t("No shift", "非生产时间"), day, edge, MIN_PER_DAY))
         return [s for s in out if s[3] > s[2]]
 
+    def holiday_shifts(self, area: Area | None = None) -> list[tuple[str, dt.date, int, int]]:
+        """("Holiday", local date, start, end): the shift time the calendar's holidays
+        (``holidays``, when the plant file gives them) take off, a night shift counted on
+        the day it starts (its hours after midnight on the next date)."""
+        cal = self.calendar(area)
+        worked = worked_weekdays(cal)
+        label = self.t("Holiday", "节假日")
+        out: list[tuple[str, dt.date, int, int]] = []
+        for number in sorted(getattr(cal, "holidays", ()) or ()):
+            day = EPOCH + dt.timedelta(days=int(number))
+            if day.weekday() not in worked:
+                continue
+            for start, end in cal.shifts:
+                if start < end <= MIN_PER_DAY:
+                    out.append((label, day, start, end))
+                else:
+                    out += [(label, day, start, MIN_PER_DAY),
+                            (label, day + dt.timedelta(days=1), 0, end % MIN_PER_DAY)]
+        return [h for h in out if h[3] > h[2]]
+
     @property
     def several_calendars(self) -> bool:
         """Whether the plant's areas work to different calendars."""
@@ -319,6 +339,8 @@ def _value_map(texts: dict[str, str]) -> list[dict[str, Any]]:
 
 
 MIN_PER_DAY = 24 * 60
+#: Holidays are day numbers since this date (simulator.shifts).
+EPOCH = dt.date(1970, 1, 1)
 #: Chinese names of currencies a plant may sell in (others show their ISO code).
 CURRENCY_ZH = {"CNY": "元", "USD": "美元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑",
                "HKD": "港元"}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Sequence
 
@@ -150,20 +151,33 @@ def banner(wall: Wall, screen: str, area: Area | None = None
 
 #: The field the banner's shift is read from: the newest bucket's local weekday and time.
 LOCAL_FIELD = "local"
-#: moment.js format of that field: weekday (0 = Sunday) then HHmm, e.g. 10614 = Monday 06:14.
-WEEK_TIME_FORMAT = "dHHmm"
+#: moment.js format of that field: local date, weekday (0 = Sunday) and time, e.g.
+#: ``2026-10-01 4 0614`` for Thursday 1 October 06:14.
+LOCAL_FORMAT = "YYYY-MM-DD d HHmm"
 
 
-def week_time_code(weekday: int, minute: int) -> int:
-    """:data:`WEEK_TIME_FORMAT` as a number for a weekday (0 = Monday) and minute of day."""
-    return (weekday + 1) % 7 * 10_000 + minute // 60 * 100 + minute % 60
+def local_time_text(day: dt.date, minute: int) -> str:
+    """:data:`LOCAL_FORMAT` for a local date and minute of the day."""
+    return f"{day.isoformat()} {day.isoweekday() % 7} {minute // 60:02d}{minute % 60:02d}"
+
+
+def minutes_regex(start: int, end: int) -> str:
+    """A regex for ``HHmm`` from minute `start` to `end` (excluded) of the day."""
+    parts = []
+    for hour in range(start // 60, (end - 1) // 60 + 1):
+        first, last = max(start, hour * 60) % 60, min(end - 1, hour * 60 + 59) % 60
+        if (first, last) == (0, 59):
+            parts.append(f"{hour:02d}\\d\\d")
+        else:
+            parts.append(f"{hour:02d}(?:{'|'.join(f'{m:02d}' for m in range(first, last + 1))})")
+    return "(?:" + "|".join(parts) + ")"
 
 
 def local_week_time(wall: Wall) -> list[dm.DataTransformerConfig]:
-    """Transformations that turn the newest bucket's time into its local weekday and time
-    of day as a number (:data:`WEEK_TIME_FORMAT`), in the plant's time zone with its
-    daylight-saving rules (Grafana's "Format time" with an explicit IANA zone, never the
-    browser's); a fixed ``UTC+hh:mm`` offset is added first and formatted as UTC."""
+    """Transformations that turn the newest bucket's time into its local date, weekday and
+    time of day (:data:`LOCAL_FORMAT`), in the plant's time zone with its daylight-saving
+    rules (Grafana's "Format time" with an explicit IANA zone, never the browser's); a
+    fixed ``UTC+hh:mm`` offset is added first and formatted as UTC."""
     tr = p.transformation
     zone = wall.iana_zone or "utc"
     offset_ms = 0 if wall.iana_zone else int(wall.utc_offset.total_seconds() * 1000)
@@ -173,16 +187,21 @@ def local_week_time(wall: Wall) -> list[dm.DataTransformerConfig]:
                                              "right": str(offset_ms)}}),
             tr("convertFieldType", {"fields": {}, "conversions": [
                 {"targetField": LOCAL_FIELD, "destinationType": "time"}]}),
-            tr("formatTime", {"timeField": LOCAL_FIELD, "outputFormat": WEEK_TIME_FORMAT,
-                              "timezone": zone}),
-            tr("convertFieldType", {"fields": {}, "conversions": [
-                {"targetField": LOCAL_FIELD, "destinationType": "number"}]})]
+            tr("formatTime", {"timeField": LOCAL_FIELD, "outputFormat": LOCAL_FORMAT,
+                              "timezone": zone})]
 
 
 def shift_mappings(wall: Wall, area: Area | None) -> list[dm.ValueMapping]:
-    """Local weekday and time (:func:`week_time_code`) -> the shift's name (the plant's
-    calendar, its worked weekdays)."""
-    return [dm.RangeMap(options=dm.DashboardRangeMapOptions(
-        from_val=float(week_time_code(day, start)), to=float(week_time_code(day, end - 1)),
-        result=dm.ValueMappingResult(text=label, color=p.CYAN)))
-        for label, day, start, end in wall.week_shifts(area)]
+    """Local date, weekday and time (:data:`LOCAL_FORMAT`) -> the shift's name: first the
+    plant's holidays (the shift time of a holiday reads "Holiday"), then the calendar's
+    week (its worked weekdays; Grafana takes the first mapping that matches)."""
+    def regex(pattern: str, label: str) -> dm.ValueMapping:
+        return dm.RegexMap(options=dm.DashboardRegexMapOptions(
+            pattern=pattern, result=dm.ValueMappingResult(text=label, color=p.CYAN)))
+
+    out = [regex(f"{day.isoformat()} \\d {minutes_regex(start, end)}", label)
+           for label, day, start, end in wall.holiday_shifts(area)]
+    out += [regex(f"\\d{{4}}-\\d\\d-\\d\\d {(weekday + 1) % 7} {minutes_regex(start, end)}",
+                  label)
+            for label, weekday, start, end in wall.week_shifts(area)]
+    return out

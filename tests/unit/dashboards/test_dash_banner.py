@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -42,20 +43,22 @@ def shown(panel: dict[str, Any], utc_ms: int) -> str | None:
             assert o["binary"]["left"] == "Time" and o["binary"]["operator"] == "+"
             value = value + float(o["binary"]["right"])
         elif tr["id"] == "formatTime":
-            assert o["outputFormat"] == "dHHmm"  # moment: weekday 0 = Sunday, HH, mm
+            # moment: YYYY-MM-DD, d = weekday 0 = Sunday, HH, mm
+            assert o["outputFormat"] == "YYYY-MM-DD d HHmm"
             zone = dt.UTC if o["timezone"] == "utc" else ZoneInfo(o["timezone"])
             t = dt.datetime.fromtimestamp(value / 1000, zone)
-            value = f"{t.isoweekday() % 7}{t:%H%M}"
+            value = f"{t:%Y-%m-%d} {t.isoweekday() % 7} {t:%H%M}"
         elif tr["id"] == "convertFieldType":
             (conv,) = o["conversions"]
-            value = int(value) if conv["destinationType"] == "number" else value
+            assert conv["destinationType"] == "time"
         else:
             raise AssertionError(f"unexpected transformation {tr['id']}")
     assert panel["options"]["reduceOptions"]["fields"] == f"/^{base.LOCAL_FIELD}$/"
     for m in panel["fieldConfig"]["defaults"]["mappings"]:
-        o = m["options"]
-        if m["type"] == "range" and o["from"] <= value <= o["to"]:
-            return str(o["result"]["text"])
+        # Grafana: a pattern without slashes is anchored at both ends (stringToJsRegex)
+        assert m["type"] == "regex"
+        if re.fullmatch(m["options"]["pattern"], value):
+            return str(m["options"]["result"]["text"])
     return None
 
 
@@ -132,3 +135,27 @@ def test_worked_weekdays_and_a_night_shift_belonging_to_its_start_day(
     assert at(5, 23 * 60) == "No shift"           # Saturday night: not worked
     assert at(0, 3 * 60) == "No shift"            # Monday 03:00: Sunday's night, not worked
     assert sum(e - s for _, d, s, e in week) == 7 * 24 * 60
+
+
+def test_holidays_read_holiday_on_the_shift_time_they_take_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A holiday (issue 16: days since 1970-01-01, as the simulator's calendar holds them):
+    its own shifts, and its night shift's hours after midnight, read "Holiday"; the night
+    shift of the day before, running into the holiday, is still a shift."""
+    holiday = dt.date(2026, 10, 1)  # a Thursday
+    cal = SimpleNamespace(id="nights", shifts=((360, 840), (1320, 360)),
+                          holidays=frozenset({(holiday - dt.date(1970, 1, 1)).days}))
+    monkeypatch.setattr(Wall, "calendar", lambda self, area=None: cal)
+    wall = Wall.of("zh", load(LYON))  # Europe/Paris: summer time on 1 October
+    panel = _banner(wall, None)
+
+    def at(iso: str) -> str | None:
+        local = dt.datetime.fromisoformat(iso).replace(tzinfo=ZoneInfo("Europe/Paris"))
+        return shown(panel, int(local.timestamp() * 1000))
+
+    assert at("2026-09-30T23:00") == at("2026-10-01T03:00") == "二班 22:00-06:00"
+    assert at("2026-10-01T07:00") == at("2026-10-01T23:00") == "节假日"
+    assert at("2026-10-02T03:00") == "节假日"    # the holiday's night, after midnight
+    assert at("2026-10-01T15:00") == "非生产时间"  # between its shifts, as any day
+    assert at("2026-10-02T07:00") == "一班 06:00-14:00"
+    assert at("2026-10-08T07:00") == "一班 06:00-14:00"  # a week later: a working day

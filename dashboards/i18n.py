@@ -46,7 +46,7 @@ WORK_ORDER_NAMES: dict[WorkOrderStatus, tuple[str, str]] = {
 
 #: Labels of the state reasons (simulator.downtime.REASONS: the `reason` field of `state`
 #: and the `reason` tag of `downtime`), and of the reasons the plant model may add (issue
-#: 16: `micro-stop`, `waiting-parts`, `holiday`). A fault code such as LSR-CHILLER is shown
+#: 16: `micro-stop`, `waiting-parts`, `holiday`, `standby`). A fault code such as LSR-CHILLER is shown
 #: as its message from the plant's types (dashboards.wall). The dashboards never list the
 #: reasons themselves: :func:`reason_label` labels whatever REASONS holds, and a unit test
 #: fails for a reason without a label in both languages.
@@ -65,6 +65,7 @@ REASON_NAMES: dict[str, tuple[str, str]] = {
     "micro-stop": ("Micro-stop", "短暂停机"),
     "waiting-parts": ("Waiting for parts", "等待备件"),
     "holiday": ("Holiday", "节假日"),
+    "standby": ("Standby", "待命"),
 }
 #: Kept for callers of the old name.
 DOWNTIME_REASON_NAMES = REASON_NAMES

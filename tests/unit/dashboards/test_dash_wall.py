@@ -255,7 +255,7 @@ def test_every_state_reason_has_a_label_in_both_languages() -> None:
     from dashboards.i18n import REASON_NAMES, Lang, reason_label
     from simulator.downtime import REASONS
 
-    for reason in {r for r in REASONS if r} | {"micro-stop", "waiting-parts", "holiday"}:
+    for reason in {r for r in REASONS if r} | {"micro-stop", "waiting-parts", "holiday", "standby"}:
         assert reason in REASON_NAMES, f"state reason {reason!r} has no label"
         en, zh = REASON_NAMES[reason]
         assert en and not re.search(r"[A-Za-z]", zh), reason

@@ -46,10 +46,10 @@ WORK_ORDER_NAMES: dict[WorkOrderStatus, tuple[str, str]] = {
 
 #: Labels of the state reasons (simulator.downtime.REASONS: the `reason` field of `state`
 #: and the `reason` tag of `downtime`), and of the reasons the plant model may add (issue
-#: 16: `micro-stop`, `waiting-parts`, `holiday`, `standby`). A fault code such as LSR-CHILLER is shown
-#: as its message from the plant's types (dashboards.wall). The dashboards never list the
-#: reasons themselves: :func:`reason_label` labels whatever REASONS holds, and a unit test
-#: fails for a reason without a label in both languages.
+#: 16: `micro-stop`, `waiting-parts`, `holiday`, `standby`). A fault code such as
+#: LSR-CHILLER is shown as its message from the plant's types (dashboards.wall). The
+#: dashboards never list the reasons themselves: :func:`reason_label` labels whatever
+#: REASONS holds, and a unit test fails for a reason without a label in both languages.
 REASON_NAMES: dict[str, tuple[str, str]] = {
     "producing": ("Producing", "生产"),
     "repair": ("Repair", "故障维修"),

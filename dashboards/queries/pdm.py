@@ -6,7 +6,7 @@ docs/pdm.md): ``prediction`` (tags = the machine levels and ``mode``; fields ``s
 0..1, ``horizon_h``, ``alert`` 0/1, ``vib_ratio``, ``trend_per_day``), one point per
 machine per evaluation, and ``pdm_score`` (tags enterprise, site, ``source`` wear |
 random; fields ``precision``, ``recall``, ``median_lead_h``, ``failures``, ``alerts``,
-``hits``, ``window_h``).
+``hits``, ``window_h``, and ``chance_recall`` where the detector gives it).
 """
 
 from __future__ import annotations
@@ -46,8 +46,11 @@ FAILURES_EXPECTED = _q(
     description="How many machines the detector expects to fail (latest prediction alerts).")
 SCORECARD = _q(
     "pdm.scorecard",
-    'SELECT last("failures") AS "failures", "precision", "recall", "median_lead_h", '
-    f'"alerts" FROM "{PDM_SCORE}" WHERE {SITE_WHERE} AND {TIME_FILTER} GROUP BY "source"',
+    'SELECT last("failures") AS "failures", "precision", "recall", "chance_recall", '
+    f'"median_lead_h", "alerts" FROM "{PDM_SCORE}" WHERE {SITE_WHERE} AND {TIME_FILTER} '
+    'GROUP BY "source"',
     result_format="table",
     description="The detector's own live score per failure source (wear, random): the "
-                "fields of the latest pdm_score point.")
+                "fields of the latest pdm_score point; chance_recall (the recall alerts "
+                "unrelated to failures would get) shows random failures staying "
+                "unpredictable.")

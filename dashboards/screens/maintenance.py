@@ -31,14 +31,14 @@ def build(wall: Wall) -> dash.Dashboard:
                                          (WorkOrderStatus.IN_PROGRESS, q.WO_IN_PROGRESS),
                                          (WorkOrderStatus.DONE, q.WO_DONE))):
         colour = p.WO_COLOURS[status]
-        d.with_panel(p.stat_panel(1 + i, work_order_name(status, lang), p.at(4 * i, y, 4, 4),
+        d.with_panel(p.stat_panel(1 + i, work_order_name(status, lang), p.at(3 * i, y, 3, 4),
                                   p.targets(query), "locale", decimals=0,
                                   color_mode=cm.BigValueColorMode.BACKGROUND,
                                   thresholds=p.steps((None, colour)), no_value="0"))
     d.with_panel(work_order_table(4, t("Work orders: open and in progress first",
                                        "检修工单（待处理、进行中在前）"), p.at(0, y + 4, 16, 10),
                                   q.WORK_ORDER_TABLE, wall))
-    d.with_panel(pdm.scorecard(7, wall, p.at(12, y, 12, 4)))
+    d.with_panel(pdm.scorecard(7, wall, p.at(9, y, 15, 4)))
     d.with_panel(pdm.predicted_failures(8, wall, p.at(12, y + 14, 12, 10)))
     mtbf = p.at(0, y + 14, 12, 10)
     d.with_panel(

@@ -44,14 +44,15 @@ def predicted_failures(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
                 p.field_props("mode", displayName=t("Failure mode", "故障模式"),
                               mappings=wall.mode_mappings(), custom__width=260),
                 p.field_props("score", displayName=t("Score", "置信度"), unit="percentunit",
+                              noValue=p.NO_DATA,
                               decimals=0, min=0, max=1, thresholds=SCORE_STEPS,
                               custom__cellOptions={"type": "color-background",
                                                    "mode": "basic"}),
                 p.field_props("horizon_h", displayName=t("Expected within", "预计时限"),
-                              unit="h",
+                              unit="h", noValue=p.NO_DATA,
                               decimals=0),
                 p.field_props("vib_ratio", displayName=t("Vibration vs own", "振动/基线"),
-                              unit="suffix:×", decimals=2),
+                              unit="suffix:×", decimals=2, noValue=p.NO_DATA),
             ]))
 
 
@@ -66,10 +67,13 @@ def failures_expected(pid: int, wall: Wall, pos: dm.GridPos) -> stat.Panel:
 
 
 def scorecard(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
-    """The detector's own latest score per failure source: precision, recall, median lead
-    time, failures and alerts (random failures are expected to stay unpredictable)."""
+    """The detector's own latest score per failure source: precision, recall beside the
+    recall alerts would get by chance (random failures are expected to stay there), median
+    lead time, failures and alerts."""
     t = wall.t
-    pct = {"unit": "percentunit", "decimals": 0, "min": 0, "max": 1}
+    # a value the latest score lacks (no lead time without a hit) is "-" in its cell; the
+    # panel's noValue is for no score at all
+    pct = {"unit": "percentunit", "decimals": 0, "min": 0, "max": 1, "noValue": p.NO_DATA}
     return (p.table_panel(pid, t("Prediction scorecard (live)", "预测准确度（实时）"), pos,
                           p.targets(q.SCORECARD))
             .no_value(t("No score yet", "暂无评分"))
@@ -77,7 +81,8 @@ def scorecard(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
                 p.transformation("organize", {
                     "excludeByName": {"Time": True},
                     "indexByName": {"source": 0, "precision": 1, "recall": 2,
-                                    "median_lead_h": 3, "failures": 4, "alerts": 5}}),
+                                    "chance_recall": 3, "median_lead_h": 4, "failures": 5,
+                                    "alerts": 6}}),
                 p.transformation("sortBy", {"sort": [{"field": "source", "desc": True}]}),
                 p.limit_rows(pos),
             ])
@@ -86,8 +91,10 @@ def scorecard(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
                               mappings=wall.pdm_source_mappings()),
                 p.field_props("precision", displayName=t("Precision", "准确率"), **pct),
                 p.field_props("recall", displayName=t("Recall", "召回率"), **pct),
+                p.field_props("chance_recall", displayName=t("By chance", "随机基准"),
+                              **pct),
                 p.field_props("median_lead_h", displayName=t("Median lead", "提前量中位数"),
-                              unit="h", decimals=1),
+                              unit="h", decimals=1, noValue=p.NO_DATA),
                 p.field_props("failures", displayName=t("Failures", "故障次数"),
                               unit="locale", decimals=0),
                 p.field_props("alerts", displayName=t("Alerts", "预警次数"), unit="locale",

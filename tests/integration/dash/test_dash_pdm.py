@@ -134,7 +134,8 @@ def test_scorecard_shows_the_latest_score_per_source(client: InfluxClient) -> No
               failures: int, alerts: int) -> str:
         lead_field = f",median_lead_h={lead}" if lead is not None else ""
         return (f"pdm_score,{SITE},source={source} precision={precision},recall={recall}"
-                f"{lead_field},failures={failures}i,alerts={alerts}i,hits=3i,window_h=168 {ts}")
+                f"{lead_field},chance_recall=0.08,failures={failures}i,alerts={alerts}i,"
+                f"hits=3i,window_h=168 {ts}")
 
     client.write_lines([
         score("wear", NOW - 3 * HOUR, 0.5, 0.4, 6.0, 10, 8),
@@ -147,7 +148,7 @@ def test_scorecard_shows_the_latest_score_per_source(client: InfluxClient) -> No
     assert set(rows) == {"wear", "random"}
     wear, rand = rows["wear"], rows["random"]
     assert (wear["precision"], wear["recall"], wear["median_lead_h"]) == (0.72, 0.65, 11.5)
-    assert (wear["failures"], wear["alerts"]) == (20, 18)
+    assert (wear["failures"], wear["alerts"], wear["chance_recall"]) == (20, 18, 0.08)
     assert (rand["failures"], rand["alerts"], rand["median_lead_h"]) == (41, 6, None)
     panel = _panel("maintenance-progress", "zh", q.SCORECARD)
     props = {o["matcher"]["options"]: {pr["id"]: pr["value"] for pr in o["properties"]}

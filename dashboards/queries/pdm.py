@@ -12,12 +12,15 @@ random; fields ``precision``, ``recall``, ``median_lead_h``, ``failures``, ``ale
 from __future__ import annotations
 
 from dashboards.queries.core import SITE_WHERE, TIME_FILTER, _q
-from telemetry.contract import KINDS
+from telemetry import contract
 
 
 def _measurement(kind: str) -> str:
-    """The contract's measurement of `kind` (PDM's Kinds), else the kind's own name."""
-    k = KINDS.get(kind)
+    """The contract's measurement of `kind`: PDM's derived kinds (``DERIVED_KINDS``, written
+    by ``factory-pdm run``, never over MQTT) once the contract has them, else the name
+    contract item 5 of issue 16 gives."""
+    derived = getattr(contract, "DERIVED_KINDS", {})
+    k = derived.get(kind) or contract.KINDS.get(kind)
     return k.measurement if k is not None else kind
 
 

@@ -34,8 +34,8 @@ from telemetry.endpoints import MqttEndpoint
 from telemetry.mqtt import connect_kwargs, make_client
 from telemetry.topics import control_topic
 
-PAYLOAD = (b'{"ts":1767571200000,"temp_c":34.8,"vibration_mm_s":0.734,"power_kw":94.178,'
-           b'"current_a":159.92,"load_pct":61.5}')
+PAYLOAD = (b'{"ts":1767571200000,"temp_c":34.8,"vibration_mm_s":0.734,"vibration_crest":3.02,'
+           b'"power_kw":94.178,"current_a":159.92,"load_pct":61.5}')
 TOPIC = "hearth/shengzhou/hardware/cutting/laser-01/telemetry"
 
 

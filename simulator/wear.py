@@ -83,23 +83,33 @@ class Wear:
                 life[ti, 0] = t.wear_life_h * 3600.0
                 pf[ti, 0] = PF_FRACTION
                 shows[ti, 0] = True
+        # Stored mode-major, (n_modes, n_machines): reductions over a machine's few
+        # components are then row operations. The public attributes (age, fail_at, pf,
+        # code, valid, defect...) are (n_machines, n_modes) views of these rows.
+        def rows(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a[type_idx].T)
+
+        self._inv_life = rows(1.0 / life)
+        self._pf = rows(pf)
+        self._inv_pf = 1.0 / self._pf
+        self._restore = rows(restore)
+        self._code = rows(code)
+        self._valid = self._code >= 0  # a real wear mode (fails)
+        self._shows = rows(shows)  # a wear mode or a demo-only component
+        gain = np.array([t.wear_gain for t in types])
+        self._gain = rows(np.where(shows, gain[:, None], 0.0))
         self.life_s = life[type_idx]
-        self.pf = pf[type_idx]
-        self.restore = restore[type_idx]
-        self.code = code[type_idx]
-        self.valid = self.code >= 0  # a real wear mode (fails)
-        self.shows = shows[type_idx]  # a wear mode or a demo-only component
-        self.demo_only = self.shows.any(axis=1) & ~self.valid.any(axis=1)
-        gain = np.array([t.wear_gain for t in types])[type_idx]
-        self.gain = np.where(self.shows, gain[:, None], 0.0)
+        self.pf, self.restore, self.code = self._pf.T, self._restore.T, self._code.T
+        self.valid, self.shows = self._valid.T, self._shows.T
+        self.demo_only = np.asarray(self._shows.any(axis=0) & ~self._valid.any(axis=0))
         self.crest0 = np.array([t.vibration_crest for t in types])[type_idx]
         n = len(type_idx)
-        self.shape = (n, width)
+        shape = (width, n)
         rng = self.rng
-        self.age = np.where(self.valid, _equilibrium_ages(rng.random(self.shape)), 0.0)
-        self.fail_at = np.where(self.valid, self._draw_fail(self.age, rng.random(self.shape)),
-                                np.inf)
-        self.defect = np.zeros(self.shape)
+        self._age = np.where(self._valid, _equilibrium_ages(rng.random(shape)), 0.0)
+        self._fail_at = np.where(self._valid, self._draw_fail(self._age, rng.random(shape)),
+                                 np.inf)
+        self.age, self.fail_at = self._age.T, self._fail_at.T  # views: writes go through
         self._ramps: dict[tuple[int, int], tuple[int, int, float, float]] = {}
         self._update()
 
@@ -111,13 +121,13 @@ class Wear:
         return out
 
     def _update(self) -> None:
-        start = self.fail_at - self.pf
-        self.defect = np.where(self.shows,
-                               np.clip((self.age - start) / self.pf, 0.0, 1.0), 0.0)
-        d2 = self.defect * self.defect
-        self.worst = self.defect.max(axis=1)  # per machine
-        self.vib_factor = 1.0 + (self.gain * d2).sum(axis=1)
-        w = self.worst
+        d = (self._age - self._fail_at + self._pf) * self._inv_pf
+        np.clip(d, 0.0, 1.0, out=d)
+        d *= self._shows
+        self.defect = d.T
+        d2 = d * d
+        w = self.worst = d.max(axis=0)  # per machine
+        self.vib_factor = 1.0 + (self._gain * d2).sum(axis=0)
         self.crest_factor = 1.0 + CREST_GAIN * np.sqrt(w) * (1.0 - 0.35 * w * w)
         self.heat_c = HEAT_C * w * w
         self.friction = 1.0 + FRICTION * w * w
@@ -125,13 +135,12 @@ class Wear:
     @property
     def level(self) -> np.ndarray:
         """Per machine: the age of its most used component (0 without wear modes)."""
-        out: np.ndarray = self.age.max(axis=1)
+        out: np.ndarray = self._age.max(axis=0)
         return out
 
     def advance(self, run_s: np.ndarray, load: np.ndarray, now_ms: int) -> None:
         """Age the components of running machines over an interval; ramps set theirs."""
-        rate = run_s * (0.4 + 0.6 * load / NOMINAL_LOAD)
-        self.age += rate[:, None] / self.life_s
+        self._age += run_s * (0.4 + 0.6 * load / NOMINAL_LOAD) * self._inv_life
         if self._ramps:
             self.advance_ramps(now_ms)
         else:
@@ -140,12 +149,12 @@ class Wear:
     def failing(self, can_fail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Machines among ``can_fail`` whose component reached its failure point, and the
         fault code number of that component (the first such one)."""
-        due = (self.age >= self.fail_at) & self.valid & can_fail[:, None]
-        rows = np.flatnonzero(due.any(axis=1))
-        if not rows.size:
-            return rows, rows
-        cols = due[rows].argmax(axis=1)
-        return rows, self.code[rows, cols]
+        due = (self._age >= self._fail_at) & self._valid
+        hit = np.flatnonzero(due.any(axis=0) & can_fail)
+        if not hit.size:
+            return hit, hit
+        k = due[:, hit].argmax(axis=0)
+        return hit, self._code[k, hit]
 
     def mode_of(self, i: int, code: int) -> int:
         """The column of machine ``i``'s component for fault code number ``code``, or -1."""
@@ -166,7 +175,7 @@ class Wear:
         """Preventive maintenance done on ``machines``: each component loses its
         ``pm_restore`` fraction of age (the failure point stays)."""
         if machines.size:
-            self.age[machines] *= 1.0 - self.restore[machines]
+            self._age[:, machines] *= 1.0 - self._restore[:, machines]
             self._update()
 
     # -- demo ramps ---------------------------------------------------------------------------

@@ -6,26 +6,17 @@ docs/pdm.md): ``prediction`` (tags = the machine levels and ``mode``; fields ``s
 0..1, ``horizon_h``, ``alert`` 0/1, ``vib_ratio``, ``trend_per_day``), one point per
 machine per evaluation, and ``pdm_score`` (tags enterprise, site, ``source`` wear |
 random; fields ``precision``, ``recall``, ``median_lead_h``, ``failures``, ``alerts``,
-``hits``, ``window_h``, and ``chance_recall`` where the detector gives it).
+``hits``, ``window_h``, ``chance_recall``: telemetry.contract.DERIVED_KINDS).
 """
 
 from __future__ import annotations
 
 from dashboards.queries.core import SITE_WHERE, TIME_FILTER, _q
-from telemetry import contract
+from telemetry.contract import DERIVED_KINDS
 
-
-def _measurement(kind: str) -> str:
-    """The contract's measurement of `kind`: PDM's derived kinds (``DERIVED_KINDS``, written
-    by ``factory-pdm run``, never over MQTT) once the contract has them, else the name
-    contract item 5 of issue 16 gives."""
-    derived = getattr(contract, "DERIVED_KINDS", {})
-    k = derived.get(kind) or contract.KINDS.get(kind)
-    return k.measurement if k is not None else kind
-
-
-PREDICTION = _measurement("prediction")
-PDM_SCORE = _measurement("pdm_score")
+#: PDM's derived kinds (written by ``factory-pdm run``, never over MQTT).
+PREDICTION = DERIVED_KINDS["prediction"].measurement
+PDM_SCORE = DERIVED_KINDS["pdm_score"].measurement
 #: How far back a prediction counts as current: three evaluations of the detector
 #: (default every 5 min), so one late evaluation never empties the list.
 PREDICTION_WINDOW = "15m"

@@ -51,7 +51,7 @@ def _rows(client: InfluxClient, pq: q.PanelQuery, window: str | int,
 
 def _prediction(machine: str, ts: int, *, score: float, alert: int, mode: str,
                 horizon_h: float = 8.0, vib_ratio: float = 1.0) -> str:
-    return (f"prediction,{_machine_tags(machine)},mode={mode} score={score},"
+    return (f"{q.PREDICTION},{_machine_tags(machine)},mode={mode} score={score},"
             f"horizon_h={horizon_h},alert={alert}i,vib_ratio={vib_ratio},"
             f"trend_per_day=0.05 {ts}")
 
@@ -133,7 +133,7 @@ def test_scorecard_shows_the_latest_score_per_source(client: InfluxClient) -> No
     def score(source: str, ts: int, precision: float, recall: float, lead: float | None,
               failures: int, alerts: int) -> str:
         lead_field = f",median_lead_h={lead}" if lead is not None else ""
-        return (f"pdm_score,{SITE},source={source} precision={precision},recall={recall}"
+        return (f"{q.PDM_SCORE},{SITE},source={source} precision={precision},recall={recall}"
                 f"{lead_field},chance_recall=0.08,failures={failures}i,alerts={alerts}i,"
                 f"hits=3i,window_h=168 {ts}")
 

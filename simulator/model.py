@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from simulator.business import SalesModel
+from simulator.cycletime import CycleClock
 from simulator.downtime import (
     R_BREAK,
     R_FAULT,
@@ -170,7 +171,7 @@ class PlantModel:
         self.downtime = Downtime(n, self.fault_codes)
         self._zero_counts()
         self.kwh_acc = np.zeros(len(self.area_ids))
-        self.last_cycle_s = np.where(self.producing, self.ideal_s * 1.05, 0.0)
+        self.cycles = CycleClock(np.where(self.producing, self.ideal_s * 1.05, 0.0))
         self.power_kw = self.power_by_state[ar, self.state].copy()
         self.area_power_kw = self.base_load_kw.copy()
         # Ground truth over the whole run.
@@ -191,8 +192,12 @@ class PlantModel:
         self.acc_run_s = np.zeros(n)
         self.acc_planned_s = np.zeros(n)
         self.acc_ideal_s = np.zeros(n)
-        self.acc_eff_s = np.zeros(n)
         self.downtime.reset()
+
+    @property
+    def last_cycle_s(self) -> np.ndarray:
+        """`cycle_time_s` of `counts`: running seconds per finished part (cycletime)."""
+        return self.cycles.last_s
 
     # -- downtime (simulator.downtime; these names are what the encoder and truth read) ---
     @property
@@ -270,8 +275,10 @@ class PlantModel:
         micro = rng.poisson(self.micro_rate * dt)
         eff = np.where(running, dt - np.minimum(micro * self.micro_s, 0.8 * dt), 0.0)
         cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0]))
+        before = self.progress.copy()
         self.progress += np.where(running & self.producing, eff / cycle, 0.0)
         units = self.flow.clamp(np.floor(self.progress).astype(np.int64))
+        self.cycles.add(run_s, before, self.progress, units)
         # A part finished but held by a full buffer or no input waits in the machine.
         self.progress = np.minimum(self.progress - units, 1.0)
         p_scrap = np.minimum(self.scrap_rate * (1 + 2 * self.wear * self.wear), 0.5)
@@ -285,7 +292,6 @@ class PlantModel:
         self.acc_run_s += run_s
         self.acc_planned_s += planned_s
         self.acc_ideal_s += ideal
-        self.acc_eff_s += eff
         self.good_total += good
         self.scrap_total += scrap
         self.truth_good += good
@@ -323,10 +329,7 @@ class PlantModel:
         frame.counts = force_counts or k % self.iv.counts_every == 0
         frame.energy = force_counts or k % self.iv.energy_every == 0
         if frame.counts:
-            units_acc = self.acc_good + self.acc_scrap
-            self.last_cycle_s = np.where(units_acc > 0,
-                                         self.acc_eff_s / np.maximum(units_acc, 1),
-                                         self.last_cycle_s)
+            self.cycles.close()
         return frame
 
     def closing_frame(self) -> Frame:
@@ -340,9 +343,7 @@ class PlantModel:
         frame.counts = k > 0 and k % self.iv.counts_every != 0
         frame.energy = k > 0 and k % self.iv.energy_every != 0
         if frame.counts:
-            units = self.acc_good + self.acc_scrap
-            self.last_cycle_s = np.where(units > 0, self.acc_eff_s / np.maximum(units, 1),
-                                         self.last_cycle_s)
+            self.cycles.close()
         return frame
 
     def after_emit(self, frame: Frame) -> None:

@@ -35,6 +35,7 @@ from simulator.downtime import (
 from simulator.faults import FaultCodes
 from simulator.flow import LineFlow
 from simulator.frames import AlarmEvent, Episode, Frame, Intervals, WorkOrderEvent
+from simulator.microstops import MicroStops
 from simulator.plant import (
     CAL_BREAK,
     CAL_DOWNTIME,
@@ -103,8 +104,10 @@ class PlantModel:
         self.changeover_s = per("changeover_h", 3600)
         self.starve_between_s = per("starve_h", 3600)
         self.starve_s = per("starve_min", 60)
-        self.micro_rate = per("microstops_per_h", 1 / 3600)
-        self.micro_s = per("microstop_s")
+        #: The generator of the loss features (micro-stops, crew), apart from the model's.
+        self.loss_rng = np.random.default_rng([seed, 16])
+        self.micro = MicroStops(per("microstops_per_h", 1 / 3600), per("microstop_s"),
+                                self.producing, self.loss_rng)
         self.power_by_state = np.array([t.power_kw for t in tl])[self.type_idx]
         self.rise_by_state = np.array([t.temp_rise_c for t in tl])[self.type_idx]
         self.temp_alpha = 1 - np.exp(-self.dt / per("temp_tau_s"))
@@ -193,6 +196,7 @@ class PlantModel:
         self.acc_planned_s = np.zeros(n)
         self.acc_ideal_s = np.zeros(n)
         self.downtime.reset()
+        self.micro.reset()
 
     @property
     def last_cycle_s(self) -> np.ndarray:
@@ -271,12 +275,12 @@ class PlantModel:
         # 1. the interval (prev_ts, ts] in state s ------------------------------------------
         running = s == RUNNING
         planned = self.planned_now
-        run_s = np.where(running, dt, 0.0)
-        micro = rng.poisson(self.micro_rate * dt)
-        eff = np.where(running, dt - np.minimum(micro * self.micro_s, 0.8 * dt), 0.0)
+        # Running for OEE: RUNNING or in a micro-stop (performance loss, not downtime).
+        working, eff = self.micro.interval(s, self.reason, self.timer, dt)
+        run_s = np.where(working, dt, 0.0)
         cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0]))
         before = self.progress.copy()
-        self.progress += np.where(running & self.producing, eff / cycle, 0.0)
+        self.progress += np.where(working & self.producing, eff / cycle, 0.0)
         units = self.flow.clamp(np.floor(self.progress).astype(np.int64))
         self.cycles.add(run_s, before, self.progress, units)
         # A part finished but held by a full buffer or no input waits in the machine.
@@ -300,7 +304,7 @@ class PlantModel:
         self.truth_planned_s += planned_s
         self.truth_ideal_s += ideal
         self.state_seconds[ar, s] += dt
-        self.downtime.add(s, self.reason, self.fault_code, (planned > 0) & ~running, dt)
+        self.downtime.add(s, self.reason, self.fault_code, (planned > 0) & ~working, dt)
         # Heat, wear and load evolve over the interval.
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)

@@ -20,6 +20,14 @@ REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "brea
  R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT, R_MICROSTOP, R_WAITPARTS) = range(len(REASONS))
 N_REASONS = len(REASONS)
 _FAULT = int(MachineState.FAULT)
+_MAINT = int(MachineState.MAINTENANCE)
+
+
+def fault_open(state: int, reason: int) -> bool:
+    """A machine in this state and reason has a fault not yet repaired: waiting for a
+    technician, in repair or waiting for parts."""
+    return ((state == _FAULT and reason == R_FAULT)
+            or (state == _MAINT and reason in (R_REPAIR, R_WAITPARTS)))
 
 
 class Downtime:

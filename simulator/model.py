@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from simulator.business import SalesModel
+from simulator.crew import Crew
 from simulator.cycletime import CycleClock
 from simulator.downtime import (
     R_BREAK,
@@ -44,6 +45,7 @@ from simulator.plant import (
     Plant,
     calendar_status,
 )
+from simulator.shift_effects import ShiftEffects
 from simulator.shifts import LocalClock
 from simulator.signals import TypeSignals
 from simulator.transitions import FAULT, IDLE, MAINT, OFF, RUNNING, SETUP, transition
@@ -106,6 +108,7 @@ class PlantModel:
         self.starve_s = per("starve_min", 60)
         #: The generator of the loss features (micro-stops, crew), apart from the model's.
         self.loss_rng = np.random.default_rng([seed, 16])
+        self.crew = Crew(plant, n, self.loss_rng)
         self.micro = MicroStops(per("microstops_per_h", 1 / 3600), per("microstop_s"),
                                 self.producing, self.loss_rng)
         self.power_by_state = np.array([t.power_kw for t in tl])[self.type_idx]
@@ -126,6 +129,7 @@ class PlantModel:
         self.base_load_kw = np.array([a.base_load_kw for a in plant.areas])
         self._cal_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int8))
         self.clock = LocalClock(plant.tzinfo)
+        self.shift_fx = ShiftEffects(plant, cal_ids, self.cal_idx, self.clock)
         self.signals = TypeSignals(self.machines, types, self.dt)
         self.signal_values = self.signals.values
         self.flow = LineFlow(plant, self.index, self.producing)
@@ -278,14 +282,16 @@ class PlantModel:
         # Running for OEE: RUNNING or in a micro-stop (performance loss, not downtime).
         working, eff = self.micro.interval(s, self.reason, self.timer, dt)
         run_s = np.where(working, dt, 0.0)
-        cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0]))
+        shift_perf, shift_scrap = self.shift_fx.at(prev_ts)
+        cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0])) / shift_perf
         before = self.progress.copy()
         self.progress += np.where(working & self.producing, eff / cycle, 0.0)
         units = self.flow.clamp(np.floor(self.progress).astype(np.int64))
         self.cycles.add(run_s, before, self.progress, units)
         # A part finished but held by a full buffer or no input waits in the machine.
         self.progress = np.minimum(self.progress - units, 1.0)
-        p_scrap = np.minimum(self.scrap_rate * (1 + 2 * self.wear * self.wear), 0.5)
+        p_scrap = np.minimum(self.scrap_rate * (1 + 2 * self.wear * self.wear) * shift_scrap,
+                             0.5)
         scrap = rng.binomial(units, p_scrap)
         good = units - scrap
         self.flow.move(good, units)

@@ -58,6 +58,12 @@ from simulator.plant_layout import (
     Machine,
     parse_area,
 )
+from simulator.plant_losses import (
+    Maintenance,
+    ShiftEffect,
+    parse_maintenance,
+    parse_shift_effects,
+)
 from simulator.shifts import (
     CAL_BREAK,
     CAL_DOWNTIME,
@@ -77,9 +83,9 @@ __all__ = [
     "BUILTIN_SIGNALS", "CAL_BREAK", "CAL_DOWNTIME", "CAL_OFF", "CAL_ON", "COMMON_SIGNALS",
     "DATA_DIR", "DEFAULT_BUFFER", "DEFAULT_PLANT", "FLOWS", "MAX_SCALE", "SEVERITIES",
     "SIGNAL_MODELS", "STATE_KEYS", "TYPE_SIGNALS", "WEEKDAYS", "Area", "Business", "Calendar",
-    "FaultSpec", "Line", "Machine", "MachineType", "Person", "Plant", "PlantError", "Product",
-    "Share", "SignalSpec", "calendar_status", "load_plant", "load_yaml_text", "parse_plant",
-    "parse_types", "scale_plant",
+    "FaultSpec", "Line", "Machine", "MachineType", "Maintenance", "Person", "Plant",
+    "PlantError", "Product", "Share", "ShiftEffect", "SignalSpec", "calendar_status",
+    "load_plant", "load_yaml_text", "parse_plant", "parse_types", "scale_plant",
 ]
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -100,6 +106,8 @@ class Plant:
     timezone: str = ""  # IANA name or UTC+hh:mm; default: from utc_offset_h
     technicians: tuple[Person, ...] = DEFAULT_TECHNICIANS
     business: Business = field(default_factory=Business)
+    maintenance: Maintenance = field(default_factory=Maintenance)
+    shift_effects: tuple[ShiftEffect, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name_zh:
@@ -139,7 +147,8 @@ class Plant:
 
 
 _PLANT_KEYS = ("enterprise", "site", "name", "name_zh", "timezone", "utc_offset_h", "types",
-               "calendars", "areas", "technicians", "business", "sales_orders_per_h")
+               "calendars", "areas", "technicians", "business", "sales_orders_per_h",
+               "maintenance", "shift_effects")
 
 def _types(ctx: Ctx, raw: Any, base_dir: Path | None) -> dict[str, MachineType]:
     if isinstance(raw, str):
@@ -184,12 +193,15 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
             raise ctx.fail(join(f"areas[{ai}]", "id"), f"duplicate area id {area.id!r}")
         areas.append(area)
     name = text(ctx, m, "name", "", site)
+    technicians = parse_technicians(ctx, m.get("technicians"))
     plant = Plant(enterprise=enterprise, site=site, name=name, utc_offset_h=offset,
                   types=types, calendars=calendars, areas=tuple(areas), source=source,
                   name_zh=text(ctx, m, "name_zh", "", name), timezone=zone,
-                  technicians=parse_technicians(ctx, m.get("technicians")),
+                  technicians=technicians,
                   business=parse_business(ctx, m.get("business"),
-                                          m.get("sales_orders_per_h")))
+                                          m.get("sales_orders_per_h")),
+                  maintenance=parse_maintenance(ctx, m.get("maintenance"), len(technicians)),
+                  shift_effects=parse_shift_effects(ctx, m.get("shift_effects"), calendars))
     return scale_plant(plant, scale) if scale > 1 else plant
 
 

@@ -55,6 +55,7 @@ class Crew:
         self.queued = np.zeros(n, bool)
         self.parts_s = np.zeros(n)  # parts wait ahead, after the current repair part
         self.rest_s = np.zeros(n)  # repair seconds left after that wait
+        self.truth_queued = 0  # requests that found every technician busy
 
     @property
     def size(self) -> int:
@@ -86,7 +87,8 @@ class Crew:
             self.queue = [i for i in self.queue if waiting[i]]
             self.queued[:] = False
             self.queued[self.queue] = True
-        for i in np.flatnonzero(waiting & ~self.queued).tolist():
+        joined = np.flatnonzero(waiting & ~self.queued).tolist()
+        for i in joined:
             ep = m._open_episode.get(i)
             if ep is not None and ep.source not in _PARTS_SOURCES:
                 self.queue.insert(0, i)
@@ -100,6 +102,7 @@ class Crew:
             t = int(free[self.rng.integers(free.size)]) if free.size > 1 else int(free[0])
             free = free[free != t]
             self._start(m, frame, i, t, bool(resuming[i]), new, new_reason)
+        self.truth_queued += sum(1 for i in joined if self.queued[i])
 
     def _start(self, m: PlantModel, frame: Frame, i: int, t: int, resume: bool,
                new: np.ndarray, new_reason: np.ndarray) -> None:

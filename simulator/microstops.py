@@ -36,6 +36,7 @@ class MicroStops:
         self.overflow_s = np.zeros(n)
         self.acc = np.zeros(n, np.int64)  # stops started in this counts interval
         self.truth = np.zeros(n, np.int64)  # over the whole run
+        self.truth_s = np.zeros(n)  # their drawn length, over the whole run
 
     def interval(self, state: np.ndarray, reason: np.ndarray, timer: np.ndarray,
                  dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -46,16 +47,18 @@ class MicroStops:
         """
         running = state == _RUNNING
         stopped = (state == _IDLE) & (reason == R_MICROSTOP)
-        k = self.rng.poisson(self.rate_s * dt)
-        length = self.rng.gamma(k, self.mean_s)  # k = 0 gives 0
-        start = self.rng.random(len(k)) * dt
-        k = np.where(running, k, 0)
-        inside = np.where(running, np.minimum(length, dt - start), 0.0)
-        self.overflow_s = np.where(running, length - inside, 0.0)
-        self.acc += k
-        self.truth += k
-        eff = np.where(running, dt - inside,
-                       np.where(stopped, np.clip(dt - timer, 0.0, dt), 0.0))
+        k = np.where(running, self.rng.poisson(self.rate_s * dt), 0)
+        hit = np.flatnonzero(k)
+        length = self.rng.gamma(k[hit], self.mean_s[hit])  # the sum of k exponentials
+        start = self.rng.random(hit.size) * dt
+        inside = np.minimum(length, dt - start)
+        eff = np.where(stopped, np.clip(dt - timer, 0.0, dt), np.where(running, dt, 0.0))
+        eff[hit] -= inside
+        self.overflow_s = np.zeros(len(k))
+        self.overflow_s[hit] = length - inside
+        self.acc[hit] += k[hit]
+        self.truth[hit] += k[hit]
+        self.truth_s[hit] += length
         return running | stopped, eff
 
     def reset(self) -> None:

@@ -29,16 +29,19 @@ class CycleClock:
             units: np.ndarray) -> None:
         """One tick: ``run_s`` running seconds took progress from ``before`` to ``after``
         (in parts, before whole parts are taken off) and released ``units`` parts."""
-        done = units > 0
-        gain = after - before
+        self.since_part_s += run_s
+        d = np.flatnonzero(units)
+        if not d.size:
+            return
+        gain = after[d] - before[d]
         # Share of the tick at which the last released part was finished (0 when it was
         # already finished and held before the tick, 1 when held until its end).
-        frac = np.clip((units - before) / np.where(gain > 0, gain, 1.0), 0.0, 1.0)
-        frac = np.where(gain > 0, frac, 1.0)
-        to_part = run_s * frac
-        self.acc_s += np.where(done, self.since_part_s + to_part, 0.0)
-        self.acc_parts += units
-        self.since_part_s = np.where(done, run_s - to_part, self.since_part_s + run_s)
+        frac = np.where(gain > 0, np.clip((units[d] - before[d]) / np.where(
+            gain > 0, gain, 1.0), 0.0, 1.0), 1.0)
+        after_part = run_s[d] * (1.0 - frac)
+        self.acc_s[d] += self.since_part_s[d] - after_part
+        self.acc_parts[d] += units[d]
+        self.since_part_s[d] = after_part
 
     def close(self) -> np.ndarray:
         """End of a `counts` interval: update and return the reported cycle times."""

@@ -83,16 +83,17 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
     fault = run & (u < p_f)
     chg = run & (u >= p_f) & (u < p_c)
     stv = run & (u >= p_c) & (u < p_s)
-    # A micro-stop that outlasts the tick shows as IDLE for its rest (microstops.py).
-    mi = np.flatnonzero(run & ~(fault | chg | stv) & (m.micro.overflow_s > 0))
-    if mi.size:
-        new[mi] = IDLE
-        new_reason[mi] = R_MICROSTOP
-        m.timer[mi] = m.micro.overflow_s[mi]
     # Battery-type signals at their minimum send the machine to charge.
     charge_idx = m.signals.needs_charge(run & ~fault, IDLE, m.timer, m.dt)
     new[resume | done] = RUNNING
     new_reason[resume | done] = R_PRODUCING
+    # A micro-stop that outlasts the tick shows as IDLE for its rest (microstops.py).
+    going = (run & ~(fault | chg | stv)) | (done & (reason == R_MICROSTOP))
+    mi = np.flatnonzero(going & (m.micro.overflow_s > 0))
+    if mi.size:
+        new[mi] = IDLE
+        new_reason[mi] = R_MICROSTOP
+        m.timer[mi] = m.micro.overflow_s[mi]
     wi = np.flatnonzero(warm)
     if wi.size:
         new[wi] = SETUP

@@ -69,7 +69,9 @@ def main() -> int:
     for reason, share in report["downtime_share"].items():
         print(f"  {reason:26} {_pct(share)}")
     print(f"breakdowns (fault wait + repair + waiting-parts): "
-          f"{_pct(report['breakdown_share_of_downtime'])} of downtime")
+          f"{_pct(report['breakdown_share_of_downtime'])} of downtime, "
+          f"{_pct(report['breakdown_share_of_own_downtime'])} of the machines' own stops "
+          f"(knock-on starved/blocked: {_pct(report['knock_on_share_of_downtime'])})")
     f = report["faults"]
     print(f"faults: {f['count']}, {f['queued_for_technician']} waited for a technician; "
           f"duration h: {f['duration_h']}")

@@ -21,6 +21,8 @@ from simulator.truth import downtime_by_reason, oee_truth
 #: Downtime reasons that are part of a breakdown (besides the fault codes themselves:
 #: the wait for a technician).
 BREAKDOWN_REASONS = ("repair", "waiting-parts")
+#: Knock-on stops: a machine waiting on its neighbours (or supply), not stopped itself.
+KNOCK_ON_REASONS = ("starved", "blocked")
 
 
 def run_model(plant: Plant, *, days: float, seed: int, start_ms: int, step_s: float,
@@ -46,7 +48,8 @@ def loss_report(model: PlantModel) -> dict[str, Any]:
     """OEE of the plant and every line, and the loss shares of planned time.
 
     ``losses``: shares of the producing machines' planned time lost to availability
-    (by downtime reason, the fault codes summed as ``breakdown (waiting)``),
+    (by downtime reason, the fault codes summed as ``breakdown (waiting)``; the machines'
+    own stops are all but the knock-on ones, starved and blocked),
     performance (micro-stops and slow cycles) and quality (scrap at its ideal time).
     """
     prod = model.producing
@@ -63,6 +66,7 @@ def loss_report(model: PlantModel) -> dict[str, Any]:
     breakdown = sum(v for k, v in down.items()
                     if k == "breakdown (waiting)" or k in BREAKDOWN_REASONS)
     down_total = sum(down.values())
+    own_total = down_total - sum(down.get(k, 0.0) for k in KNOCK_ON_REASONS)
     micro_s = float(model.micro.truth_s[prod].sum())
     closed = [e for e in model.episodes if e.end_ms is not None]
     dur_h = np.array([(e.end_ms - e.start_ms) / 3.6e6 for e in closed if e.end_ms])
@@ -82,6 +86,8 @@ def loss_report(model: PlantModel) -> dict[str, Any]:
         "downtime_share": {k: _share(v, down_total)
                            for k, v in sorted(down.items(), key=lambda kv: -kv[1])},
         "breakdown_share_of_downtime": _share(breakdown, down_total),
+        "knock_on_share_of_downtime": _share(down_total - own_total, down_total),
+        "breakdown_share_of_own_downtime": _share(breakdown, own_total),
         "faults": {
             "count": len(model.episodes),
             "queued_for_technician": model.crew.truth_queued,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from simulator.ambient import Climate, parse_climate
 from simulator.machine_types import (
     BUILTIN_SIGNALS,
     COMMON_SIGNALS,
@@ -64,6 +65,7 @@ from simulator.plant_losses import (
     parse_maintenance,
     parse_shift_effects,
 )
+from simulator.sensors import SensorFaultRates, parse_sensor_faults
 from simulator.shifts import (
     CAL_BREAK,
     CAL_DOWNTIME,
@@ -80,12 +82,45 @@ from simulator.shifts import (
 from telemetry.topics import check_id
 
 __all__ = [
-    "BUILTIN_SIGNALS", "CAL_BREAK", "CAL_DOWNTIME", "CAL_OFF", "CAL_ON", "COMMON_SIGNALS",
-    "DATA_DIR", "DEFAULT_BUFFER", "DEFAULT_PLANT", "FLOWS", "MAX_SCALE", "SEVERITIES",
-    "SIGNAL_MODELS", "STATE_KEYS", "TYPE_SIGNALS", "WEEKDAYS", "Area", "Business", "Calendar",
-    "FaultSpec", "Line", "Machine", "MachineType", "Maintenance", "Person", "Plant",
-    "PlantError", "Product", "Share", "ShiftEffect", "SignalSpec", "calendar_status",
-    "load_plant", "load_yaml_text", "parse_plant", "parse_types", "scale_plant",
+    "BUILTIN_SIGNALS",
+    "CAL_BREAK",
+    "CAL_DOWNTIME",
+    "CAL_OFF",
+    "CAL_ON",
+    "COMMON_SIGNALS",
+    "DATA_DIR",
+    "DEFAULT_BUFFER",
+    "DEFAULT_PLANT",
+    "FLOWS",
+    "MAX_SCALE",
+    "SEVERITIES",
+    "SIGNAL_MODELS",
+    "STATE_KEYS",
+    "TYPE_SIGNALS",
+    "WEEKDAYS",
+    "Area",
+    "Business",
+    "Calendar",
+    "Climate",
+    "FaultSpec",
+    "Line",
+    "Machine",
+    "MachineType",
+    "Maintenance",
+    "Person",
+    "Plant",
+    "PlantError",
+    "Product",
+    "SensorFaultRates",
+    "Share",
+    "ShiftEffect",
+    "SignalSpec",
+    "calendar_status",
+    "load_plant",
+    "load_yaml_text",
+    "parse_plant",
+    "parse_types",
+    "scale_plant",
 ]
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -106,6 +141,8 @@ class Plant:
     timezone: str = ""  # IANA name or UTC+hh:mm; default: from utc_offset_h
     technicians: tuple[Person, ...] = DEFAULT_TECHNICIANS
     business: Business = field(default_factory=Business)
+    climate: Climate = field(default_factory=Climate)  # workshop air (simulator.ambient)
+    sensor_faults: SensorFaultRates = field(default_factory=SensorFaultRates)
     maintenance: Maintenance = field(default_factory=Maintenance)
     shift_effects: tuple[ShiftEffect, ...] = ()
 
@@ -148,7 +185,7 @@ class Plant:
 
 _PLANT_KEYS = ("enterprise", "site", "name", "name_zh", "timezone", "utc_offset_h", "types",
                "calendars", "areas", "technicians", "business", "sales_orders_per_h",
-               "maintenance", "shift_effects")
+               "climate", "sensor_faults", "maintenance", "shift_effects")
 
 def _types(ctx: Ctx, raw: Any, base_dir: Path | None) -> dict[str, MachineType]:
     if isinstance(raw, str):
@@ -200,6 +237,8 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
                   technicians=technicians,
                   business=parse_business(ctx, m.get("business"),
                                           m.get("sales_orders_per_h")),
+                  climate=parse_climate(ctx, m.get("climate")),
+                  sensor_faults=parse_sensor_faults(ctx, m.get("sensor_faults")),
                   maintenance=parse_maintenance(ctx, m.get("maintenance"), len(technicians)),
                   shift_effects=parse_shift_effects(ctx, m.get("shift_effects"), calendars))
     return scale_plant(plant, scale) if scale > 1 else plant

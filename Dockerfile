@@ -1,4 +1,4 @@
-# One image for the simulator and the collector (and the dashboards CLI).
+# One image for the simulator and the collector (and the dashboards and pdm CLIs).
 #
 #   docker build -t factory-telemetry .
 #   docker run --rm factory-telemetry factory-sim run --help
@@ -18,6 +18,7 @@ COPY simulator ./simulator
 COPY collector ./collector
 COPY dashboards ./dashboards
 COPY stack ./stack
+COPY pdm ./pdm
 RUN pip wheel --constraint constraints.txt --wheel-dir /wheels .
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -103,7 +103,7 @@ def check_dashboard(model: dict[str, Any], repeat_counts: dict[str, int] | None 
                 problems.append(f"{where} query {t.get('refId')}: datasource {tds}")
             query = t.get("query", "")
             if query not in known:
-                problems.append(f"{where} query {t.get('refId')}: not from dashboards/queries.py")
+                problems.append(f"{where} query {t.get('refId')}: not from dashboards/queries/")
             if TIME_FILTER not in query:
                 problems.append(f"{where} query {t.get('refId')}: no {TIME_FILTER}")
             if panel.get("type") in TIME_SERIES_TYPES and not GROUP_BY_TIME_RE.search(query):

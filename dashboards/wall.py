@@ -14,9 +14,25 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from dashboards.i18n import DOWNTIME_REASON_NAMES, Lang, LangCode
-from dashboards.queries import VAR_OUTPUT, VAR_SHIFT_OFFSET, Variable, multi, single
+from dashboards.i18n import (
+    PDM_SOURCE_NAMES,
+    PDM_UNKNOWN_MODE,
+    REASON_NAMES,
+    Lang,
+    LangCode,
+    reason_label,
+)
+from dashboards.queries import (
+    VAR_OUTPUT,
+    VAR_PLANT_TZ,
+    VAR_SHIFT_OFFSET,
+    Variable,
+    multi,
+    single,
+)
+from simulator.downtime import REASONS
 from simulator.plant import Area, Calendar, Line, Machine, Plant, load_plant
+from simulator.shifts import WEEKDAYS
 
 #: A machine whose latest state is older than this shows grey "Offline" (3 state
 #: intervals of 60 s: one lost message never turns a machine grey).
@@ -106,11 +122,28 @@ class Wall:
         return _value_map({p.name: self.t(p.name, p.name_zh) for p in self.plant.technicians})
 
     def reason_mappings(self) -> list[dict[str, Any]]:
-        """Every downtime reason: the contract's own reasons and the plant's fault codes."""
-        names = {r: self.lang.t(*n) for r, n in DOWNTIME_REASON_NAMES.items()}
+        """Every state / downtime reason the simulator has (simulator.downtime.REASONS, so a
+        reason added there is labelled here, as are those announced for it) and the plant's
+        fault codes."""
+        names = {r: reason_label(r, self.lang) for r in (*REASONS, *REASON_NAMES) if r}
         return _value_map({**names, **{f.code: self.fault_message(f.code)
                                        for mt in self.plant.types.values()
                                        for f in mt.faults}})
+
+    def machine_mappings(self) -> list[dict[str, Any]]:
+        """Machine ids -> the id and its type's name in this language ("press-03 冲床")."""
+        return _value_map({m.id: f"{m.id} {self.type_name(m.type)}" for m in self.machines})
+
+    def mode_mappings(self) -> list[dict[str, Any]]:
+        """A prediction's failure mode: the fault code with its message in this language,
+        and ``wear`` (the detector cannot tell which) in words."""
+        codes = {f.code: f"{f.code} · {self.fault_message(f.code)}"
+                 for mt in self.plant.types.values() for f in mt.faults}
+        unknown, names = PDM_UNKNOWN_MODE
+        return _value_map({**codes, unknown: self.t(*names)})
+
+    def pdm_source_mappings(self) -> list[dict[str, Any]]:
+        return _value_map({s: self.t(*n) for s, n in PDM_SOURCE_NAMES.items()})
 
     # -- structure -----------------------------------------------------------------------
     @cached_property
@@ -178,10 +211,19 @@ class Wall:
 
     @property
     def shift_offset(self) -> str:
-        """InfluxQL GROUP BY time offset that puts bucket edges on the shift changes."""
+        """InfluxQL GROUP BY time offset that puts bucket edges on the shift changes: in
+        local minutes, the buckets being aligned to the local clock by ``tz()`` (see
+        :attr:`query_zone`); for a fixed ``UTC+hh:mm`` offset, in UTC minutes."""
         start = self.output_calendar().shifts[0][0]
-        utc_min = round(start - self.plant.utc_offset_h * 60)
-        return f"{utc_min % self.shift_length_min}m"
+        if self.iana_zone is None:
+            start = round(start - self.plant.utc_offset_h * 60)
+        return f"{start % self.shift_length_min}m"
+
+    @property
+    def query_zone(self) -> str:
+        """The zone InfluxQL's ``tz()`` gets: the plant's IANA zone, else UTC (a fixed
+        offset, already in :attr:`shift_offset`)."""
+        return self.iana_zone or "UTC"
 
     def shifts(self, area: Area | None = None) -> list[tuple[str, int, int]]:
         """(label, start, end) in minutes of the local day covering the whole day: each
@@ -208,12 +250,86 @@ class Wall:
             gaps.append((self.t("No shift", "非生产时间"), edge, MIN_PER_DAY))
         return sorted(out + gaps, key=lambda s: s[1])
 
+    def week_shifts(self, area: Area | None = None) -> list[tuple[str, int, int, int]]:
+        """(label, weekday (0 = Monday), start, end) in minutes of the local day, covering
+        the whole week: each day's shifts (a shift over midnight belongs to the day it
+        starts on, its hours after midnight to the next day) and the rest "No shift". A
+        calendar's worked weekdays (``days``, when the plant file gives them) count; other
+        days have no shift of their own."""
+        cal = self.calendar(area)
+        worked = worked_weekdays(cal)
+        segments: list[list[tuple[str, int, int]]] = [[] for _ in range(7)]
+        for i, (start, end) in enumerate(cal.shifts):
+            stop = end % MIN_PER_DAY or MIN_PER_DAY
+            hhmm = f"{start // 60:02d}:{start % 60:02d}-{stop // 60:02d}:{stop % 60:02d}"
+            label = self.t(f"Shift {i + 1} {hhmm}", f"{ZH_ORDINALS[i % 10]}班 {hhmm}")
+            for day in sorted(worked):
+                if start < end <= MIN_PER_DAY:
+                    segments[day].append((label, start, end))
+                else:  # over midnight
+                    segments[day].append((label, start, MIN_PER_DAY))
+                    segments[(day + 1) % 7].append((label, 0, end % MIN_PER_DAY))
+        out: list[tuple[str, int, int, int]] = []
+        for day, segs in enumerate(segments):
+            edge = 0
+            for label, start, end in sorted(segs, key=lambda x: x[1]):
+                if start > edge:
+                    out.append((self.t("No shift", "非生产时间"), day, edge, start))
+                out.append((label, day, max(start, edge), end))
+                edge = max(edge, end)
+            if edge < MIN_PER_DAY:
+                out.append((self.t("No shift", "非生产时间"), day, edge, MIN_PER_DAY))
+        return [s for s in out if s[3] > s[2]]
+
+    def holiday_shifts(self, area: Area | None = None) -> list[tuple[str, dt.date, int, int]]:
+        """("Holiday", local date, start, end): the shift time the calendar's holidays
+        (``holidays``, when the plant file gives them) take off, a night shift counted on
+        the day it starts (its hours after midnight on the next date)."""
+        cal = self.calendar(area)
+        worked = worked_weekdays(cal)
+        label = self.t("Holiday", "节假日")
+        out: list[tuple[str, dt.date, int, int]] = []
+        for number in sorted(getattr(cal, "holidays", ()) or ()):
+            day = EPOCH + dt.timedelta(days=int(number))
+            if day.weekday() not in worked:
+                continue
+            for start, end in cal.shifts:
+                if start < end <= MIN_PER_DAY:
+                    out.append((label, day, start, end))
+                else:
+                    out += [(label, day, start, MIN_PER_DAY),
+                            (label, day + dt.timedelta(days=1), 0, end % MIN_PER_DAY)]
+        return [h for h in out if h[3] > h[2]]
+
+    @property
+    def several_calendars(self) -> bool:
+        """Whether the plant's areas work to different calendars."""
+        return len({a.calendar for a in self.plant.areas}) > 1
+
+    @property
+    def iana_zone(self) -> str | None:
+        """The plant's IANA time zone (DST rules included), or None for a fixed ``UTC+hh:mm``
+        offset that no IANA name has."""
+        zone = self.plant.timezone
+        return None if zone.startswith(("UTC+", "UTC-")) else zone
+
     # -- variables the queries expand -------------------------------------------------------
     def query_variables(self) -> dict[str, Variable]:
         """The plant-generated variables (output machines, shift offset), as
         :func:`dashboards.queries.substitute` takes them."""
         return {VAR_OUTPUT: multi(*[m.id for m in self.output_machines]),
-                VAR_SHIFT_OFFSET: single(self.shift_offset)}
+                VAR_SHIFT_OFFSET: single(self.shift_offset),
+                VAR_PLANT_TZ: single(self.query_zone)}
+
+
+def worked_weekdays(cal: Calendar) -> set[int]:
+    """The weekdays (0 = Monday) a calendar works: its ``days`` (names such as ``mon`` or
+    numbers) when it has them, else every day."""
+    days = getattr(cal, "days", None)
+    if not days:
+        return set(range(7))
+    return {WEEKDAYS.index(str(d).lower()[:3]) if isinstance(d, str) else int(d) % 7
+            for d in days}
 
 
 def _value_map(texts: dict[str, str]) -> list[dict[str, Any]]:
@@ -223,6 +339,8 @@ def _value_map(texts: dict[str, str]) -> list[dict[str, Any]]:
 
 
 MIN_PER_DAY = 24 * 60
+#: Holidays are day numbers since this date (simulator.shifts).
+EPOCH = dt.date(1970, 1, 1)
 #: Chinese names of currencies a plant may sell in (others show their ISO code).
 CURRENCY_ZH = {"CNY": "元", "USD": "美元", "EUR": "欧元", "JPY": "日元", "GBP": "英镑",
                "HKD": "港元"}

@@ -286,12 +286,14 @@ def _visible_strings(model: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def check_zh(model: dict[str, Any], plant: Plant | None) -> list[str]:
-    """No Latin word on a Chinese screen except units, acronyms, machine ids (names a
-    technician needs) and names the plant file gives in one language only."""
+    """No Latin word on a Chinese screen except units, acronyms, machine ids and fault codes
+    (names a technician needs: the HMI shows them) and names the plant file gives in one
+    language only."""
     if not str(model.get("uid", "")).endswith("-zh"):
         return []
     ids = {m.id for m in plant.machines} if plant else set()
     if plant is not None:
+        ids |= {f.code for mt in plant.types.values() for f in mt.faults}
         ids |= {w for name in Wall.of("zh", plant).untranslated() for w in _WORD.findall(name)}
     problems = []
     for where, text in _visible_strings(model):

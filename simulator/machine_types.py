@@ -110,7 +110,7 @@ class FaultSpec:
 
 
 #: Defaults of a type's power_factor and noise_tau_s (docs/simulator.md).
-PF_NO_LOAD = 0.4
+PF_NO_LOAD = 0.25
 PF_FULL_LOAD = 0.87
 NOISE_TAU_S = (30.0, 15.0, 120.0)
 

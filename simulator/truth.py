@@ -36,6 +36,7 @@ def ground_truth(model: PlantModel) -> dict[str, Any]:
         "energy_kwh": {a: round(float(v), 3)
                        for a, v in zip(model.area_ids, model.truth_kwh, strict=True)},
         "faults": [e.as_dict() for e in model.episodes],
+        "sensor_faults": model.sensors.labels(model.now_ms),
     }
 
 

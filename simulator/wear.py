@@ -140,7 +140,7 @@ class Wear:
     def failing(self, can_fail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Machines among ``can_fail`` whose component reached its failure point, and the
         fault code number of that component (the first such one)."""
-        due = (self.age >= self.fail_at) & can_fail[:, None]
+        due = (self.age >= self.fail_at) & self.valid & can_fail[:, None]
         rows = np.flatnonzero(due.any(axis=1))
         if not rows.size:
             return rows, rows

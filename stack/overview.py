@@ -44,6 +44,9 @@ PANEL_WINDOWS: dict[str, str] = {
     "output_vs_target_pct": "today",
     "energy_today": "today",
 }
+#: Panels with a relative time of their own (the wall's ``timeFrom``): active alarms read
+#: alarms raised and not cleared over the last 7 days.
+PANEL_SPANS_MS: dict[str, int] = {"active_alarms": q.parse_interval(q.ALARM_WINDOW)}
 #: The plant-overview dashboard's time range (``now-24h``).
 DASHBOARD_RANGE_MS = 24 * 3_600_000
 #: The hourly-output panel's min interval.
@@ -146,6 +149,8 @@ def planned_queries(now_ms: int, today_ms: int, range_ms: int,
     out: dict[str, str] = {}
     for name, pq in q.OVERVIEW.items():
         start = today_ms if PANEL_WINDOWS.get(name) == "today" else range_ms
+        if name in PANEL_SPANS_MS:
+            start = now_ms - PANEL_SPANS_MS[name]
         min_interval = HOURLY_MIN_INTERVAL if name == "hourly_output" else None
         out[name] = q.substitute(pq.influxql, from_ms=start, to_ms=now_ms,
                                  min_interval=min_interval, variables=plant)

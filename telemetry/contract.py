@@ -183,6 +183,41 @@ KINDS: dict[str, Kind] = {
     )
 }
 
+#: Measurements derived from the stored data and written straight to InfluxDB by a tool
+#: (never published over MQTT, so not in KINDS: no topic, no ACL grant, no Sparkplug
+#: metric). ``factory-pdm run`` writes both (docs/pdm.md).
+DERIVED_KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "prediction",
+            "machine",
+            {"score": "float", "horizon_h": "float", "alert": "int", "vib_ratio": "float",
+             "trend_per_day": "float", "crest_ratio": "float", "reason": "str"},
+            payload_tags=("mode",),
+            required=("score", "horizon_h", "alert"),
+            description="Predictive-maintenance verdict per machine and evaluation: score "
+            "0..1, alert 0/1 (score >= threshold: failure expected within horizon_h hours), "
+            "the evidence (vibration RMS / the machine's own baseline, its trend per running "
+            "day, crest factor / baseline) and the reason in words; tag mode = the wear "
+            "fault code expected, or `wear`.",
+        ),
+        Kind(
+            "pdm_score",
+            "site",
+            {"precision": "float", "recall": "float", "median_lead_h": "float",
+             "chance_recall": "float", "chance_precision": "float", "failures": "int",
+             "alerts": "int", "hits": "int", "window_h": "float"},
+            payload_tags=("source",),
+            required=("failures", "alerts", "hits", "window_h"),
+            description="The detector's live score over the last window_h hours, from its "
+            "own predictions and the alarm stream, per failure source (tag source = wear | "
+            "random; chance_* = what alerts unrelated to failures would score); precision, "
+            "recall, median_lead_h and chance_* are absent when undefined.",
+        ),
+    )
+}
+
 #: The measurements the collector writes about itself (tag `collector` = its client id).
 #: collector_stats fields: msgs_in, points_written, dead_letters, retries, reconnects,
 #: collisions (int totals since start), spool_depth, spool_bytes (int), spool_oldest_age_s,

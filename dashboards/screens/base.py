@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Sequence
 
@@ -17,7 +18,7 @@ from dashboards import panels as p
 from dashboards import queries as q
 from dashboards.i18n import Lang
 from dashboards.influxql import datasource_ref
-from dashboards.wall import DATA_AGE_LIMIT_S, MIN_PER_DAY, Wall
+from dashboards.wall import DATA_AGE_LIMIT_S, Wall
 from simulator.plant import Area
 
 #: Refresh for the wall display (the issue asks for 5-10 s).
@@ -29,7 +30,6 @@ BANNER_TEXT_ID, BANNER_SHIFT_ID, BANNER_AGE_ID = 101, 102, 103
 #: Rows below the banner.
 BODY_TOP = BANNER_ROWS
 BODY_ROWS = p.SCREEN_ROWS - BANNER_ROWS
-MS_PER_MIN = 60_000
 
 
 def uid(slug: str, lang: Lang) -> str:
@@ -83,6 +83,7 @@ def plant_variables(wall: Wall, *, area: Area | None = None, machine: bool = Fal
                .values(",".join(ids)).multi(True).hide(dm.VariableHide.HIDE_VARIABLE)
                .current(dm.VariableOption(selected=True, text=ids, value=ids)))
     out.append(dash.ConstantVariable(q.VAR_SHIFT_OFFSET).value(wall.shift_offset))
+    out.append(dash.ConstantVariable(q.VAR_PLANT_TZ).value(wall.query_zone))
     if output:
         out.append(dash.TextBoxVariable(q.VAR_DAILY_TARGET)
                    .label(t("Daily target (units)", "日产量目标（台）"))
@@ -127,23 +128,16 @@ def banner(wall: Wall, screen: str, area: Area | None = None
     text_panel = (text.Panel().id(BANNER_TEXT_ID).title("").transparent(True)
                   .grid_pos(p.at(0, 0, 16, BANNER_ROWS)).mode(tm.TextMode.HTML)
                   .content(content))
-    shift = (p.stat_panel(BANNER_SHIFT_ID, t("Shift", "班次"), p.at(16, 0, 4, BANNER_ROWS),
+    title = (t("Shift (most machines)", "班次（多数设备）")
+             if area is None and wall.several_calendars else t("Shift", "班次"))
+    shift = (p.stat_panel(BANNER_SHIFT_ID, title, p.at(16, 0, 4, BANNER_ROWS),
                           p.targets(q.CLOCK_TICKS), "none", time_from="1h",
                           mappings=shift_mappings(wall, area),
                           thresholds=p.steps((None, p.CYAN)),
                           no_value=t("No shift", "非生产时间"))
              .interval("1m")
-             .reduce_options(p.reduce_last().fields("/^day_ms$/"))
-             .transformations([
-                 p.transformation("calculateField", {
-                     "mode": "binary", "alias": "local_ms", "replaceFields": False,
-                     "binary": {"left": "Time", "operator": "+",
-                                "right": str(int(wall.utc_offset.total_seconds() * 1000))}}),
-                 p.transformation("calculateField", {
-                     "mode": "binary", "alias": "day_ms", "replaceFields": True,
-                     "binary": {"left": "local_ms", "operator": "%",
-                                "right": str(MIN_PER_DAY * MS_PER_MIN)}}),
-             ]))
+             .reduce_options(p.reduce_last().fields(f"/^{LOCAL_FIELD}$/"))
+             .transformations(local_week_time(wall)))
     age = (p.stat_panel(BANNER_AGE_ID, t("Latest data", "数据更新"),
                         p.at(20, 0, 4, BANNER_ROWS), p.targets(q.DATA_AGE), "time:HH:mm:ss",
                         time_from=f"{DATA_AGE_LIMIT_S}s",
@@ -155,9 +149,59 @@ def banner(wall: Wall, screen: str, area: Area | None = None
     return [text_panel, shift, age]
 
 
+#: The field the banner's shift is read from: the newest bucket's local weekday and time.
+LOCAL_FIELD = "local"
+#: moment.js format of that field: local date, weekday (0 = Sunday) and time, e.g.
+#: ``2026-10-01 4 0614`` for Thursday 1 October 06:14.
+LOCAL_FORMAT = "YYYY-MM-DD d HHmm"
+
+
+def local_time_text(day: dt.date, minute: int) -> str:
+    """:data:`LOCAL_FORMAT` for a local date and minute of the day."""
+    return f"{day.isoformat()} {day.isoweekday() % 7} {minute // 60:02d}{minute % 60:02d}"
+
+
+def minutes_regex(start: int, end: int) -> str:
+    """A regex for ``HHmm`` from minute `start` to `end` (excluded) of the day."""
+    parts = []
+    for hour in range(start // 60, (end - 1) // 60 + 1):
+        first, last = max(start, hour * 60) % 60, min(end - 1, hour * 60 + 59) % 60
+        if (first, last) == (0, 59):
+            parts.append(f"{hour:02d}\\d\\d")
+        else:
+            parts.append(f"{hour:02d}(?:{'|'.join(f'{m:02d}' for m in range(first, last + 1))})")
+    return "(?:" + "|".join(parts) + ")"
+
+
+def local_week_time(wall: Wall) -> list[dm.DataTransformerConfig]:
+    """Transformations that turn the newest bucket's time into its local date, weekday and
+    time of day (:data:`LOCAL_FORMAT`), in the plant's time zone with its daylight-saving
+    rules (Grafana's "Format time" with an explicit IANA zone, never the browser's); a
+    fixed ``UTC+hh:mm`` offset is added first and formatted as UTC."""
+    tr = p.transformation
+    zone = wall.iana_zone or "utc"
+    offset_ms = 0 if wall.iana_zone else int(wall.utc_offset.total_seconds() * 1000)
+    return [tr("calculateField", {"mode": "binary", "alias": LOCAL_FIELD,
+                                  "replaceFields": False,
+                                  "binary": {"left": "Time", "operator": "+",
+                                             "right": str(offset_ms)}}),
+            tr("convertFieldType", {"fields": {}, "conversions": [
+                {"targetField": LOCAL_FIELD, "destinationType": "time"}]}),
+            tr("formatTime", {"timeField": LOCAL_FIELD, "outputFormat": LOCAL_FORMAT,
+                              "timezone": zone})]
+
+
 def shift_mappings(wall: Wall, area: Area | None) -> list[dm.ValueMapping]:
-    """Milliseconds into the local day -> the shift's name (the plant's calendar)."""
-    return [dm.RangeMap(options=dm.DashboardRangeMapOptions(
-        from_val=float(start * MS_PER_MIN), to=float(end * MS_PER_MIN - 1),
-        result=dm.ValueMappingResult(text=label, color=p.CYAN)))
-        for label, start, end in wall.shifts(area)]
+    """Local date, weekday and time (:data:`LOCAL_FORMAT`) -> the shift's name: first the
+    plant's holidays (the shift time of a holiday reads "Holiday"), then the calendar's
+    week (its worked weekdays; Grafana takes the first mapping that matches)."""
+    def regex(pattern: str, label: str) -> dm.ValueMapping:
+        return dm.RegexMap(options=dm.DashboardRegexMapOptions(
+            pattern=pattern, result=dm.ValueMappingResult(text=label, color=p.CYAN)))
+
+    out = [regex(f"{day.isoformat()} \\d {minutes_regex(start, end)}", label)
+           for label, day, start, end in wall.holiday_shifts(area)]
+    out += [regex(f"\\d{{4}}-\\d\\d-\\d\\d {(weekday + 1) % 7} {minutes_regex(start, end)}",
+                  label)
+            for label, weekday, start, end in wall.week_shifts(area)]
+    return out

@@ -44,7 +44,8 @@ class Signal:
 
     def title(self, lang: Lang) -> str:
         unit = self.unit if lang.code == "en" else UNIT_ZH.get(self.unit, self.unit)
-        return f"{lang.t(self.label, self.label_zh)} ({unit})"
+        label = lang.t(self.label, self.label_zh)
+        return f"{label} ({unit})" if unit else label
 
 
 #: Units as a Chinese screen writes them (others, e.g. a plant's own, stay as given).
@@ -59,6 +60,8 @@ COMMON: tuple[Signal, ...] = (
     Signal("power_kw", "Power", "功率", "kW"),
     Signal("current_a", "Current", "电流", "A"),
     Signal("load_pct", "Load", "负载", "%"),
+    # peak / RMS of the vibration (~3 healthy, rising as a bearing defect develops); no unit
+    Signal("vibration_crest", "Vibration crest factor", "振动峰值因子", ""),
 )
 #: Plant-file units written in ASCII, as a screen shows them.
 UNIT_DISPLAY = {"degC": "°C", "m3/min": "m³/min", "m3/h": "m³/h", "m3": "m³"}
@@ -124,7 +127,7 @@ def _signal_series(signals: Sequence[Signal], lang: Lang) -> list[p.Override]:
     """Each signal's series: its label and unit (its own scale; the axes are hidden, so
     every line uses the panel's height and the tooltip gives the value with its unit)."""
     return [p.field_props(f"mean_{s.field}", displayName=s.title(lang),
-                          unit=f"suffix: {s.unit}") for s in signals]
+                          unit=f"suffix: {s.unit}" if s.unit else "none") for s in signals]
 
 
 def build(wall: Wall) -> dash.Dashboard:

@@ -1,5 +1,6 @@
-"""3. Maintenance progress (设备检修进度): open / in-progress / done, the work-order table
-with status colours and progress gauges, MTTR and MTBF by machine."""
+"""3. Maintenance progress (设备检修进度): open / in-progress / done, the predictive-
+maintenance scorecard, the work-order table with status colours and progress gauges, the
+longest repairs, MTTR and MTBF by machine, and the failures expected in the next 8 h."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from grafana_foundation_sdk.models import common as cm
 from dashboards import panels as p
 from dashboards import queries as q
 from dashboards.i18n import work_order_name
+from dashboards.screens import pdm
 from dashboards.screens.base import BODY_TOP, frame, plant_variables
 from dashboards.screens.tables import work_order_table
 from dashboards.wall import Wall
@@ -29,14 +31,16 @@ def build(wall: Wall) -> dash.Dashboard:
                                          (WorkOrderStatus.IN_PROGRESS, q.WO_IN_PROGRESS),
                                          (WorkOrderStatus.DONE, q.WO_DONE))):
         colour = p.WO_COLOURS[status]
-        d.with_panel(p.stat_panel(1 + i, work_order_name(status, lang), p.at(8 * i, y, 8, 4),
+        d.with_panel(p.stat_panel(1 + i, work_order_name(status, lang), p.at(3 * i, y, 3, 4),
                                   p.targets(query), "locale", decimals=0,
                                   color_mode=cm.BigValueColorMode.BACKGROUND,
                                   thresholds=p.steps((None, colour)), no_value="0"))
     d.with_panel(work_order_table(4, t("Work orders: open and in progress first",
-                                       "检修工单（待处理、进行中在前）"), p.at(0, y + 4, 24, 12),
+                                       "检修工单（待处理、进行中在前）"), p.at(0, y + 4, 16, 10),
                                   q.WORK_ORDER_TABLE, wall))
-    mtbf = p.at(0, y + 16, 12, 8)
+    d.with_panel(pdm.scorecard(7, wall, p.at(9, y, 15, 4)))
+    d.with_panel(pdm.predicted_failures(8, wall, p.at(12, y + 14, 12, 10)))
+    mtbf = p.at(0, y + 14, 12, 10)
     d.with_panel(
         p.table_panel(5, t("MTBF and MTTR by machine", "各设备 MTBF / MTTR"),
                       mtbf,
@@ -72,7 +76,7 @@ def build(wall: Wall) -> dash.Dashboard:
         ]))
     d.with_panel(p.bargauge_panel(6, t(f"Longest mean repair ({q.RANKED} machines)",
                                        f"平均修复时间最长的 {q.RANKED} 台设备"),
-                                  p.at(12, y + 16, 12, 8), p.targets(q.LONGEST_REPAIRS),
+                                  p.at(16, y + 4, 8, 10), p.targets(q.LONGEST_REPAIRS),
                                   "m", thresholds=p.steps((None, p.GREEN), (30.0, p.AMBER),
                                                           (60.0, p.RED)))
                  .decimals(0).reduce_options(p.reduce_last().values(True))

@@ -16,6 +16,7 @@ from dashboards import queries as q
 from dashboards.floorplan import canvas_elements, zones
 from dashboards.i18n import state_name
 from dashboards.influxql import datasource_ref
+from dashboards.screens import pdm
 from dashboards.screens.base import BODY_TOP, frame, plant_variables
 from dashboards.screens.machine import machine_link
 from dashboards.screens.tables import work_order_table
@@ -37,24 +38,26 @@ def build(wall: Wall) -> dash.Dashboard:
     d.with_panel(p.stat_panel(1, t("Output today (units)", "今日产量（台）"), p.at(0, y, 4, 4),
                               p.targets(q.OUTPUT_TODAY), "locale", decimals=0,
                               time_from=today, no_value="0"))
-    d.with_panel(p.gauge_panel(2, t("Output vs daily target", "产量完成率"), p.at(4, y, 4, 4),
+    d.with_panel(p.gauge_panel(2, t("Output vs daily target", "产量完成率"), p.at(4, y, 3, 4),
                                p.targets(q.OUTPUT_VS_TARGET_PCT), time_from=today,
                                max_val=120,
                                thresholds=p.steps((None, p.RED), (80.0, p.AMBER),
                                                   (100.0, p.GREEN))))
-    d.with_panel(p.gauge_panel(3, t("OEE", "设备综合效率 OEE"), p.at(8, y, 4, 4),
+    d.with_panel(p.gauge_panel(3, t("OEE", "设备综合效率 OEE"), p.at(7, y, 3, 4),
                                p.targets(q.OEE_PLANT)).reduce_options(
         p.reduce_last().fields("/^oee$/")))
     d.with_panel(p.stat_panel(4, t(f"Machines running (of {len(wall.machines)})",
                                    f"运行设备（共 {len(wall.machines)} 台）"),
-                              p.at(12, y, 4, 4), p.targets(q.MACHINES_RUNNING), "locale",
+                              p.at(10, y, 4, 4), p.targets(q.MACHINES_RUNNING), "locale",
                               decimals=0, time_from=FRESH_WINDOW, no_value="0",
                               thresholds=p.steps((None, p.GREEN)))
                  .reduce_options(p.reduce_last().fields("/^running$/")))
-    d.with_panel(p.stat_panel(5, t("Active alarms", "当前报警"), p.at(16, y, 4, 4),
+    d.with_panel(p.stat_panel(5, t("Active alarms", "当前报警"), p.at(14, y, 3, 4),
                               p.targets(q.ACTIVE_ALARMS), "locale", decimals=0,
+                              time_from=q.ALARM_WINDOW,
                               color_mode=cm.BigValueColorMode.BACKGROUND, no_value="0",
                               thresholds=p.steps((None, p.GREEN), (1.0, p.RED))))
+    d.with_panel(pdm.failures_expected(12, wall, p.at(17, y, 3, 4)))
     d.with_panel(p.stat_panel(6, t("Energy today (kWh)", "今日能耗（kWh）"), p.at(20, y, 4, 4),
                               p.targets(q.ENERGY_TODAY), "locale", decimals=0,
                               time_from=today, no_value="0"))
@@ -99,29 +102,34 @@ def floor_plan(pid: int, wall: Wall) -> canvas.Panel:
 
 
 def current_faults(pid: int, wall: Wall, pos: dm.GridPos) -> table.Panel:
-    """Machines in FAULT now (freshness window), with the fault's message, in red."""
+    """Machines whose alarm is active now (in fault or in repair), with the fault's message
+    and the time it was raised, newest first, in red: the alarms "Active alarms" counts."""
     t = wall.t
-    return (p.table_panel(pid, t("Current faults", "当前故障"), pos,
-                          p.targets(q.CURRENT_FAULTS))
-            .time_from(FRESH_WINDOW).hide_time_override(True).no_value(t("None", "无"))
+    return (p.table_panel(pid, t("Current faults (incl. in repair)", "当前故障（含维修中）"),
+                          pos, p.targets(q.CURRENT_FAULTS))
+            .time_from(q.ALARM_WINDOW).hide_time_override(True).no_value(t("None", "无"))
             .transformations([
-                p.transformation("organize", {"excludeByName": {"Time": True,
-                                                                 "state_code": True},
+                p.transformation("sortBy", {"sort": [{"field": "Time", "desc": True}]}),
+                p.transformation("organize", {"excludeByName": {"active": True,
+                                                                 "severity": True},
                                               "indexByName": {"machine": 0, "line": 1,
-                                                              "reason": 2}}),
+                                                              "code": 2, "Time": 3}}),
                 p.limit_rows(pos),
             ])
             .overrides([
                 p.field_props("machine", displayName=t("Machine", "设备"),
+                              mappings=wall.machine_mappings(),
                               color={"mode": "fixed", "fixedColor": p.RED},
                               custom__cellOptions={"type": "color-background",
                                                    "mode": "basic"}),
                 p.field_props("line", displayName=t("Line", "产线"),
                               mappings=wall.line_mappings()),
-                p.field_props("reason", displayName=t("Fault", "故障"),
+                p.field_props("code", displayName=t("Fault", "故障"),
                               mappings=wall.fault_mappings(),
                               color={"mode": "fixed", "fixedColor": p.RED},
                               custom__cellOptions={"type": "color-text"}),
+                p.field_props("Time", displayName=t("Since", "发生时间"),
+                              unit="time:MM-DD HH:mm"),
             ]))
 
 

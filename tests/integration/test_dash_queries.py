@@ -105,6 +105,9 @@ HARDWARE = {m.id for ln in WALL.first_area().lines for m in ln.machines}
 MAY_BE_EMPTY = {"maintenance.count_open", "maintenance.count_in_progress",
                 "maintenance.count_done", "overview.active_alarms",
                 "overview.current_faults",
+                # predictive maintenance: factory-pdm writes these, not the simulator
+                # (tests/integration/dash/test_dash_pdm.py writes them for its cases)
+                "pdm.predicted_failures", "pdm.failures_expected", "pdm.scorecard",
                 # one machine's alarms and work orders (the test below picks one that has)
                 "machine.alarms", "machine.work_orders"}
 
@@ -279,13 +282,36 @@ def test_data_stopped_30_minutes_ago_shows_no_machine_running(plant: Plant) -> N
     window = {"from_ms": stopped_at - fresh, "to_ms": stopped_at}
     assert plant.rows(q.MACHINES_RUNNING, **window) == []
     assert plant.rows(q.FLOOR_PLAN_STATES, variables={q.VAR_AREA: q.ALL}, **window) == []
-    assert plant.rows(q.CURRENT_FAULTS, **window) == []
     assert plant.rows(q.MACHINE_TILE_STATE, **window) == []
     assert plant.rows(q.MACHINE_SIGNALS, **window) == []
     # What a 24 h window (the old panels) claims at that moment: machines still running.
     (claimed,) = plant.rows(q.MACHINES_RUNNING, from_ms=stopped_at - 86_400_000,
                             to_ms=stopped_at)
     assert claimed["running"] > 0
+
+
+def test_current_faults_are_the_machines_in_fault_or_repair(plant: Plant) -> None:
+    """Every 10 minutes of the backfill, the machines with an active alarm (current faults,
+    over the panel's 7-day window) are exactly those whose latest state is FAULT or
+    MAINTENANCE for a repair, and "Active alarms" counts them."""
+    seen = 0
+    for now in range(plant.to_ms, plant.from_ms + 30 * 60_000, -10 * 60_000):
+        window = {"from_ms": now - q.parse_interval(q.ALARM_WINDOW), "to_ms": now}
+        faults = plant.rows(q.CURRENT_FAULTS, **window)
+        states = plant.run(
+            'SELECT last("state_code") AS "state_code", "reason" FROM "state" WHERE '
+            f'{q.SITE_WHERE} AND $timeFilter GROUP BY "machine"',
+            from_ms=now - parse_interval(FRESH_WINDOW), to_ms=now)
+        down = {s["tags"]["machine"] for s in states
+                if s["values"][0][1] == MachineState.FAULT
+                or (s["values"][0][1] == MachineState.MAINTENANCE
+                    and s["values"][0][2] != "preventive")}
+        assert {r["machine"] for r in faults} == down, now
+        active = plant.rows(q.ACTIVE_ALARMS, **window)
+        assert (active[0]["active_alarms"] if active else 0) == len(faults)
+        assert all(r["code"] for r in faults)
+        seen += len(faults)
+    assert seen > 0, "no fault or repair at any of the instants checked"
 
 
 def test_output_per_line_equals_the_simulator_truth(plant: Plant) -> None:

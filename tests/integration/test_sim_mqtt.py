@@ -133,6 +133,7 @@ def test_birth_set_after_the_first_connect_is_still_published(mqtt_url: str,
     try:
         assert sink.wait_connected(10), "no CONNACK"
         sink.set_birth([("meta", f"{topic_prefix}/s/a/l/m1/meta", {"ts": 1, "online": True})])
+        assert sink.drain(10), "the broker did not ack the birth"  # retained before we look
         with observer(mqtt_url, topic_prefix) as late:
             snap = late.wait_for(lambda s: any(kind(t) == "meta" for t, _, _ in s), 20)
         assert [(p, r) for t, p, r in snap if kind(t) == "meta"] == \

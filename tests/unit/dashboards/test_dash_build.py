@@ -36,7 +36,9 @@ def test_committed_json_is_what_the_code_generates(built: list[Built]) -> None:
 
 def test_six_screens_in_two_languages_pass_the_static_checks(built: list[Built]) -> None:
     assert len(built) == 2 * len(BOARDS) == 14
-    assert check_all([b.model for b in built], repeat_counts()) == []
+    # with the plant, as `factory-dashboards check` runs it: machine ids and fault codes
+    # are names a technician needs, allowed on a Chinese screen
+    assert check_all([b.model for b in built], repeat_counts(), load()) == []
 
 
 def test_uids_are_unique_and_short(built: list[Built]) -> None:

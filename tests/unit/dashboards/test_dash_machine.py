@@ -9,7 +9,7 @@ from dashboards.build import build_all, to_model
 from dashboards.checks import check_dashboard
 from dashboards.screens import equipment, machine, overview
 from dashboards.wall import Wall
-from simulator.machine_types import COMMON_SIGNALS
+from simulator.machine_types import COMMON_SIGNALS, CONDITION_SIGNALS
 from simulator.plant import load_plant
 
 ACME_LYON = Path(__file__).resolve().parents[3] / "docs" / "examples" / "acme-lyon.yaml"
@@ -42,9 +42,11 @@ def _signal_labels(model: dict[str, Any]) -> dict[str, str]:
 
 def test_signals_of_the_demo_plant_have_labels_and_units() -> None:
     demo = load_plant()
-    sent = set(COMMON_SIGNALS) | {s.name for t in demo.types.values() for s in t.signals}
+    sent = {*COMMON_SIGNALS, *CONDITION_SIGNALS} | {
+        s.name for t in demo.types.values() for s in t.signals}
     labels = _signal_labels(to_model(machine.build(Wall.of("en", demo))))
     assert set(labels) == sent
+    assert labels["vibration_crest"] == "Vibration crest factor"  # a ratio: no unit
     assert labels["temp_c"] == "Temperature (°C)" and labels["oven_temp_c"] == \
         "Oven temperature (°C)"
     zh = _signal_labels(to_model(machine.build(Wall.of("zh", demo))))

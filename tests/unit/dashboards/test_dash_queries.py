@@ -93,3 +93,13 @@ def test_defaults_are_the_default_plant() -> None:
     assert "$" not in out.replace("$/", "")
     out = q.substitute(q.STATE_TIMELINE.influxql, from_ms=0, to_ms=1)
     assert '"machine" =~ /^(.*)$/' in out and '"area" =~ /^(hardware)$/' in out
+
+
+def test_raw_format_leaves_the_value_unescaped() -> None:
+    """``${var:raw}`` (Grafana's raw format) for the time zone InfluxQL's tz() takes: the
+    regex-escaped ``Europe\\/Paris`` is refused by InfluxQL inside a string."""
+    zone = {q.VAR_PLANT_TZ: "Europe/Paris"}
+    assert q.substitute("tz('${plant_tz:raw}') $plant_tz", from_ms=0, to_ms=1,
+                        variables=zone) == r"tz('Europe/Paris') Europe\/Paris"
+    out = q.substitute(q.OUTPUT_BY_LINE.influxql, from_ms=0, to_ms=1)
+    assert out.endswith("fill(0) tz('Asia/Shanghai')")

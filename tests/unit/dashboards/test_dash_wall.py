@@ -4,6 +4,8 @@ and for a second plant, and each check fires on a dashboard broken on purpose.""
 from __future__ import annotations
 
 import copy
+import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 
 from dashboards import chinamap
 from dashboards import panels as p
+from dashboards import queries as q
 from dashboards.build import Built, build_all, repeat_counts
 from dashboards.checks import check_all
 from dashboards.cli import main
@@ -93,10 +96,17 @@ def test_shift_names_follow_the_plant_calendar(lyon: Plant) -> None:
     night = Wall.of("en", load()).shifts(load().areas[0])  # 22:00-06:00 over midnight
     assert night[0] == ("Shift 3 22:00-06:00", 0, 360) and night[-1][1:] == (1320, 1440)
     assert sum(end - start for _, start, end in night) == 1440
-    # Moulding (the first output) runs round the clock: daily buckets from local midnight.
-    assert Wall.of("en", lyon).shift_offset == "1380m"  # 00:00 at UTC+1 = 23:00 UTC
-    # The output lines (final assembly) start at 07:00 at UTC+8 = 23:00 UTC.
+    # Moulding (the first output) runs round the clock: daily buckets from local midnight
+    # (in local minutes: the query's tz() aligns buckets to the plant's clock, summer time
+    # included).
+    assert Wall.of("en", lyon).shift_offset == "0m"
+    assert Wall.of("en", lyon).query_variables()[q.VAR_PLANT_TZ].values == ("Europe/Paris",)
+    # The output lines (final assembly) start at 07:00 local: 420 min into an 8 h bucket.
     assert Wall.of("en", load()).shift_offset == "420m"
+    # A fixed offset that no IANA name has: UTC buckets, the offset in UTC minutes.
+    kolkata = Wall.of("en", dataclasses.replace(load(), timezone="UTC+05:30",
+                                                utc_offset_h=5.5))
+    assert (kolkata.query_zone, kolkata.shift_offset) == ("UTC", f"{(420 - 330) % 480}m")
 
 
 @pytest.mark.parametrize(("uid", "pid", "mutate", "expected"), [
@@ -144,7 +154,7 @@ def test_table_columns_are_read_from_the_queries(built: list[Built]) -> None:
     assert query_columns('SELECT last("a") AS "x" FROM (SELECT b FROM m GROUP BY "t") '
                          'GROUP BY "machine", "line"') == ["Time", "machine", "line", "x"]
     faults = _panel(_by(built, "plant-overview"), 8)
-    assert table_columns(faults) == ["machine", "line", "reason"]
+    assert table_columns(faults) == ["Time", "machine", "line", "code"]
 
 
 def test_state_panels_read_the_freshness_window_and_show_offline(built: list[Built],
@@ -157,8 +167,11 @@ def test_state_panels_read_the_freshness_window_and_show_offline(built: list[Bui
     for lang, offline in (("en", "Offline"), ("zh", "离线")):
         suffix = "" if lang == "en" else "-zh"
         overview = _by(built, f"plant-overview{suffix}")
-        for pid in (4, 7, 8):  # machines running, floor plan, current faults
+        for pid in (4, 7):  # machines running, floor plan
             assert _panel(overview, pid)["timeFrom"] == FRESH_WINDOW
+        # current faults and active alarms: alarms not cleared, however old (7 days)
+        for pid in (5, 8):
+            assert _panel(overview, pid)["timeFrom"] == q.ALARM_WINDOW
         boxes = [e for e in _panel(overview, 7)["options"]["root"]["elements"]
                  if "field" in e["background"]["color"]]
         assert {e["background"]["color"]["fixed"] for e in boxes} == {p.GREY}
@@ -234,3 +247,21 @@ def test_a_plant_with_one_very_long_line_fits_the_floor_plan(tmp_path: Path) -> 
                           "        machines:\n"
                           "          - {id: r, type: abb_robot_cell, count: 300}\n")
     assert main(["check", "--plant", str(plant_file)]) == 0
+
+
+def test_every_state_reason_has_a_label_in_both_languages() -> None:
+    """The reasons come from simulator.downtime.REASONS (never a list in the dashboards):
+    each one, and those announced for issue 16, reads as words in English and Chinese."""
+    from dashboards.i18n import REASON_NAMES, Lang, reason_label
+    from simulator.downtime import REASONS
+
+    for reason in {r for r in REASONS if r} | {"micro-stop", "waiting-parts", "holiday", "standby"}:
+        assert reason in REASON_NAMES, f"state reason {reason!r} has no label"
+        en, zh = REASON_NAMES[reason]
+        assert en and not re.search(r"[A-Za-z]", zh), reason
+    assert reason_label("new-reason", Lang("en")) == "New reason"  # never a raw code
+    for code in ("en", "zh"):
+        mapped = Wall.of(code, load()).reason_mappings()[0]["options"]
+        assert {r for r in REASONS if r} <= set(mapped)
+        assert mapped["waiting-parts"]["text"] == ("Waiting for parts" if code == "en"
+                                                   else "等待备件")

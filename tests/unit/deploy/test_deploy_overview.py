@@ -14,6 +14,7 @@ from dashboards import queries as q
 from simulator.plant import load_plant
 from stack import demo
 from stack.overview import (
+    PANEL_SPANS_MS,
     PANEL_WINDOWS,
     Scope,
     build,
@@ -48,6 +49,7 @@ def test_the_overview_runs_the_dashboards_own_queries() -> None:
         if name == "floor_plan_states":
             continue
         start = TODAY if PANEL_WINDOWS.get(name) == "today" else RANGE
+        start = NOW - PANEL_SPANS_MS[name] if name in PANEL_SPANS_MS else start
         assert planned[name] == q.substitute(
             pq.influxql, from_ms=start, to_ms=NOW,
             min_interval="1h" if name == "hourly_output" else None)
@@ -69,6 +71,8 @@ def test_panel_windows_match_the_committed_plant_overview_dashboard() -> None:
             seen.add(name)
             today = panel.get("timeFrom") == "now/d"
             assert (PANEL_WINDOWS.get(name) == "today") is today, name
+            if panel.get("timeFrom") == q.ALARM_WINDOW:  # active alarms: 7 days
+                assert PANEL_SPANS_MS[name] == q.parse_interval(q.ALARM_WINDOW), name
     assert seen == set(q.OVERVIEW)  # the dashboard shows every overview figure
     assert board["time"]["from"] == "now-24h"  # DASHBOARD_RANGE_MS
 

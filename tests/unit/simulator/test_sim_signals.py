@@ -17,9 +17,10 @@ from simulator.ambient import Climate
 from simulator.cli import main
 from simulator.encode import Encoder
 from simulator.model import IDLE, RUNNING, PlantModel
-from simulator.plant import PlantError, load_plant, parse_plant
+from simulator.plant import PlantError, load_plant, load_yaml_text, parse_plant
 from simulator.signals import PowerFactor, RedNoise
 from simulator.sparkplug import SparkplugEncoder
+from simulator.truth import ground_truth
 from telemetry import sparkplug_b_pb2 as pb
 from telemetry.points import to_line
 from tests.unit.simulator.helpers_sim import MONDAY_0800_LOCAL_MS, tiny_plant_raw
@@ -146,11 +147,13 @@ def test_model_noise_is_correlated_with_the_configured_spread() -> None:
 
 
 # -- sensor faults --------------------------------------------------------------------------
-def _faulty_plant(**rates: Any) -> Any:
-    raw = tiny_plant_raw(machines=6)
+def _faulty_plant(plant: str = "tiny", **rates: Any) -> Any:
+    """The tiny plant (or the Lyon example, with its own signals) with frequent faults."""
+    raw = (tiny_plant_raw(machines=6) if plant == "tiny"
+           else load_yaml_text(LYON.read_text(), str(LYON)))
     raw["sensor_faults"] = rates or {"dropout_per_month": 4000, "stuck_per_month": 4000,
                                      "spike_per_month": 4000, "dropout_min": 2, "stuck_min": 2}
-    return parse_plant(raw)
+    return parse_plant(raw, base_dir=LYON.parent)
 
 
 def _run_json(model: PlantModel, ticks: int) -> list[tuple[str, dict[str, Any]]]:
@@ -163,8 +166,9 @@ def _run_json(model: PlantModel, ticks: int) -> list[tuple[str, dict[str, Any]]]
     return out
 
 
-def test_sensor_faults_show_in_telemetry_as_labelled() -> None:
-    model = PlantModel(_faulty_plant(), 11, MONDAY_0800_LOCAL_MS)
+@pytest.mark.parametrize("plant", ["tiny", "lyon"])
+def test_sensor_faults_show_in_telemetry_as_labelled(plant: str) -> None:
+    model = PlantModel(_faulty_plant(plant), 11, MONDAY_0800_LOCAL_MS)
     truth: dict[tuple[str, int], dict[str, float]] = {}
     enc = Encoder(model)
     sent: dict[tuple[str, int], dict[str, Any]] = {}
@@ -189,14 +193,19 @@ def test_sensor_faults_show_in_telemetry_as_labelled() -> None:
             assert got == [None] * len(span)
         elif lab["kind"] == "stuck":
             assert len(set(got)) == 1 and got[0] == pytest.approx(true[0], abs=0.051)  # rounded
-        else:
-            assert len(span) == 1 and abs(got[0] - true[0]) > 1.0
-    # outside any fault every field is sent
+        else:  # 3-8 x the reading, or 3-8 units off a reading within 0.5 of zero
+            assert len(span) == 1
+            assert abs(got[0] - true[0]) >= min(2 * abs(true[0]), 2.5) - 0.01
+    # outside any fault every field is sent (custom signals too)
     faulty = {(lab["machine"], ts) for lab in labels
               for ts in range(lab["start_ms"], lab["end_ms"] + 1, model.dt_ms)}
-    clean = [p for key, p in sent.items() if key not in faulty]
-    fields = {"ts", *enc.tele_groups[0][1]}
-    assert "tonnage_t" in fields and clean and all(set(p) == fields for p in clean)
+    fields = {model.ids[i]: {"ts", *names} for idx, names in enc.tele_groups
+              for i in idx.tolist()}
+    clean = [(key[0], p) for key, p in sent.items() if key not in faulty]
+    assert clean and all(set(p) == fields[mid] for mid, p in clean)
+    assert {lab["signal"] for lab in labels} >= (
+        {"temp_c", "power_kw", "barrel_temp_c", "fill_level_ml"} if plant == "lyon"
+        else {"temp_c", "power_kw", "tonnage_t"})
 
 
 def test_dropout_on_every_wire_and_through_the_collector() -> None:
@@ -268,6 +277,14 @@ def test_labels_file_has_sensor_faults(tmp_path: Path) -> None:
                  "--sink", "null", "--start", "2026-01-05T00:00:00Z", "--seed", "4",
                  "--labels-out", str(labels), "--no-sensor-faults"]) == 0
     assert json.loads(labels.read_text())["sensor_faults"] == []
+
+
+def test_ground_truth_of_a_backfill_lists_the_sensor_faults() -> None:
+    model = PlantModel(_faulty_plant(), 6, MONDAY_0800_LOCAL_MS)
+    for _ in range(40):
+        model.step()
+    truth = ground_truth(model)["sensor_faults"]
+    assert truth and truth == model.sensors.labels(model.now_ms)
 
 
 def test_deterministic_with_sensor_faults() -> None:

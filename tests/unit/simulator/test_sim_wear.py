@@ -38,50 +38,54 @@ def _step(m: PlantModel, ticks: int) -> None:
         m.after_emit(m.step())
 
 
-def _pre_fault_ratios(m: PlantModel, days: float) -> dict[str, list[float]]:
-    """Run ``days``; per wear / random fault, the median running vibration in its last
-    day over the machine's median running vibration outside such last days."""
+def _pre_fault_ratios(m: PlantModel, days: float) -> dict[str, np.ndarray]:
+    """Run ``days``; per wear / random fault, (vibration RMS, crest factor) medians while
+    running in its last day over the machine's own medians outside such last days, and
+    the temperature difference (degC)."""
     ticks = round(days * DAY_MS / m.dt_ms)
-    vib = np.zeros((ticks, m.n))
+    sig = np.zeros((3, ticks, m.n))
     run = np.zeros((ticks, m.n), bool)
     ts = np.zeros(ticks, np.int64)
     for t in range(ticks):
         frame = m.step()
         m.after_emit(frame)
-        vib[t], run[t], ts[t] = m.vibration, m.state == RUNNING, frame.ts_ms
+        sig[:, t] = m.vibration, m.vibration_crest, m.temp_out
+        run[t], ts[t] = m.state == RUNNING, frame.ts_ms
     last_day = np.zeros_like(run)
     for e in m.episodes:
         if e.source == "wear":
             last_day[(ts < e.start_ms) & (ts >= e.start_ms - DAY_MS), m.index[e.machine]] = True
-    out: dict[str, list[float]] = {"wear": [], "random": []}
+    out: dict[str, list[tuple[float, float, float]]] = {"wear": [], "random": []}
     for e in m.episodes:
         i = m.index[e.machine]
         window = run[:, i] & (ts < e.start_ms) & (ts >= e.start_ms - DAY_MS)
         base = run[:, i] & ~last_day[:, i]
         if e.source in out and window.sum() >= 10 and base.sum() >= 100:
-            out[e.source].append(float(np.median(vib[window, i]) / np.median(vib[base, i])))
-    return out
+            now, then = np.median(sig[:, window, i], axis=1), np.median(sig[:, base, i], axis=1)
+            out[e.source].append((now[0] / then[0], now[1] / then[1], now[2] - then[2]))
+    return {k: np.array(v).reshape(-1, 3) for k, v in out.items()}
 
 
 def test_default_plant_wear_failures_show_in_vibration_days_before_random_ones_not() -> None:
     m = PlantModel(load_plant(), 3, MONDAY_0800_LOCAL_MS, Intervals.from_seconds(120))
     ratios = _pre_fault_ratios(m, 6)
-    wear, rand = ratios["wear"], ratios["random"]
-    assert len(wear) >= 8 and len(rand) >= 50, (len(wear), len(rand))
-    assert np.median(wear) >= 1.3, wear
-    assert 0.95 < np.median(rand) < 1.05
+    wear, rand = np.median(ratios["wear"], axis=0), np.median(ratios["random"], axis=0)
+    assert len(ratios["wear"]) >= 8 and len(ratios["random"]) >= 50
+    assert wear[0] >= 1.3 and wear[1] >= 1.2 and wear[2] > 0.5, wear  # RMS, crest, degC
+    assert 0.95 < rand[0] < 1.05 and 0.95 < rand[1] < 1.05 and abs(rand[2]) < 0.5, rand
     codes = {e.code for e in m.episodes if e.source == "wear"}
     kinds = {f.code: f.kind for t in m.plant.types.values() for f in t.faults}
     assert codes and all(kinds[c] == "wear" for c in codes)
 
 
 def test_second_plant_wear_failures_show_in_vibration() -> None:
-    m = PlantModel(load_plant(ROOT / "docs" / "examples" / "acme-lyon.yaml"), 2,
+    # Lyon x4 (56 machines), its own types: moulding, bottling, chillers.
+    m = PlantModel(load_plant(ROOT / "docs" / "examples" / "acme-lyon.yaml", scale=4), 2,
                    MONDAY_0800_LOCAL_MS, Intervals.from_seconds(120))
-    ratios = _pre_fault_ratios(m, 12)
-    assert len(ratios["wear"]) >= 5, ratios
-    assert np.median(ratios["wear"]) >= 1.3
-    assert 0.95 < np.median(ratios["random"]) < 1.05
+    ratios = _pre_fault_ratios(m, 7)
+    assert len(ratios["wear"]) >= 6, ratios
+    assert np.median(ratios["wear"][:, 0]) >= 1.3
+    assert 0.95 < np.median(ratios["random"][:, 0]) < 1.05
 
 
 def test_a_repair_renews_only_the_failed_component() -> None:
@@ -125,18 +129,18 @@ def test_preventive_maintenance_restores_part_of_every_component() -> None:
 
 
 def test_the_wear_action_climbs_over_its_duration() -> None:
-    m = _model(tiny_plant_raw(machines=2, press=WORN_PRESS), step_s=5.0)
+    m = _model(tiny_plant_raw(machines=2, press=WORN_PRESS), step_s=10.0)
     m.wear_model.age[:] = 0.1
     m.wear_model.fail_at[:] = 5.0
     m.command("wear", "p-01", value=1.3)  # default: over 2 h
     seen = []
-    for ticks in (1, 720, 720):  # 5 s, 1 h and 2 h into the ramp
+    for ticks in (1, 360, 360):  # 10 s, 1 h and 2 h into the ramp
         _step(m, ticks)
         seen.append(m.vibration[0] / m.vibration[1])
     assert seen[0] < 1.2 < seen[1] < seen[2]  # no jump at once; climbs; highest at 2 h
     assert m.wear_model.age[0, 0] == pytest.approx(1.3)
     assert not m.episodes  # at the end of the ramp: near, not at, the failure point
-    _step(m, 720 * 4)  # the last 10 % of the P-F interval (15 h): 1.5 running hours
+    _step(m, 360 * 4)  # the last 10 % of the P-F interval (15 h): 1.5 running hours
     assert [(e.code, e.source) for e in m.episodes][:1] == [("T-BEARING", "wear")]
 
 
@@ -164,3 +168,14 @@ def test_the_shipped_types_have_wear_modes_and_each_type_keeps_random_faults() -
     m = PlantModel(plant, 1, MONDAY_0800_LOCAL_MS)
     assert m.wear_model.age.shape == (m.n, max(map(len, wear.values())))
     assert m.wear_model.valid.sum() == sum(len(wear[x.type]) for x in plant.machines)
+
+
+def test_the_crest_factor_rises_before_the_rms() -> None:
+    m = _model(tiny_plant_raw(machines=2, press=WORN_PRESS))
+    w = m.wear_model
+    w.age[:], w.fail_at[:] = 0.5, 5.0
+    w.fail_at[0, 0] = 0.5 + 0.9 * w.pf[0, 0]  # 10 % into the bearing's P-F interval
+    w.advance(np.zeros(m.n), m.load, m.now_ms)
+    assert w.defect[0, 0] == pytest.approx(0.1)
+    assert w.vib_factor[0] < 1.05 and w.crest_factor[0] > 1.2  # RMS +3 %, crest +25 %
+    assert w.vib_factor[1] == 1.0 and w.crest_factor[1] == 1.0

@@ -11,7 +11,6 @@ agrees is confirmed only on a real Grafana (docs/dashboards.md).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,9 +18,7 @@ import pytest
 from collector.metrics import Metrics
 from dashboards import alerts
 from dashboards import queries as q
-from stack.services import Influxd
 from telemetry.contract import MachineState
-from telemetry.endpoints import InfluxEndpoint
 from telemetry.influx import InfluxClient
 
 pytestmark = pytest.mark.integration
@@ -29,18 +26,6 @@ pytestmark = pytest.mark.integration
 NOW = 1_764_201_600_000  # fixed "now" of every evaluation
 MIN = 60_000
 Labels = tuple[tuple[str, str], ...]
-
-
-@pytest.fixture
-def client(influxd: Influxd, influx_db: str) -> Iterator[InfluxClient]:
-    c = InfluxClient(InfluxEndpoint(url=influxd.url, db=influx_db))
-    yield c
-    c.close()
-
-
-def _write(client: InfluxClient, lines: list[str]) -> None:
-    result = client.write("\n".join(lines).encode())
-    assert result.ok, result
 
 
 def _run(client: InfluxClient, query: alerts.RuleQuery) -> dict[Labels, float]:
@@ -113,15 +98,15 @@ def test_a_machine_in_fault_longer_than_the_window_fires_others_do_not(
             _state("running", run, ts),
             _state("serviced", MachineState.MAINTENANCE, ts),          # not a fault
         ]
-    _write(client, lines)
+    client.write_lines(lines)
     assert alerts.FAULT_MINUTES == 15
     assert _machines(evaluate(alerts.MACHINE_FAULT, client)) == {"stuck"}
 
 
 def test_data_that_stopped_fires_stale_and_fresh_data_does_not(client: InfluxClient) -> None:
-    _write(client, [_state("m1", MachineState.RUNNING, NOW - 30 * MIN)])
+    client.write_lines([_state("m1", MachineState.RUNNING, NOW - 30 * MIN)])
     assert evaluate(alerts.DATA_STALE, client) == "Alerting"  # nothing in the window: NoData
-    _write(client, [_state("m1", MachineState.RUNNING, NOW - MIN)])
+    client.write_lines([_state("m1", MachineState.RUNNING, NOW - MIN)])
     assert evaluate(alerts.DATA_STALE, client) == set()
 
 
@@ -135,7 +120,7 @@ def _stats(client: InfluxClient, name: str, minutes: range, *, blocked_at: int |
             m.retried()
         lines += [ln for ln in m.stats_lines(NOW - minute * MIN, spool(minute))
                   if ln.startswith("collector_stats")]
-    _write(client, lines)
+    client.write_lines(lines)
 
 
 def _collectors(fired: set[Labels] | str) -> set[str]:

@@ -18,9 +18,8 @@ from simulator.control import (
     check_speed,
     control_payload,
 )
-from simulator.downtime import R_FAULT, R_REPAIR, REASONS
+from simulator.downtime import REASONS, fault_open
 from simulator.encode import Shard
-from simulator.model import FAULT, MAINT
 from simulator.plant import PlantError
 from simulator.runner import Runner
 from simulator.stories import NEXT, library
@@ -128,7 +127,7 @@ class Director:
                 s, rs = int(state[i]), int(reason[i])
                 row["state"] = _STATE_NAMES[s]
                 row["reason"] = REASONS[rs]
-                down = (s == FAULT and rs == R_FAULT) or (s == MAINT and rs == R_REPAIR)
+                down = fault_open(s, rs)
                 row["fault"] = m.fault_codes[code[i]][0] if down and code[i] >= 0 else None
                 row["work_order"] = m.wo_id[i] if down else None
             machines.append(row)

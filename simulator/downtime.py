@@ -12,12 +12,22 @@ import numpy as np
 from telemetry.contract import MachineState
 
 # Reasons (the `reason` field of `state`); a FAULT's reason is its fault code.
+# New reasons are appended, never inserted (dashboards and stored data keep their meaning).
 REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "break",
-           "no shift", "preventive", "repair", "charging", "fault")
+           "no shift", "preventive", "repair", "charging", "fault", "micro-stop",
+           "waiting-parts")
 (R_NONE, R_PRODUCING, R_STARVED, R_BLOCKED, R_CHANGEOVER, R_WARMUP, R_BREAK, R_NOSHIFT,
- R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(len(REASONS))
+ R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT, R_MICROSTOP, R_WAITPARTS) = range(len(REASONS))
 N_REASONS = len(REASONS)
 _FAULT = int(MachineState.FAULT)
+_MAINT = int(MachineState.MAINTENANCE)
+
+
+def fault_open(state: int, reason: int) -> bool:
+    """A machine in this state and reason has a fault not yet repaired: waiting for a
+    technician, in repair or waiting for parts."""
+    return ((state == _FAULT and reason == R_FAULT)
+            or (state == _MAINT and reason in (R_REPAIR, R_WAITPARTS)))
 
 
 class Downtime:

@@ -40,7 +40,8 @@ CUSTOM_DECIMALS = 3
 
 def _json_template(keys: list[str], kind: str) -> str:
     """``{"ts":%d,"k1":%r,...}`` (counts: the integer fields as %d)."""
-    ints = {"good", "scrap", "good_total", "scrap_total"} if kind == "mixed" else set()
+    ints = ({"good", "scrap", "good_total", "scrap_total", "microstops"} if kind == "mixed"
+            else set())
     parts = ['"ts":%d'] + [f'"{k}":%{"d" if k in ints else "r"}' for k in keys]
     return "{" + ",".join(parts) + "}"
 
@@ -164,7 +165,7 @@ class Encoder:
                     yield "telemetry", topics[i], dict(zip(keys, (ts, *vals), strict=True))
 
     _COUNT_KEYS = ("good", "scrap", "good_total", "scrap_total", "run_s", "planned_s",
-                   "ideal_s", "cycle_time_s")
+                   "ideal_s", "cycle_time_s", "microstops")
 
     def _counts_columns(self) -> list[list[Any]]:
         m = self.model
@@ -172,7 +173,8 @@ class Encoder:
         return [m.acc_good[idx].tolist(), m.acc_scrap[idx].tolist(),
                 m.good_total[idx].tolist(), m.scrap_total[idx].tolist(),
                 np.round(m.acc_run_s[idx], 3).tolist(), np.round(m.acc_planned_s[idx], 3).tolist(),
-                np.round(m.acc_ideal_s[idx], 3).tolist(), np.round(m.last_cycle_s[idx], 3).tolist()]
+                np.round(m.acc_ideal_s[idx], 3).tolist(), np.round(m.last_cycle_s[idx], 3).tolist(),
+                m.micro.acc[idx].tolist()]
 
     def _counts(self, frame: Frame) -> Iterator[Message]:
         topics = self.topics["counts"]

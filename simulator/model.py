@@ -22,6 +22,8 @@ import numpy as np
 
 from simulator.ambient import Ambient
 from simulator.business import SalesModel
+from simulator.crew import Crew
+from simulator.cycletime import CycleClock
 from simulator.downtime import (
     R_BREAK,
     R_FAULT,
@@ -34,6 +36,7 @@ from simulator.downtime import (
 from simulator.faults import FaultCodes
 from simulator.flow import LineFlow
 from simulator.frames import AlarmEvent, Episode, Frame, Intervals, WorkOrderEvent
+from simulator.microstops import MicroStops
 from simulator.plant import (
     CAL_BREAK,
     CAL_DOWNTIME,
@@ -43,6 +46,7 @@ from simulator.plant import (
     calendar_status,
 )
 from simulator.sensors import SensorFaults
+from simulator.shift_effects import ShiftEffects
 from simulator.shifts import LocalClock
 from simulator.signals import PowerFactor, RedNoise, TypeSignals
 from simulator.transitions import FAULT, IDLE, MAINT, OFF, RUNNING, SETUP, transition
@@ -101,8 +105,11 @@ class PlantModel:
         self.changeover_s = per("changeover_h", 3600)
         self.starve_between_s = per("starve_h", 3600)
         self.starve_s = per("starve_min", 60)
-        self.micro_rate = per("microstops_per_h", 1 / 3600)
-        self.micro_s = per("microstop_s")
+        #: The generator of the loss features (micro-stops, crew), apart from the model's.
+        self.loss_rng = np.random.default_rng([seed, 16])
+        self.crew = Crew(plant, n, self.loss_rng)
+        self.micro = MicroStops(per("microstops_per_h", 1 / 3600), per("microstop_s"),
+                                self.producing, self.loss_rng)
         self.power_by_state = np.array([t.power_kw for t in tl])[self.type_idx]
         self.rise_by_state = np.array([t.temp_rise_c for t in tl])[self.type_idx]
         self.temp_alpha = 1 - np.exp(-self.dt / per("temp_tau_s"))
@@ -122,6 +129,7 @@ class PlantModel:
         self.base_load_kw = np.array([a.base_load_kw for a in plant.areas])
         self._cal_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int8))
         self.clock = LocalClock(plant.tzinfo)
+        self.shift_fx = ShiftEffects(plant, cal_ids, self.cal_idx, self.clock)
         self.signals = TypeSignals(self.machines, types, self.dt)
         # Ambient, power factor, correlated noise, sensor faults (simulator.signals...).
         self.ambient = Ambient(plant.climate, self.clock)
@@ -176,7 +184,7 @@ class PlantModel:
         self.downtime = Downtime(n, self.fault_codes)
         self._zero_counts()
         self.kwh_acc = np.zeros(len(self.area_ids))
-        self.last_cycle_s = np.where(self.producing, self.ideal_s * 1.05, 0.0)
+        self.cycles = CycleClock(np.where(self.producing, self.ideal_s * 1.05, 0.0))
         self.power_kw = self.power_by_state[ar, self.state].copy()
         self.area_power_kw = self.base_load_kw.copy()
         # Ground truth over the whole run.
@@ -197,8 +205,13 @@ class PlantModel:
         self.acc_run_s = np.zeros(n)
         self.acc_planned_s = np.zeros(n)
         self.acc_ideal_s = np.zeros(n)
-        self.acc_eff_s = np.zeros(n)
         self.downtime.reset()
+        self.micro.reset()
+
+    @property
+    def last_cycle_s(self) -> np.ndarray:
+        """`cycle_time_s` of `counts`: running seconds per finished part (cycletime)."""
+        return self.cycles.last_s
 
     # -- downtime (simulator.downtime; these names are what the encoder and truth read) ---
     @property
@@ -277,16 +290,19 @@ class PlantModel:
         # 1. the interval (prev_ts, ts] in state s ------------------------------------------
         running = s == RUNNING
         planned = self.planned_now
-        run_s = np.where(running, dt, 0.0)
-        micro = rng.poisson(self.micro_rate * dt)
-        eff = np.where(running, dt - np.minimum(micro * self.micro_s, 0.8 * dt), 0.0)
-        cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0]))
-        self.progress += np.where(running & self.producing, eff / cycle, 0.0)
+        # Running for OEE: RUNNING or in a micro-stop (performance loss, not downtime).
+        working, eff = self.micro.interval(s, self.reason, self.timer, dt)
+        run_s = np.where(working, dt, 0.0)
+        shift_perf, shift_scrap = self.shift_fx.at(prev_ts)
+        cycle = self.safe_ideal * (1.03 + self.cycle_cv * np.abs(noise[0])) / shift_perf
+        before = self.progress.copy()
+        self.progress += np.where(working & self.producing, eff / cycle, 0.0)
         units = self.flow.clamp(np.floor(self.progress).astype(np.int64))
+        self.cycles.add(run_s, before, self.progress, units)
         # A part finished but held by a full buffer or no input waits in the machine.
         self.progress = np.minimum(self.progress - units, 1.0)
         defect = self.wear_model.worst
-        p_scrap = np.minimum(self.scrap_rate * (1 + 2 * defect * defect), 0.5)
+        p_scrap = np.minimum(self.scrap_rate * (1 + 2 * defect * defect) * shift_scrap, 0.5)
         scrap = rng.binomial(units, p_scrap)
         good = units - scrap
         self.flow.move(good, units)
@@ -297,7 +313,6 @@ class PlantModel:
         self.acc_run_s += run_s
         self.acc_planned_s += planned_s
         self.acc_ideal_s += ideal
-        self.acc_eff_s += eff
         self.good_total += good
         self.scrap_total += scrap
         self.truth_good += good
@@ -306,7 +321,7 @@ class PlantModel:
         self.truth_planned_s += planned_s
         self.truth_ideal_s += ideal
         self.state_seconds[ar, s] += dt
-        self.downtime.add(s, self.reason, self.fault_code, (planned > 0) & ~running, dt)
+        self.downtime.add(s, self.reason, self.fault_code, (planned > 0) & ~working, dt)
         # Heat, wear and load evolve over the interval.
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)
@@ -336,10 +351,7 @@ class PlantModel:
         frame.counts = force_counts or k % self.iv.counts_every == 0
         frame.energy = force_counts or k % self.iv.energy_every == 0
         if frame.counts:
-            units_acc = self.acc_good + self.acc_scrap
-            self.last_cycle_s = np.where(units_acc > 0,
-                                         self.acc_eff_s / np.maximum(units_acc, 1),
-                                         self.last_cycle_s)
+            self.cycles.close()
         return frame
 
     def closing_frame(self) -> Frame:
@@ -353,9 +365,7 @@ class PlantModel:
         frame.counts = k > 0 and k % self.iv.counts_every != 0
         frame.energy = k > 0 and k % self.iv.energy_every != 0
         if frame.counts:
-            units = self.acc_good + self.acc_scrap
-            self.last_cycle_s = np.where(units > 0, self.acc_eff_s / np.maximum(units, 1),
-                                         self.last_cycle_s)
+            self.cycles.close()
         return frame
 
     def after_emit(self, frame: Frame) -> None:

@@ -59,6 +59,12 @@ from simulator.plant_layout import (
     Machine,
     parse_area,
 )
+from simulator.plant_losses import (
+    Maintenance,
+    ShiftEffect,
+    parse_maintenance,
+    parse_shift_effects,
+)
 from simulator.sensors import SensorFaultRates, parse_sensor_faults
 from simulator.shifts import (
     CAL_BREAK,
@@ -100,12 +106,14 @@ __all__ = [
     "Line",
     "Machine",
     "MachineType",
+    "Maintenance",
     "Person",
     "Plant",
     "PlantError",
     "Product",
     "SensorFaultRates",
     "Share",
+    "ShiftEffect",
     "SignalSpec",
     "calendar_status",
     "load_plant",
@@ -135,6 +143,8 @@ class Plant:
     business: Business = field(default_factory=Business)
     climate: Climate = field(default_factory=Climate)  # workshop air (simulator.ambient)
     sensor_faults: SensorFaultRates = field(default_factory=SensorFaultRates)
+    maintenance: Maintenance = field(default_factory=Maintenance)
+    shift_effects: tuple[ShiftEffect, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name_zh:
@@ -175,7 +185,7 @@ class Plant:
 
 _PLANT_KEYS = ("enterprise", "site", "name", "name_zh", "timezone", "utc_offset_h", "types",
                "calendars", "areas", "technicians", "business", "sales_orders_per_h",
-               "climate", "sensor_faults")
+               "climate", "sensor_faults", "maintenance", "shift_effects")
 
 def _types(ctx: Ctx, raw: Any, base_dir: Path | None) -> dict[str, MachineType]:
     if isinstance(raw, str):
@@ -220,14 +230,17 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
             raise ctx.fail(join(f"areas[{ai}]", "id"), f"duplicate area id {area.id!r}")
         areas.append(area)
     name = text(ctx, m, "name", "", site)
+    technicians = parse_technicians(ctx, m.get("technicians"))
     plant = Plant(enterprise=enterprise, site=site, name=name, utc_offset_h=offset,
                   types=types, calendars=calendars, areas=tuple(areas), source=source,
                   name_zh=text(ctx, m, "name_zh", "", name), timezone=zone,
-                  technicians=parse_technicians(ctx, m.get("technicians")),
+                  technicians=technicians,
                   business=parse_business(ctx, m.get("business"),
                                           m.get("sales_orders_per_h")),
                   climate=parse_climate(ctx, m.get("climate")),
-                  sensor_faults=parse_sensor_faults(ctx, m.get("sensor_faults")))
+                  sensor_faults=parse_sensor_faults(ctx, m.get("sensor_faults")),
+                  maintenance=parse_maintenance(ctx, m.get("maintenance"), len(technicians)),
+                  shift_effects=parse_shift_effects(ctx, m.get("shift_effects"), calendars))
     return scale_plant(plant, scale) if scale > 1 else plant
 
 

@@ -21,12 +21,15 @@ from simulator.downtime import (
     R_CHANGEOVER,
     R_CHARGING,
     R_FAULT,
+    R_MICROSTOP,
     R_NOSHIFT,
     R_PREVENTIVE,
     R_PRODUCING,
     R_REPAIR,
     R_STARVED,
+    R_WAITPARTS,
     R_WARMUP,
+    fault_open,
 )
 from simulator.faults import zh_if
 from simulator.frames import AlarmEvent, Episode, Frame, WorkOrderEvent
@@ -56,10 +59,13 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
     is_f = s == FAULT
     is_rep = (s == MAINT) & (reason == R_REPAIR)
     is_pm = (s == MAINT) & (reason == R_PREVENTIVE)
-    # Faults wait for a technician, then are repaired; repairs ignore the calendar.
-    to_rep = np.flatnonzero(is_f & expired)
-    back = is_rep & expired
-    free = ~(is_f | is_rep) | back
+    is_parts = (s == MAINT) & (reason == R_WAITPARTS)
+    # Faults wait for a technician (simulator.crew), then are repaired, some wait for
+    # parts half way; repairs ignore the calendar.
+    rep_end = is_rep & expired
+    to_parts = rep_end & (m.crew.parts_s > 0)
+    back = rep_end & ~to_parts
+    free = ~(is_f | is_rep | is_parts) | back
     on = free & (cal == CAL_ON)
     new[free & (cal == CAL_OFF)] = OFF
     new_reason[free & (cal == CAL_OFF)] = R_NOSHIFT
@@ -87,6 +93,13 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
     charge_idx = m.signals.needs_charge(run & ~fault, IDLE, m.timer, m.dt)
     new[resume | done] = RUNNING
     new_reason[resume | done] = R_PRODUCING
+    # A micro-stop that outlasts the tick shows as IDLE for its rest (microstops.py).
+    going = (run & ~(fault | chg | stv)) | (done & (reason == R_MICROSTOP))
+    mi = np.flatnonzero(going & (m.micro.overflow_s > 0))
+    if mi.size:
+        new[mi] = IDLE
+        new_reason[mi] = R_MICROSTOP
+        m.timer[mi] = m.micro.overflow_s[mi]
     wi = np.flatnonzero(warm)
     if wi.size:
         new[wi] = SETUP
@@ -106,23 +119,15 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
     if charge_idx.size:
         new[charge_idx] = IDLE
         new_reason[charge_idx] = R_CHARGING
-    # Repairs.
-    for i in to_rep:
-        new[i] = MAINT
-        new_reason[i] = R_REPAIR
-        m.timer[i] = m.repair_s[i]
-        m.timer_total[i] = m.repair_s[i]
-        crew = m.plant.technicians
-        m.technician[i] = crew[int(rng.integers(len(crew)))]
-        frame.workorders.append(wo_event(m, i, "in_progress", 0.0))
+    # Repairs done, then the crew frees, queues and assigns technicians.
     for i in np.flatnonzero(back):
         end_fault(m, int(i), ts, frame)
+    m.crew.step(m, frame, new, new_reason, (is_f | is_parts) & expired, is_parts,
+                to_parts, back, is_rep)
     # Work-order progress while being repaired.
     if m.tick % m.iv.wo_every == 0:
-        for i in np.flatnonzero(is_rep & ~back):
-            pct = round(100.0 * (1 - m.timer[i] / max(m.timer_total[i], 1e-9)), 1)
-            frame.workorders.append(wo_event(m, i, "in_progress",
-                                             min(max(pct, 0.0), 99.9)))
+        for i in np.flatnonzero(is_rep & ~rep_end):
+            frame.workorders.append(wo_progress(m, int(i), "in_progress"))
     # Random and wear faults, then demo commands.
     fi = np.flatnonzero(fault)
     if fi.size:
@@ -183,7 +188,7 @@ def apply_commands(m: PlantModel, ts: int, frame: Frame, new: np.ndarray,
     """Apply the demo commands queued by :meth:`PlantModel.command`."""
     commands, m._commands = m._commands, []
     for action, i, params in commands:
-        busy = new[i] in (FAULT, MAINT) and new_reason[i] in (R_FAULT, R_REPAIR)
+        busy = fault_open(int(new[i]), int(new_reason[i]))
         if action == "wear":  # ages one component over duration_s (default 2 h)
             w = m.wear_model
             k = w.first_mode(i, m.faults.code_number(i, params.get("code")))
@@ -215,3 +220,11 @@ def wo_event(m: PlantModel, i: int | np.integer[Any], status: str,
     return WorkOrderEvent(int(i), m.wo_id[i], status, code, float(pct),
                           tech.name if tech else "", m.fault_codes[m.fault_code[i]][0],
                           int(m.wo_opened[i]), tech.name_zh if tech else "")
+
+
+def wo_progress(m: PlantModel, i: int, status: str) -> WorkOrderEvent:
+    """The work-order event of machine ``i`` with its repair progress so far (the part
+    of the repair left after a wait for parts included)."""
+    left = max(float(m.timer[i]), 0.0) + float(m.crew.rest_s[i])
+    pct = 100.0 * (1 - left / max(float(m.timer_total[i]), 1e-9))
+    return wo_event(m, i, status, min(max(round(pct, 1), 0.0), 99.9) + 0.0)  # not -0.0

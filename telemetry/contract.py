@@ -123,7 +123,7 @@ KINDS: dict[str, Kind] = {
             "machine",
             {"good": "int", "scrap": "int", "good_total": "int", "scrap_total": "int",
              "run_s": "float", "planned_s": "float", "ideal_s": "float",
-             "cycle_time_s": "float"},
+             "cycle_time_s": "float", "microstops": "int"},
             required=("good", "scrap"),
             description="Production in the interval since the previous counts message (deltas) "
             "plus running totals; OEE is computed from the deltas.",

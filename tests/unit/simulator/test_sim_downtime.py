@@ -18,7 +18,8 @@ from .helpers_sim import MONDAY_0800_LOCAL_MS, tiny_plant
 
 UNPLANNED = {"no shift", "break", "preventive"}
 STATE_OF_REASON = {"starved": "IDLE", "blocked": "IDLE", "charging": "IDLE",
-                   "changeover": "SETUP", "warm-up": "SETUP", "repair": "MAINTENANCE"}
+                   "changeover": "SETUP", "warm-up": "SETUP", "repair": "MAINTENANCE",
+                   "waiting-parts": "MAINTENANCE"}
 
 
 def _run(model: PlantModel, ticks: int,

@@ -99,8 +99,9 @@ class PlantModel:
         self.mttr_s = per("mttr_min", 60)
         self.response_s = per("response_min", 60)
         self.setup_s = per("setup_min", 60)
-        self.changeover_s = per("changeover_h", 3600)
-        self.starve_between_s = per("starve_h", 3600)
+        # Machines that make no parts never change over, starve or block (issue 16).
+        self.changeover_s = np.where(self.producing, per("changeover_h", 3600), np.inf)
+        self.starve_between_s = np.where(self.producing, per("starve_h", 3600), np.inf)
         self.starve_s = per("starve_min", 60)
         self.micro_rate = per("microstops_per_h", 1 / 3600)
         self.micro_s = per("microstop_s")

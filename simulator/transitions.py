@@ -183,7 +183,9 @@ def apply_commands(m: PlantModel, ts: int, frame: Frame, new: np.ndarray,
                 end_fault(m, i, ts, frame)
                 new[i], new_reason[i], m.timer[i] = SETUP, R_WARMUP, m.dt
         elif action == "starve":
-            if on[i] and not busy:
+            if not m.producing[i]:
+                log.warning("machine %s makes no parts; starve command ignored", m.ids[i])
+            elif on[i] and not busy:
                 new[i] = IDLE
                 new_reason[i] = R_STARVED
                 m.timer[i] = max(float(params.get("duration_s", 600)), m.dt)

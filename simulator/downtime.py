@@ -13,9 +13,11 @@ from telemetry.contract import MachineState
 
 # Reasons (the `reason` field of `state`); a FAULT's reason is its fault code.
 REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "break",
-           "no shift", "preventive", "repair", "charging", "fault")
+           "no shift", "preventive", "repair", "charging", "fault", "holiday", "standby")
 (R_NONE, R_PRODUCING, R_STARVED, R_BLOCKED, R_CHANGEOVER, R_WARMUP, R_BREAK, R_NOSHIFT,
- R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(len(REASONS))
+ R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(12)
+R_HOLIDAY = REASONS.index("holiday")  # appended (issue 16): OFF for a holiday
+R_STANDBY = REASONS.index("standby")  # appended (issue 16): support equipment, no demand
 N_REASONS = len(REASONS)
 _FAULT = int(MachineState.FAULT)
 

@@ -25,6 +25,7 @@ from simulator.business import SalesModel
 from simulator.downtime import (
     R_BREAK,
     R_FAULT,
+    R_HOLIDAY,
     R_NOSHIFT,
     R_PREVENTIVE,
     R_PRODUCING,
@@ -37,6 +38,7 @@ from simulator.frames import AlarmEvent, Episode, Frame, Intervals, WorkOrderEve
 from simulator.plant import (
     CAL_BREAK,
     CAL_DOWNTIME,
+    CAL_HOLIDAY,
     CAL_ON,
     Person,
     Plant,
@@ -44,6 +46,7 @@ from simulator.plant import (
 )
 from simulator.shifts import LocalClock
 from simulator.signals import TypeSignals
+from simulator.support import Support
 from simulator.transitions import FAULT, IDLE, MAINT, OFF, RUNNING, SETUP, transition
 from telemetry.contract import MachineState
 
@@ -126,6 +129,8 @@ class PlantModel:
         self.signals = TypeSignals(self.machines, types, self.dt)
         self.signal_values = self.signals.values
         self.flow = LineFlow(plant, self.index, self.producing)
+        self.support = Support(plant, self.index, self.producing,
+                               self.power_by_state[:, RUNNING])
         self.sales = SalesModel(plant, self.rng)
         self.episodes: list[Episode] = []
         self._open_episode: dict[int, Episode] = {}
@@ -143,8 +148,8 @@ class PlantModel:
             [cal == CAL_ON, cal == CAL_BREAK, cal == CAL_DOWNTIME],
             [RUNNING, IDLE, MAINT], OFF).astype(np.int64)
         self.reason = np.select(
-            [cal == CAL_ON, cal == CAL_BREAK, cal == CAL_DOWNTIME],
-            [R_PRODUCING, R_BREAK, R_PREVENTIVE], R_NOSHIFT).astype(np.int64)
+            [cal == CAL_ON, cal == CAL_BREAK, cal == CAL_DOWNTIME, cal == CAL_HOLIDAY],
+            [R_PRODUCING, R_BREAK, R_PREVENTIVE, R_HOLIDAY], R_NOSHIFT).astype(np.int64)
         self.planned_now = self._planned(cal)
         self.timer = np.zeros(n)
         self.timer_total = np.ones(n)
@@ -223,9 +228,10 @@ class PlantModel:
         if self._cal_cache[0] == minute_key:
             return self._cal_cache[1]
         minute = int(minute_key % 1440)
-        weekday = int((local_s // 86400 + 3) % 7)  # 1970-01-01 was a Thursday
-        per_cal = np.array([calendar_status(c, minute, weekday) for c in self.calendars],
-                           np.int8)
+        day = int(local_s // 86400)
+        weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
+        per_cal = np.array([calendar_status(c, minute, weekday, day)
+                            for c in self.calendars], np.int8)
         status = per_cal[self.cal_idx]
         self._cal_cache = (minute_key, status)
         return status
@@ -298,6 +304,7 @@ class PlantModel:
         self.downtime.add(s, self.reason, self.fault_code, (planned > 0) & ~running, dt)
         # Heat, wear and load evolve over the interval.
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
+        self.support.apply_load(self.load, running, noise[1])
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)
         target = AMBIENT_C + self.rise_by_state[ar, s] * load_f
         self.temp_c += (target - self.temp_c) * self.temp_alpha

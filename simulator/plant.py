@@ -56,17 +56,20 @@ from simulator.plant_layout import (
     Area,
     Line,
     Machine,
+    check_serves,
     parse_area,
 )
 from simulator.shifts import (
     CAL_BREAK,
     CAL_DOWNTIME,
+    CAL_HOLIDAY,
     CAL_OFF,
     CAL_ON,
     WEEKDAYS,
     Calendar,
     calendar_status,
     parse_calendar,
+    parse_holidays,
     parse_zone,
     tzinfo_for,
     zone_for_offset,
@@ -74,7 +77,8 @@ from simulator.shifts import (
 from telemetry.topics import check_id
 
 __all__ = [
-    "BUILTIN_SIGNALS", "CAL_BREAK", "CAL_DOWNTIME", "CAL_OFF", "CAL_ON", "COMMON_SIGNALS",
+    "BUILTIN_SIGNALS", "CAL_BREAK", "CAL_DOWNTIME", "CAL_HOLIDAY", "CAL_OFF", "CAL_ON",
+    "COMMON_SIGNALS",
     "DATA_DIR", "DEFAULT_BUFFER", "DEFAULT_PLANT", "FLOWS", "MAX_SCALE", "SEVERITIES",
     "SIGNAL_MODELS", "STATE_KEYS", "TYPE_SIGNALS", "WEEKDAYS", "Area", "Business", "Calendar",
     "FaultSpec", "Line", "Machine", "MachineType", "Person", "Plant", "PlantError", "Product",
@@ -139,7 +143,8 @@ class Plant:
 
 
 _PLANT_KEYS = ("enterprise", "site", "name", "name_zh", "timezone", "utc_offset_h", "types",
-               "calendars", "areas", "technicians", "business", "sales_orders_per_h")
+               "calendars", "holidays", "areas", "technicians", "business",
+               "sales_orders_per_h")
 
 def _types(ctx: Ctx, raw: Any, base_dir: Path | None) -> dict[str, MachineType]:
     if isinstance(raw, str):
@@ -172,7 +177,8 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
     types = _types(ctx, m.get("types", "types.yaml"), base_dir)
     cal_raw = as_map(ctx, m.get("calendars", {"always": {"shifts": ["00:00-24:00"]}}),
                      "calendars")
-    calendars = {cid: parse_calendar(ctx, cid, body, join("calendars", cid))
+    holidays = parse_holidays(ctx, m.get("holidays", []), "holidays")
+    calendars = {cid: parse_calendar(ctx, cid, body, join("calendars", cid), holidays)
                  for cid, body in cal_raw.items()}
     if not calendars:
         raise ctx.fail("calendars", "must define at least one calendar")
@@ -183,6 +189,7 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
         if area.id in {a.id for a in areas}:
             raise ctx.fail(join(f"areas[{ai}]", "id"), f"duplicate area id {area.id!r}")
         areas.append(area)
+    check_serves(ctx, areas, types)
     name = text(ctx, m, "name", "", site)
     plant = Plant(enterprise=enterprise, site=site, name=name, utc_offset_h=offset,
                   types=types, calendars=calendars, areas=tuple(areas), source=source,
@@ -216,9 +223,16 @@ def scale_plant(plant: Plant, scale: int) -> Plant:
     """Grow a plant N-fold: every line is repeated N times (copies get an ``-sK`` suffix).
 
     Copies keep no floor-plan position (the plan shows the original machines); targets
-    and the sales rate grow with the plant.
+    and the sales rate grow with the plant. A copy's ``serves:`` names the copies of the
+    lines the original serves (areas stay areas).
     """
     areas = []
+    area_ids = {a.id for a in plant.areas}
+
+    def serves(refs: tuple[str, ...] | None, k: int) -> tuple[str, ...] | None:
+        return None if refs is None else tuple(
+            r if r in area_ids else f"{r}-s{k}" for r in refs)
+
     for a in plant.areas:
         lines = list(a.lines)
         for k in range(2, scale + 1):
@@ -226,9 +240,11 @@ def scale_plant(plant: Plant, scale: int) -> Plant:
                 lid = f"{ln.id}-s{k}"
                 lines.append(replace(
                     ln, id=lid, name=f"{ln.name} #{k}", name_zh=f"{ln.name_zh} #{k}",
-                    machines=tuple(replace(m, id=_suffix(m.id, k), line=lid, pos=None)
+                    machines=tuple(replace(m, id=_suffix(m.id, k), line=lid, pos=None,
+                                           serves=serves(m.serves, k))
                                    for m in ln.machines),
-                    output=tuple(_suffix(o, k) for o in ln.output)))
+                    output=tuple(_suffix(o, k) for o in ln.output),
+                    serves=serves(ln.serves, k) or ()))
         areas.append(replace(a, base_load_kw=a.base_load_kw * scale, lines=tuple(lines)))
     b = plant.business
     return replace(plant, areas=tuple(areas), business=replace(

@@ -21,6 +21,7 @@ from simulator.downtime import (
     R_CHANGEOVER,
     R_CHARGING,
     R_FAULT,
+    R_HOLIDAY,
     R_NOSHIFT,
     R_PREVENTIVE,
     R_PRODUCING,
@@ -30,7 +31,7 @@ from simulator.downtime import (
 )
 from simulator.faults import zh_if
 from simulator.frames import AlarmEvent, Episode, Frame, WorkOrderEvent
-from simulator.shifts import CAL_BREAK, CAL_DOWNTIME, CAL_OFF, CAL_ON
+from simulator.shifts import CAL_BREAK, CAL_DOWNTIME, CAL_HOLIDAY, CAL_OFF, CAL_ON
 from telemetry.contract import MachineState
 
 if TYPE_CHECKING:
@@ -59,8 +60,9 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
     back = is_rep & expired
     free = ~(is_f | is_rep) | back
     on = free & (cal == CAL_ON)
-    new[free & (cal == CAL_OFF)] = OFF
-    new_reason[free & (cal == CAL_OFF)] = R_NOSHIFT
+    off = free & ((cal == CAL_OFF) | (cal == CAL_HOLIDAY))
+    new[off] = OFF
+    new_reason[off] = np.where(cal[off] == CAL_HOLIDAY, R_HOLIDAY, R_NOSHIFT)
     new[free & (cal == CAL_BREAK)] = IDLE
     new_reason[free & (cal == CAL_BREAK)] = R_BREAK
     new[free & (cal == CAL_DOWNTIME)] = MAINT
@@ -130,6 +132,7 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
                         ts, "random", frame, new, new_reason)
     apply_commands(m, ts, frame, new, new_reason, s, on)
     m.flow.gate(new, new_reason, m.timer, R_STARVED, R_BLOCKED)
+    m.support.dispatch(new, new_reason, m.timer, ts)
     m.state, m.reason = new, new_reason
     m.planned_now = m._planned(cal)
 

@@ -323,6 +323,7 @@ class PlantModel:
         # 3. what sensors read now ----------------------------------------------------------
         self._compute_signals(noise)
         # 4. business streams ---------------------------------------------------------------
+        self.sales.produced(good, dt)
         frame.sales = self.sales.orders(prev_ts, ts, self.clock.offset_s(prev_ts))
         k = self.tick
         frame.state_changed = changed

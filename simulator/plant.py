@@ -35,6 +35,7 @@ from simulator.plant_business import (
     Person,
     Product,
     Share,
+    check_made_by,
     parse_business,
     parse_technicians,
 )
@@ -116,7 +117,8 @@ class Plant:
         return tzinfo_for(self.timezone)
 
     @property
-    def sales_orders_per_h(self) -> float:
+    def sales_orders_per_h(self) -> float | None:
+        """From older plant files; unused: orders follow production (simulator.stock)."""
         return self.business.sales_orders_per_h
 
     @property
@@ -197,6 +199,7 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
                   technicians=parse_technicians(ctx, m.get("technicians")),
                   business=parse_business(ctx, m.get("business"),
                                           m.get("sales_orders_per_h")))
+    check_made_by(ctx, plant.business, areas)
     return scale_plant(plant, scale) if scale > 1 else plant
 
 
@@ -247,9 +250,13 @@ def scale_plant(plant: Plant, scale: int) -> Plant:
                     serves=serves(ln.serves, k) or ()))
         areas.append(replace(a, base_load_kw=a.base_load_kw * scale, lines=tuple(lines)))
     b = plant.business
+    products = tuple(replace(p, made_by=(*p.made_by, *(
+        r if r in area_ids else f"{r}-s{k}" for k in range(2, scale + 1) for r in p.made_by
+        if r not in area_ids))) for p in b.products)
     return replace(plant, areas=tuple(areas), business=replace(
-        b, sales_orders_per_h=b.sales_orders_per_h * scale,
-        daily_output_target=b.daily_output_target * scale))
+        b, sales_orders_per_h=None if b.sales_orders_per_h is None
+        else b.sales_orders_per_h * scale,
+        daily_output_target=b.daily_output_target * scale, products=products))
 
 
 def _suffix(mid: str, k: int) -> str:

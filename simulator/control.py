@@ -14,7 +14,7 @@ Scenario file (YAML)::
     name: chiller failure on laser-03
     events:
       - {at: 2m, machine: laser-03, action: fault, code: LSR-CHILLER, duration: 20m}
-      - {at: 30m, machine: press-02, action: wear, value: 1.3}
+      - {at: 30m, machine: press-02, action: wear, value: 1.3, duration: 2h}
       - {at: 45m, machine: brake-01, action: starve, duration: 10m}
       - {at: 50m, type: stamping_press, action: ramp, value: 1.4, duration: 20m}
       - {at: 60m, line: cutting, action: scrap, value: 5, duration: 15m}
@@ -47,8 +47,9 @@ COMMANDS = ("fault", "clear", "speed", "story", "reset")
 ACTION_HELP = {
     "fault": "alarm, work order, repair, return (code, duration)",
     "clear": "end a fault or repair now (work order done, alarm cleared)",
-    "wear": "set bearing wear now (value 0-3, 1.0 = end of life)",
-    "ramp": "raise wear steadily to value (0-3) over duration: vibration climbs",
+    "wear": "age a component to value (0-3, 1.0 = its life) over duration (default 2h): "
+            "vibration climbs",
+    "ramp": "the same with a required duration (a story effect): vibration climbs",
     "starve": "no material for duration",
     "scrap": "scrap rate x value for duration",
     "speed": "cycle time / value for duration (a line speeds up)",

@@ -1,9 +1,11 @@
 """Timed demo effects a story applies to a running model, and their end.
 
 Each effect changes one of the model's per-machine parameters for a while and puts it back
-when it ends (or on :meth:`Effects.reset`): a wear ``ramp`` (vibration climbs until the
-bearing fails), ``scrap`` (quality drift), ``speed`` (a line runs faster: shorter cycle),
-``power`` (an energy peak) and ``sales`` (a spike in one region). Factors multiply and
+when it ends (or on :meth:`Effects.reset`): a wear ``ramp`` (one component, the one
+of the fault ``code`` given or the type's first wear mode, ages to ``value`` over the
+duration: vibration climbs towards its failure, :meth:`simulator.wear.Wear.start_ramp`),
+``scrap`` (quality drift), ``speed`` (a line runs faster: shorter cycle), ``power`` (an
+energy peak) and ``sales`` (a spike in one region). Factors multiply and
 divide back, so effects that overlap on one machine still end where they started.
 """
 
@@ -26,6 +28,7 @@ class _Effect:
     value: float
     region: str | None = None
     wear0: float = 0.0
+    mode: int = 0
 
 
 class Effects:
@@ -42,7 +45,10 @@ class Effects:
         end = now_ms + round(float(params["duration_s"]) * 1000)
         eff = _Effect(action, i, now_ms, end, float(params["value"]), params.get("region"))
         if action == "ramp":
-            eff.wear0 = float(m.wear[i])
+            w = m.wear_model
+            eff.mode = w.first_mode(i, m.faults.code_number(i, params.get("code")))
+            eff.wear0 = float(w.age[i, eff.mode])
+            w.start_ramp(i, eff.mode, eff.value, now_ms, end)
             self.active = [e for e in self.active if not (e.action == "ramp" and e.machine == i)]
         else:
             self._scale(eff, ending=False)
@@ -52,10 +58,8 @@ class Effects:
         """Advance ramps to ``now_ms`` and end the effects whose time is up."""
         if not self.active:
             return
-        for e in self.active:
-            if e.action == "ramp":
-                f = min(1.0, (now_ms - e.start_ms) / max(e.end_ms - e.start_ms, 1))
-                self.model.wear[e.machine] = e.wear0 + (e.value - e.wear0) * f
+        if any(e.action == "ramp" for e in self.active):
+            self.model.wear_model.advance_ramps(now_ms)
         ended = [e for e in self.active if now_ms >= e.end_ms]
         self.active = [e for e in self.active if now_ms < e.end_ms]
         for e in ended:
@@ -67,7 +71,7 @@ class Effects:
         ended, self.active = self.active, []
         for e in ended:
             if e.action == "ramp":
-                self.model.wear[e.machine] = min(e.wear0, 0.3)
+                self.model.wear_model.renew(e.machine, e.mode, min(e.wear0, 0.3))
             else:
                 self._scale(e, ending=True)
 

@@ -29,9 +29,10 @@ Message = tuple[str, str, dict[str, Any]]  # kind, topic, payload
 
 _STATE_NAMES = [s.name for s in MachineState]
 #: Decimals kept per telemetry field (sensor resolution).
-_DECIMALS = {"temp_c": 2, "vibration_mm_s": 3, "power_kw": 3, "current_a": 2, "load_pct": 1,
-             "spindle_rpm": 0, "tonnage_t": 2, "oven_temp_c": 2, "pressure_bar": 3,
-             "speed_m_min": 2, "battery_pct": 2, "flow_m3_min": 4}
+_DECIMALS = {"temp_c": 2, "vibration_mm_s": 3, "vibration_crest": 2, "power_kw": 3,
+             "current_a": 2, "load_pct": 1, "spindle_rpm": 0, "tonnage_t": 2,
+             "oven_temp_c": 2, "pressure_bar": 3, "speed_m_min": 2, "battery_pct": 2,
+             "flow_m3_min": 4}
 #: Decimals of a plant-declared signal.
 CUSTOM_DECIMALS = 3
 
@@ -97,7 +98,8 @@ class Encoder:
             idx = self.owned[model.type_idx[self.owned] == ti]
             if idx.size:
                 sig = [g.name for g in plant.types[tid].signals]
-                self.tele_groups.append((idx, ["temp_c", "vibration_mm_s", "power_kw",
+                self.tele_groups.append((idx, ["temp_c", "vibration_mm_s",
+                                               "vibration_crest", "power_kw",
                                                "current_a", "load_pct", *sig]))
         self._tele_json = [_json_template(names, "float") for _, names in self.tele_groups]
         self._counts_json = _json_template(
@@ -131,7 +133,8 @@ class Encoder:
 
     def _telemetry_columns(self) -> Iterator[tuple[np.ndarray, list[str], list[list[Any]]]]:
         m = self.model
-        source = {"temp_c": m.temp_out, "vibration_mm_s": m.vibration, "power_kw": m.power_kw,
+        source = {"temp_c": m.temp_out, "vibration_mm_s": m.vibration,
+                  "vibration_crest": m.vibration_crest, "power_kw": m.power_kw,
                   "current_a": m.current_a, "load_pct": m.load_pct, **m.signal_values}
         rounded = {f: np.round(a, _DECIMALS.get(f, CUSTOM_DECIMALS)) for f, a in source.items()}
         for idx, names in self.tele_groups:

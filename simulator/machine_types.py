@@ -20,6 +20,9 @@ from telemetry.topics import check_id
 
 #: Signals every machine reports in `telemetry`; type-specific ones come from the type.
 COMMON_SIGNALS = ("temp_c", "vibration_mm_s", "power_kw", "current_a", "load_pct")
+#: Condition-monitoring fields every machine also sends (simulator.wear): the crest factor
+#: (peak / RMS) of the vibration. Not a common signal of the screens' signal tables.
+CONDITION_SIGNALS = ("vibration_crest",)
 #: Built-in type-specific signals: name -> (unit, label, label_zh).
 BUILTIN_SIGNALS: dict[str, tuple[str, str, str]] = {
     "spindle_rpm": ("rpm", "Spindle speed", "主轴转速"),
@@ -31,12 +34,16 @@ BUILTIN_SIGNALS: dict[str, tuple[str, str, str]] = {
     "flow_m3_min": ("m3/min", "Flow", "流量"),
 }
 #: The built-in type-specific signals of the contract (kept for callers).
-TYPE_SIGNALS = tuple(k for k in KINDS["telemetry"].fields if k not in COMMON_SIGNALS)
+TYPE_SIGNALS = tuple(k for k in KINDS["telemetry"].fields
+                     if k not in COMMON_SIGNALS and k not in CONDITION_SIGNALS)
 #: Field keys a plant-declared signal may not take (InfluxDB's `time`, the timestamp key).
 RESERVED_FIELDS = ("time", TS_KEY)
 SIGNAL_MODELS = ("level", "thermal", "charge")
 STATE_KEYS = tuple(s.name.lower() for s in MachineState)  # off idle running setup fault ...
 SEVERITIES = ("info", "warning", "critical")
+#: A fault's ``kind``: ``wear`` (a component that wears out, see :mod:`simulator.wear`) or
+#: ``random`` (constant hazard 1 / the type's ``mtbf_h``).
+FAULT_KINDS = ("random", "wear")
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,31}\Z")  # \Z: "$" lets a trailing newline in
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")
 
@@ -79,12 +86,22 @@ class SignalSpec:
 
 @dataclass(frozen=True)
 class FaultSpec:
+    """One failure mode. ``kind`` random: drawn by ``weight`` when the type's random hazard
+    (1 / ``mtbf_h``) fires. ``kind`` wear: a component with its own life (``life_h``
+    running hours at 75 % load, the Weibull characteristic life), a P-F interval
+    (``pf_h`` running hours from the first sign in vibration to the failure) and the
+    fraction of its age a preventive maintenance restores (``pm_restore``)."""
+
     code: str
     message: str
     severity: str = "critical"
     weight: float = 1.0
     mttr_min: float | None = None  # overrides the type's mttr_min
     message_zh: str = ""  # default: message
+    kind: str = "random"
+    life_h: float = 0.0  # wear: characteristic life in running hours
+    pf_h: float = 0.0  # wear: P-F interval in running hours
+    pm_restore: float = 0.0  # wear: fraction of its age a preventive maintenance removes
 
     def __post_init__(self) -> None:
         if not self.message_zh:
@@ -111,11 +128,12 @@ class MachineType:
     temp_rise_c: tuple[float, ...]  # above ambient, by MachineState
     temp_tau_s: float
     vibration_mm_s: float  # running, unworn
-    wear_gain: float  # vibration x (1 + wear_gain * wear^2)
-    wear_life_h: float  # running hours from new to wear 1.0
+    wear_gain: float  # vibration x (1 + wear_gain * defect^2) (simulator.wear)
+    wear_life_h: float  # default life_h of the type's wear faults
     signals: tuple[SignalSpec, ...]
     faults: tuple[FaultSpec, ...]
     name_zh: str = ""  # default: name
+    vibration_crest: float = 3.0  # healthy crest factor (peak / RMS) of the vibration
 
     def __post_init__(self) -> None:
         if not self.name_zh:
@@ -162,10 +180,11 @@ def _by_state(ctx: Ctx, m: Mapping[str, Any], path: str, *, required: tuple[str,
 def _signal(ctx: Ctx, name: str, raw: Any, path: str) -> SignalSpec:
     builtin = BUILTIN_SIGNALS.get(name)
     if builtin is None:
-        if name in COMMON_SIGNALS or name in RESERVED_FIELDS or not _FIELD.match(name):
+        taken = (*COMMON_SIGNALS, *CONDITION_SIGNALS, *RESERVED_FIELDS)
+        if name in taken or not _FIELD.match(name):
             raise ctx.fail(path, f"{name!r} is not a signal name a type may declare (lower-"
                            "case letters, digits and _, starting with a letter, at most 64; "
-                           f"not {', '.join((*COMMON_SIGNALS, *RESERVED_FIELDS))})")
+                           f"not {', '.join(taken)})")
         builtin = ("", name, "")
     m = as_map(ctx, raw, path)
     model = text(ctx, m, "model", path, "level")
@@ -195,9 +214,15 @@ def _signal(ctx: Ctx, name: str, raw: Any, path: str) -> SignalSpec:
                       label_zh=label_zh)
 
 
-def _fault(ctx: Ctx, raw: Any, path: str) -> FaultSpec:
+#: Defaults of a wear fault: P-F interval as a fraction of life_h, preventive restore.
+PF_FRACTION = 0.15
+PM_RESTORE = 0.03
+
+
+def _fault(ctx: Ctx, raw: Any, path: str, default_life_h: float) -> FaultSpec:
     m = as_map(ctx, raw, path)
-    known(ctx, m, path, ("code", "message", "message_zh", "severity", "weight", "mttr_min"))
+    known(ctx, m, path, ("code", "message", "message_zh", "severity", "weight", "mttr_min",
+                         "kind", "life_h", "pf_h", "pm_restore"))
     code = text(ctx, m, "code", path)
     if not _CODE.match(code):
         raise ctx.fail(join(path, "code"),
@@ -210,10 +235,26 @@ def _fault(ctx: Ctx, raw: Any, path: str) -> FaultSpec:
     if mttr != -1.0 and mttr <= 0:
         raise ctx.fail(join(path, "mttr_min"), f"must be > 0, got {mttr:g}")
     message = text(ctx, m, "message", path, code)
+    kind = text(ctx, m, "kind", path, "random")
+    if kind not in FAULT_KINDS:
+        raise ctx.fail(join(path, "kind"),
+                       f"must be one of {', '.join(FAULT_KINDS)}, got {kind!r}")
+    wear = kind == "wear"
+    for key in ("life_h", "pf_h", "pm_restore"):
+        if key in m and not wear:
+            raise ctx.fail(join(path, key), "is for a fault with kind: wear")
+    life_h = num(ctx, m, "life_h", path, default_life_h, lo=0.0, lo_open=True) if wear else 0.0
+    pf_h = num(ctx, m, "pf_h", path, PF_FRACTION * life_h, lo=0.0, lo_open=True) if wear \
+        else 0.0
+    if pf_h > life_h:
+        raise ctx.fail(join(path, "pf_h"), f"must be at most life_h ({life_h:g}), got {pf_h:g}")
     return FaultSpec(code=code, message=message, severity=sev,
                      message_zh=text(ctx, m, "message_zh", path, message),
                      weight=num(ctx, m, "weight", path, 1.0, lo=0.0, lo_open=True),
-                     mttr_min=None if mttr == -1.0 else mttr)
+                     mttr_min=None if mttr == -1.0 else mttr, kind=kind, life_h=life_h,
+                     pf_h=pf_h,
+                     pm_restore=num(ctx, m, "pm_restore", path, PM_RESTORE, hi=1.0)
+                     if wear else 0.0)
 
 
 def _machine_type(ctx: Ctx, tid: str, raw: Any, path: str) -> MachineType:
@@ -229,7 +270,8 @@ def _machine_type(ctx: Ctx, tid: str, raw: Any, path: str) -> MachineType:
         raise ctx.fail(join(tpath, "tau_min"), f"must be > 0, got {tau_min:g}")
     vpath = join(path, "vibration_mm_s")
     vraw = as_map(ctx, m.get("vibration_mm_s", {}), vpath)
-    known(ctx, vraw, vpath, ("base", "wear_gain", "life_h"))
+    known(ctx, vraw, vpath, ("base", "wear_gain", "life_h", "crest"))
+    life_h = num(ctx, vraw, "life_h", vpath, 600.0, lo=0.0, lo_open=True)
     spath = join(path, "signals")
     sraw = as_map(ctx, m.get("signals") or {}, spath)
     signals = tuple(_signal(ctx, k, v, join(spath, k)) for k, v in sraw.items())
@@ -238,7 +280,7 @@ def _machine_type(ctx: Ctx, tid: str, raw: Any, path: str) -> MachineType:
     if fraw is None:
         faults: tuple[FaultSpec, ...] = (FaultSpec("GEN-FAULT", "Machine fault"),)
     else:
-        faults = tuple(_fault(ctx, f, f"{fpath}[{i}]")
+        faults = tuple(_fault(ctx, f, f"{fpath}[{i}]", life_h)
                        for i, f in enumerate(as_list(ctx, fraw, fpath)))
     codes = [f.code for f in faults]
     if len(set(codes)) != len(codes):
@@ -265,7 +307,8 @@ def _machine_type(ctx: Ctx, tid: str, raw: Any, path: str) -> MachineType:
         temp_tau_s=tau_min * 60.0,
         vibration_mm_s=num(ctx, vraw, "base", vpath, 1.5),
         wear_gain=num(ctx, vraw, "wear_gain", vpath, 3.0),
-        wear_life_h=num(ctx, vraw, "life_h", vpath, 600.0, lo=0.0, lo_open=True),
+        wear_life_h=life_h,
+        vibration_crest=num(ctx, vraw, "crest", vpath, 3.0, lo=1.0),
         signals=signals,
         faults=faults,
     )

@@ -48,6 +48,7 @@ from simulator.shifts import LocalClock
 from simulator.signals import TypeSignals
 from simulator.support import Support
 from simulator.transitions import FAULT, IDLE, MAINT, OFF, RUNNING, SETUP, transition
+from simulator.wear import Wear
 from telemetry.contract import MachineState
 
 __all__ = [
@@ -112,10 +113,11 @@ class PlantModel:
         self.rise_by_state = np.array([t.temp_rise_c for t in tl])[self.type_idx]
         self.temp_alpha = 1 - np.exp(-self.dt / per("temp_tau_s"))
         self.vib_base = per("vibration_mm_s")
-        self.wear_gain = per("wear_gain")
-        self.wear_life_s = per("wear_life_h", 3600)
         self.faults = FaultCodes(tl, self.type_idx)
         self.fault_codes = self.faults.codes
+        self.wear_model = Wear(tl, self.type_idx, self.faults, seed)
+        #: Random-fault probability per second (0 for a type with only wear modes).
+        self.random_rate = np.where(self.faults.has_random, 1.0 / self.mtbf_s, 0.0)
         # Calendars and areas.
         cal_ids = list(plant.calendars)
         self.calendars = [plant.calendars[c] for c in cal_ids]
@@ -158,7 +160,6 @@ class PlantModel:
         self.wo_id: list[str] = [""] * n
         self.wo_opened = np.zeros(n, np.int64)
         self.technician: list[Person | None] = [None] * n
-        self.wear = rng.uniform(0.05, 0.6, n)
         self.load = rng.uniform(60, 90, n)
         ar = np.arange(n)
         self.temp_c = AMBIENT_C + self.rise_by_state[ar, self.state] * 0.9
@@ -219,6 +220,11 @@ class PlantModel:
 
     def down_reason(self, key: int) -> str:
         return self.downtime.reason(key)
+
+    @property
+    def wear(self) -> np.ndarray:
+        """Per machine: the age of its most used wear component (1.0 = its life_h)."""
+        return self.wear_model.level
 
     # -- calendar ----------------------------------------------------------------------------
     def calendar_now(self, ts_ms: int) -> np.ndarray:
@@ -281,7 +287,8 @@ class PlantModel:
         units = self.flow.clamp(np.floor(self.progress).astype(np.int64))
         # A part finished but held by a full buffer or no input waits in the machine.
         self.progress = np.minimum(self.progress - units, 1.0)
-        p_scrap = np.minimum(self.scrap_rate * (1 + 2 * self.wear * self.wear), 0.5)
+        defect = self.wear_model.worst
+        p_scrap = np.minimum(self.scrap_rate * (1 + 2 * defect * defect), 0.5)
         scrap = rng.binomial(units, p_scrap)
         good = units - scrap
         self.flow.move(good, units)
@@ -306,9 +313,10 @@ class PlantModel:
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
         self.support.apply_load(self.load, running, noise[1])
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)
-        target = AMBIENT_C + self.rise_by_state[ar, s] * load_f
+        target = AMBIENT_C + self.rise_by_state[ar, s] * load_f \
+            + np.where(running, self.wear_model.heat_c, 0.0)
         self.temp_c += (target - self.temp_c) * self.temp_alpha
-        self.wear += run_s / self.wear_life_s * (0.7 + 0.6 * self.load / 100)
+        self.wear_model.advance(run_s, self.load, ts)
         self.signals.advance(s, dt)
         energy = self.power_kw * dt / 3600
         area_kwh = np.bincount(self.area_idx, energy, minlength=len(self.area_ids)) \
@@ -383,9 +391,13 @@ class PlantModel:
         self.current_a = self.power_kw * AMPS_PER_KW
         self.load_pct = np.where(running, self.load, 0.0)
         vib_f = _VIB_BY_STATE[st]
-        vib = self.vib_base * (1 + self.wear_gain * self.wear * self.wear) * vib_f
+        wear = self.wear_model
+        vib = self.vib_base * wear.vib_factor * vib_f
         self.vibration = np.maximum(vib * (1 + 0.05 * noise[3]), 0.01)
+        self.vibration_crest = wear.crest(vib_f >= 0.2, wear.rng.standard_normal(self.n))
         self.temp_out = self.temp_c + 0.15 * noise[4]
+        self.power_kw *= wear.friction  # a failing component drags
+        self.current_a *= wear.friction
         self.signals.read(st, noise[5:8])
         self.area_power_kw = np.bincount(self.area_idx, self.power_kw,
                                          minlength=len(self.area_ids)) + self.base_load_kw

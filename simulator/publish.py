@@ -69,6 +69,7 @@ class MqttSink:
         self.dropped = 0
         self.connects = 0
         self._birth: list[tuple[str, bytes]] = []
+        self._birth_lock = threading.Lock()  # birth set vs. (re)connect: never neither
         self._cond = threading.Condition()
         self._connected = threading.Event()
         self._lost_logged = False
@@ -111,9 +112,13 @@ class MqttSink:
         if self.control_topic:
             client.subscribe(self.control_topic, qos=1)
         self._publish_raw(self.status_topic, self._status_online, 1, True)
+        with self._birth_lock:
+            self._publish_birth()
+            self._connected.set()
+
+    def _publish_birth(self) -> None:
         for topic, payload in self._birth:
             self._publish_raw(topic, payload, self.qos["meta"], True)
-        self._connected.set()
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                        properties: Any = None) -> None:
@@ -144,8 +149,13 @@ class MqttSink:
         return self._connected.wait(timeout_s)
 
     def set_birth(self, messages: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
-        """Retained meta messages re-published on every (re)connect."""
-        self._birth = [(topic, self._dumps(p).encode()) for _, topic, p in messages]
+        """Retained meta messages re-published on every (re)connect; published now too
+        when the first connect came before them."""
+        birth = [(topic, self._dumps(p).encode()) for _, topic, p in messages]
+        with self._birth_lock:
+            self._birth = birth
+            if self._connected.is_set():
+                self._publish_birth()
 
     def send(self, kind: str, topic: str, payload: bytes) -> None:
         if kind == "meta":

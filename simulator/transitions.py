@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OFF, IDLE, RUNNING, SETUP, FAULT, MAINT = (int(s) for s in MachineState)
+#: Default time the demo `wear` action takes to age a component to its value.
+WEAR_RAMP_S = 7200.0
 
 
 def transition(m: PlantModel, ts: int, frame: Frame) -> None:
@@ -73,12 +75,16 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
     timed = (s == SETUP) | ((s == IDLE) & (reason != R_BREAK))
     done = on & ~back & timed & expired
     run = on & ~back & (s == RUNNING)
-    p_f = dt / m.mtbf_s * (1 + 4 * m.wear * m.wear)
+    # Random faults: constant hazard 1/mtbf_h; wear faults: a component at its failure
+    # point (simulator.wear).
+    p_f = dt * m.random_rate
     p_c = p_f + dt / m.changeover_s
     p_s = p_c + dt / m.starve_between_s
+    worn, worn_code = m.wear_model.failing(run)
     fault = run & (u < p_f)
-    chg = run & (u >= p_f) & (u < p_c)
-    stv = run & (u >= p_c) & (u < p_s)
+    fault[worn] = True
+    chg = run & ~fault & (u >= p_f) & (u < p_c)
+    stv = run & ~fault & (u >= p_c) & (u < p_s)
     # Battery-type signals at their minimum send the machine to charge.
     charge_idx = m.signals.needs_charge(run & ~fault, IDLE, m.timer, m.dt)
     new[resume | done] = RUNNING
@@ -88,8 +94,7 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
         new[wi] = SETUP
         new_reason[wi] = R_WARMUP
         m.timer[wi] = np.maximum(0.5 * m.setup_s[wi], dt)
-        pm_done = wi[is_pm[wi]]
-        m.wear[pm_done] = rng.uniform(0.02, 0.1, pm_done.size)
+        m.wear_model.maintained(wi[is_pm[wi]])
     ci = np.flatnonzero(chg)
     if ci.size:
         new[ci] = SETUP
@@ -120,16 +125,18 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
             pct = round(100.0 * (1 - m.timer[i] / max(m.timer_total[i], 1e-9)), 1)
             frame.workorders.append(wo_event(m, i, "in_progress",
                                              min(max(pct, 0.0), 99.9)))
-    # Random faults, then demo commands.
+    # Random and wear faults, then demo commands.
     fi = np.flatnonzero(fault)
     if fi.size:
         codes = m.faults.draw(fi, rng.random(fi.size))
+        by_wear = np.isin(fi, worn)
+        codes[by_wear] = worn_code
         resp = np.maximum(rng.exponential(m.response_s[fi]), dt)
         mttr = m.faults.mttr_s(codes)
         repair = np.maximum(rng.lognormal(np.log(mttr) - 0.125, 0.5), dt)
         for j, i in enumerate(fi):
             start_fault(m, int(i), int(codes[j]), float(resp[j]), float(repair[j]),
-                        ts, "random", frame, new, new_reason)
+                        ts, "wear" if by_wear[j] else "random", frame, new, new_reason)
     apply_commands(m, ts, frame, new, new_reason, s, on)
     m.flow.gate(new, new_reason, m.timer, R_STARVED, R_BLOCKED)
     m.support.dispatch(new, new_reason, m.timer, ts)
@@ -161,8 +168,9 @@ def start_fault(m: PlantModel, i: int, code: int, response_s: float, repair_s: f
 
 
 def end_fault(m: PlantModel, i: int, ts: int, frame: Frame) -> None:
-    """The machine is back: work order done, alarm cleared, episode closed."""
-    m.wear[i] = m.rng.uniform(0.02, 0.1)
+    """The machine is back: work order done, alarm cleared, episode closed; a wear
+    mode's component is new (other components stay as they are)."""
+    m.wear_model.repaired(i, int(m.fault_code[i]))
     frame.workorders.append(wo_event(m, i, "done", 100.0))
     code, message, severity, _, message_zh = m.fault_codes[m.fault_code[i]]
     frame.alarms.append(AlarmEvent(i, code, False, severity, f"Cleared: {message}",
@@ -179,8 +187,11 @@ def apply_commands(m: PlantModel, ts: int, frame: Frame, new: np.ndarray,
     commands, m._commands = m._commands, []
     for action, i, params in commands:
         busy = new[i] in (FAULT, MAINT) and new_reason[i] in (R_FAULT, R_REPAIR)
-        if action == "wear":
-            m.wear[i] = float(params.get("value", 0.9))
+        if action == "wear":  # ages one component over duration_s (default 2 h)
+            w = m.wear_model
+            k = w.first_mode(i, m.faults.code_number(i, params.get("code")))
+            end = ts + round(float(params.get("duration_s", WEAR_RAMP_S)) * 1000)
+            w.start_ramp(i, k, float(params.get("value", 0.9)), ts, end)
         elif action == "clear":
             if busy:  # back through a short warm-up, as after a repair
                 end_fault(m, i, ts, frame)

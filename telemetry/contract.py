@@ -111,8 +111,9 @@ KINDS: dict[str, Kind] = {
         Kind(
             "telemetry",
             "machine",
-            {"temp_c": "float", "vibration_mm_s": "float", "power_kw": "float",
-             "current_a": "float", "load_pct": "float", "spindle_rpm": "float",
+            {"temp_c": "float", "vibration_mm_s": "float", "vibration_crest": "float",
+             "power_kw": "float", "current_a": "float", "load_pct": "float",
+             "spindle_rpm": "float",
              "tonnage_t": "float", "oven_temp_c": "float", "pressure_bar": "float",
              "speed_m_min": "float", "battery_pct": "float", "flow_m3_min": "float"},
             description="Physical signals every telemetry interval; which ones depends on type.",

@@ -56,7 +56,8 @@ UNIT_PROPERTY = "engUnit"
 #: Units of the contract's numeric fields (the field names say them); a plant-declared
 #: telemetry signal's unit comes from the plant's types file.
 FIELD_UNITS = {
-    "telemetry/temp_c": "degC", "telemetry/vibration_mm_s": "mm/s", "telemetry/power_kw": "kW",
+    "telemetry/temp_c": "degC", "telemetry/vibration_mm_s": "mm/s",
+    "telemetry/vibration_crest": "peak/RMS", "telemetry/power_kw": "kW",
     "telemetry/current_a": "A", "telemetry/load_pct": "%", "telemetry/spindle_rpm": "rpm",
     "telemetry/tonnage_t": "t", "telemetry/oven_temp_c": "degC", "telemetry/pressure_bar": "bar",
     "telemetry/speed_m_min": "m/min", "telemetry/battery_pct": "%",

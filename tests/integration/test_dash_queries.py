@@ -343,7 +343,7 @@ def test_machine_detail_shows_one_machine_its_own_signals_alarms_and_faults(
         plant: Plant) -> None:
     from dashboards import detail_queries as dq
     from dashboards.annotations import fault_query
-    from simulator.machine_types import COMMON_SIGNALS
+    from simulator.machine_types import COMMON_SIGNALS, CONDITION_SIGNALS
 
     # a machine that raised an alarm in the window
     (first,) = plant.run('SELECT "code", "machine" FROM "alarm" WHERE "active" = true AND '
@@ -364,5 +364,5 @@ def test_machine_detail_shows_one_machine_its_own_signals_alarms_and_faults(
     machine_type = demo.types[demo.machine(name).type]
     (now,) = plant.rows(dq.SIGNALS_NOW, variables=one)
     sent = {k.removeprefix("last_") for k, v in now.items() if k != "time" and v is not None}
-    assert sent == set(COMMON_SIGNALS) | {s.name for s in machine_type.signals}
+    assert sent == {*COMMON_SIGNALS, *CONDITION_SIGNALS} | {s.name for s in machine_type.signals}
     assert len(plant.run(dq.STATE_TIMELINE.influxql, variables=one)) == 1

@@ -172,6 +172,20 @@ def test_presenter_page_logs_in_and_raises_a_fault(tmp_path: Path) -> None:
         # One click clears it again.
         page.js("document.getElementById('clear').click()")
         wait_for(lambda: ep.end_ms is not None, "the fault cleared from the page")
+        # One click turns the page's own words into Chinese (the plant's names in it too),
+        # the API's confirmations included; the choice is kept for the next visit.
+        page.js("document.getElementById('lang').click()")
+        assert page.js("document.getElementById('fault').textContent") == "触发故障"
+        assert page.js("document.getElementById('sel-name').textContent") == "cell-02 (单元)"
+        assert page.js("document.documentElement.lang") == "zh-CN"
+        page.js("document.getElementById('fault').click()")
+        wait_for(lambda: page.js("document.getElementById('msg').textContent")
+                 == "触发故障 已排队，下一周期执行 (cell-02)", "the confirmation in Chinese")
+        page.send("Page.reload")
+        wait_for(lambda: page.js("document.readyState") == "complete" and page.js(
+            "document.getElementById('lang').textContent") == "English", "Chinese kept")
+        page.js("document.getElementById('lang').click()")
+        assert page.js("document.getElementById('fault').textContent") == "Raise fault"
 
 
 def test_visitor_mode_page_raises_a_fault_without_the_token(tmp_path: Path) -> None:

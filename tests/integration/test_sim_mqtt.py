@@ -15,8 +15,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from simulator.cli import main
+from simulator.publish import MqttSink
 from stack.services import free_port
 from telemetry.contract import KINDS
+from telemetry.endpoints import MqttEndpoint
 from telemetry.points import to_line
 
 pytestmark = pytest.mark.integration
@@ -120,6 +122,23 @@ def test_run_publishes_contract_topics_and_retained_meta(mqtt_url: str,
     assert len(metas) == 126 and not any(p["online"] for p in metas.values())
     status = [p for t, p, r in snap if "/_control/status/" in t and r]
     assert status and status[0]["online"] is False
+
+
+def test_birth_set_after_the_first_connect_is_still_published(mqtt_url: str,
+                                                               topic_prefix: str) -> None:
+    # The CLI sets the birth right after the sink starts connecting: when the CONNACK wins
+    # that race, the retained meta must still go out (it is not re-sent until a reconnect).
+    sink = MqttSink(MqttEndpoint.from_url(mqtt_url), f"birth-{topic_prefix}",
+                    status_topic=f"{topic_prefix}/s/_control/status/x")
+    try:
+        assert sink.wait_connected(10), "no CONNACK"
+        sink.set_birth([("meta", f"{topic_prefix}/s/a/l/m1/meta", {"ts": 1, "online": True})])
+        with observer(mqtt_url, topic_prefix) as late:
+            snap = late.wait_for(lambda s: any(kind(t) == "meta" for t, _, _ in s), 20)
+        assert [(p, r) for t, p, r in snap if kind(t) == "meta"] == \
+            [({"ts": 1, "online": True}, True)]
+    finally:
+        sink.close()
 
 
 def test_fault_command_reaches_a_running_simulator(mqtt_url: str, topic_prefix: str) -> None:

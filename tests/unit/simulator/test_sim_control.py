@@ -68,11 +68,12 @@ def test_scenario_run_writes_labels(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert wos[0] == "open" and wos[-1] == "done" and "in_progress" in wos
 
 
-def test_paced_run_skips_instead_of_bursting() -> None:
+def test_paced_run_skips_instead_of_bursting(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stalled sink makes the paced runner skip ahead; counts still cover every second."""
     import time
     from typing import Any
 
+    import simulator.runner
     from simulator.encode import Encoder
     from simulator.model import Intervals, PlantModel
     from simulator.runner import Runner
@@ -95,7 +96,7 @@ def test_paced_run_skips_instead_of_bursting() -> None:
                 self.telemetry_ts.append(payload["ts"])
                 if len(self.telemetry_ts) == 4 and not self.stalled:
                     self.stalled = True
-                    time.sleep(1.0)  # the host stalls for 20 ticks' worth of wall time
+                    stall_s[0] = 1.0  # the host stalls for 20 ticks' worth of wall time
 
         def flush(self) -> None:
             pass
@@ -103,6 +104,11 @@ def test_paced_run_skips_instead_of_bursting() -> None:
         def close(self) -> None:
             pass
 
+    # The runner's wall clock, one second ahead of the real one once the sink "stalled".
+    stall_s = [0.0]
+    clock = type("Clock", (), {"monotonic": staticmethod(lambda: time.monotonic()
+                                                         + stall_s[0])})
+    monkeypatch.setattr(simulator.runner, "time", clock)
     model = PlantModel(tiny_plant(machines=1), 1, MONDAY_0800_LOCAL_MS,
                        Intervals.from_seconds(5, 10, 60))
     sink = StallingSink()

@@ -56,8 +56,7 @@ def test_the_worked_machine_type_runs_and_publishes_its_signals() -> None:
         tele += [p for k, _, p in enc.messages(frame) if k == "telemetry"]
         model.after_emit(frame)
     assert all({"spindle_rpm", "coolant_temp_c"} <= set(p) for p in tele)
-    # Thermal: towards the running level 31 with a 20 min time constant (it starts
-    # there: the lathes run from the start), read with 1 % sensor noise.
+    # Thermal: at the running level 31 (the machines start running), 1 % sensor noise.
     assert 24 < tele[-1]["coolant_temp_c"] < 31 * 1.04
 
 

@@ -71,7 +71,9 @@ class Support:
         idx: list[int] = []
         pool_of: list[int] = []
         pools: dict[tuple[object, ...], int] = {}
-        pair_pool: list[int] = []
+        pool_group: list[int] = []
+        groups: dict[tuple[int, ...], int] = {}  # served sets: demand once per set
+        pair_group: list[int] = []
         pair_machine: list[int] = []
         for m in machines:
             i = index[m.id]
@@ -83,10 +85,13 @@ class Support:
             key: tuple[object, ...] = (
                 ("fleet", m.area, m.line, m.type, served)
                 if not line_makes[m.area, m.line] else ("inline", i))
+            if served not in groups:
+                groups[served] = len(groups)
+                pair_group.extend([groups[served]] * len(served))
+                pair_machine.extend(served)
             if key not in pools:
                 pools[key] = len(pools)
-                pair_pool.extend([pools[key]] * len(served))
-                pair_machine.extend(served)
+                pool_group.append(groups[served])
             idx.append(i)
             pool_of.append(pools[key])
         self.idx = np.array(idx, np.int64)
@@ -99,10 +104,12 @@ class Support:
         for j, p in enumerate(pool_of):
             rank[j], seen[p] = seen[p], seen[p] + 1
         self.rank = rank
-        self.pair_pool = np.array(pair_pool, np.int64)
+        self.n_groups = len(groups)
+        self.pool_group = np.array(pool_group, np.int64)
+        self.pair_group = np.array(pair_group, np.int64)
         self.pair_machine = np.array(pair_machine, np.int64)
         self.pair_w = np.maximum(run_kw[self.pair_machine], 1e-3)
-        self.pool_w = np.bincount(self.pair_pool, self.pair_w, minlength=self.n_pools)
+        self.group_w = np.bincount(self.pair_group, self.pair_w, minlength=self.n_groups)
         #: Load (load_pct) of each support machine for the interval being decided.
         self.load_pct = np.full(len(idx), FULL_LOAD_PCT)
         self.demand = np.zeros(self.n_pools)
@@ -118,8 +125,9 @@ class Support:
         if not self.active:
             return
         running = new[self.pair_machine] == _RUNNING
-        self.demand = np.bincount(self.pair_pool, self.pair_w * running,
-                                  minlength=self.n_pools) / self.pool_w
+        by_group = np.bincount(self.pair_group, self.pair_w * running,
+                               minlength=self.n_groups) / self.group_w
+        self.demand = by_group[self.pool_group]
         size = self.size[self.pool]
         turn = (self.rank + ts // HOUR_MS) % size.astype(np.int64)
         share = np.clip(self.demand[self.pool] * size - turn, 0.0, 1.0)

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", type=int, default=1, metavar="N",
                    help="repeat every line N times (default: 1)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default: 1)")
+    p.add_argument("--no-sensor-faults", action="store_true",
+                   help="no sensor dropouts, stuck values or spikes, whatever the plant's "
+                        "sensor_faults: says")
     _identity(p)
     p.add_argument("--log-level", default="INFO",
                    choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -65,7 +69,10 @@ def _identity(p: argparse.ArgumentParser) -> None:
 
 
 def _plant(ns: argparse.Namespace) -> Any:
-    return load_plant(ns.plant, ns.scale, enterprise=ns.enterprise, site=ns.site)
+    plant = load_plant(ns.plant, ns.scale, enterprise=ns.enterprise, site=ns.site)
+    if getattr(ns, "no_sensor_faults", False):  # run, backfill (not fault)
+        plant = replace(plant, sensor_faults=replace(plant.sensor_faults, enabled=False))
+    return plant
 
 
 def _endpoints(p: argparse.ArgumentParser, *, mqtt: bool, influx: bool) -> None:
@@ -117,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "acknowledges new messages (a container health check reads its age)")
     run.add_argument("--labels-out", metavar="FILE",
                      help="write ground-truth labels (scenario events, every fault, every "
-                          "story played) as JSON; rewritten each time a story ends")
+                          "story played, every sensor fault) as JSON; rewritten each time "
+                          "a story ends")
     run.add_argument("--story-loop", metavar="NAME[,NAME...]|all",
                      default=os.environ.get("FACTORY_STORY_LOOP") or None,
                      help="play these stories (simulator/data/stories) one after another "
@@ -429,7 +437,8 @@ def _write_labels(ns: argparse.Namespace, scenario: Any, model: Any, runner: Any
             "start_ms": model.start_ms, "end_ms": model.now_ms,
             "commands": runner.stats.labels,
             "faults": [e.as_dict() for e in model.episodes],
-            "stories": runner.stories.labels_now()})
+            "stories": runner.stories.labels_now(),
+            "sensor_faults": model.sensors.labels(model.now_ms)})
 
 
 def _heartbeat(sink: Any, path: Path, stop: threading.Event, every_s: float = 5.0) -> None:

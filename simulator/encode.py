@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import repeat
@@ -132,21 +133,35 @@ class Encoder:
                 "planned": int(m.planned_now[i]), "reason": reason}
 
     def _telemetry_columns(self) -> Iterator[tuple[np.ndarray, list[str], list[list[Any]]]]:
+        """Per type group: machine indices, field names, columns of what the sensors
+        report (sensor faults included: NaN where a field dropped out)."""
         m = self.model
-        source = {"temp_c": m.temp_out, "vibration_mm_s": m.vibration,
-                  "vibration_crest": m.vibration_crest, "power_kw": m.power_kw,
-                  "current_a": m.current_a, "load_pct": m.load_pct, **m.signal_values}
+        source = {**m.sensor_values(), **m.sensors.overrides}
         rounded = {f: np.round(a, _DECIMALS.get(f, CUSTOM_DECIMALS)) for f, a in source.items()}
         for idx, names in self.tele_groups:
             yield idx, names, [rounded[f][idx].tolist() for f in names]
 
+    #: A dropped-out field: omitted (JSON, line protocol) or sent as None (Sparkplug is_null).
+    dropout_as_null = False
+
+    def _payload(self, ts: int, keys: tuple[str, ...], vals: tuple[Any, ...]) -> dict[str, Any]:
+        """A telemetry payload of a machine with a dropped-out field (NaN)."""
+        pairs = zip(keys, vals, strict=True)
+        if self.dropout_as_null:
+            return {"ts": ts, **{k: None if math.isnan(v) else v for k, v in pairs}}
+        return {"ts": ts, **{k: v for k, v in pairs if not math.isnan(v)}}
+
     def _telemetry(self, frame: Frame) -> Iterator[Message]:
         topics = self.topics["telemetry"]
         ts = frame.ts_ms
+        dropped = self.model.sensors.dropped
         for idx, names, cols in self._telemetry_columns():
             keys = ("ts", *names)
             for i, *vals in zip(idx.tolist(), *cols, strict=True):
-                yield "telemetry", topics[i], dict(zip(keys, (ts, *vals), strict=True))
+                if i in dropped:
+                    yield "telemetry", topics[i], self._payload(ts, tuple(names), tuple(vals))
+                else:
+                    yield "telemetry", topics[i], dict(zip(keys, (ts, *vals), strict=True))
 
     _COUNT_KEYS = ("good", "scrap", "good_total", "scrap_total", "run_s", "planned_s",
                    "ideal_s", "cycle_time_s")
@@ -263,10 +278,18 @@ class Encoder:
                for kind, topic, payload in self.messages(frame, bulk=False)]
         ts = frame.ts_ms
         if frame.telemetry:
-            for (_, _, cols), (prefixes, tmpl) in zip(self._telemetry_columns(),
-                                                       self._tele_fmt, strict=True):
+            dropped = self.model.sensors.dropped
+            tele_topics = self.topics["telemetry"]
+            for (idx, names, cols), (prefixes, tmpl) in zip(self._telemetry_columns(),
+                                                            self._tele_fmt, strict=True):
                 rows = zip(*cols, repeat(ts, len(prefixes)), strict=True)
-                out.extend([p + tmpl % row for p, row in zip(prefixes, rows, strict=True)])
+                if not dropped:
+                    out.extend([p + tmpl % row for p, row in zip(prefixes, rows, strict=True)])
+                    continue
+                for i, p, row in zip(idx.tolist(), prefixes, rows, strict=True):
+                    out.append(le.line("telemetry", tele_topics[i],
+                                       self._payload(ts, tuple(names), row[:-1]))
+                               if i in dropped else p + tmpl % row)
         if frame.counts and self.producing.size:
             prefixes, tmpl = self._counts_fmt
             rows = zip(*self._counts_columns(), repeat(ts, len(prefixes)), strict=True)
@@ -310,11 +333,16 @@ class Encoder:
             yield kind, topic, dumps(payload).encode()
         if frame.telemetry:
             topics = self.topics["telemetry"]
-            for (idx, _, cols), tmpl in zip(self._telemetry_columns(), self._tele_json,
-                                               strict=True):
+            dropped = self.model.sensors.dropped
+            for (idx, names, cols), tmpl in zip(self._telemetry_columns(), self._tele_json,
+                                                strict=True):
                 for i, row in zip(idx.tolist(), zip(repeat(ts), *cols, strict=False),
                                   strict=True):
-                    yield "telemetry", topics[i], (tmpl % row).encode()
+                    if i in dropped:
+                        payload = self._payload(ts, tuple(names), row[1:])
+                        yield "telemetry", topics[i], dumps(payload).encode()
+                    else:
+                        yield "telemetry", topics[i], (tmpl % row).encode()
         if frame.counts:
             topics = self.topics["counts"]
             tmpl = self._counts_json

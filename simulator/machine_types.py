@@ -67,6 +67,7 @@ class SignalSpec:
     by_state: tuple[float, ...]  # indexed by MachineState
     noise: float = 0.0  # relative (level/thermal: fraction of value) or absolute (charge)
     tau_s: float = 600.0
+    noise_tau_s: float = 60.0  # correlation time of the noise (AR(1)), seconds
     lo: float = 0.0
     hi: float = 100.0
     unit: str = ""
@@ -108,6 +109,12 @@ class FaultSpec:
             object.__setattr__(self, "message_zh", self.message)
 
 
+#: Defaults of a type's power_factor and noise_tau_s (docs/simulator.md).
+PF_NO_LOAD = 0.4
+PF_FULL_LOAD = 0.87
+NOISE_TAU_S = (30.0, 15.0, 120.0)
+
+
 @dataclass(frozen=True)
 class MachineType:
     id: str
@@ -134,6 +141,10 @@ class MachineType:
     faults: tuple[FaultSpec, ...]
     name_zh: str = ""  # default: name
     vibration_crest: float = 3.0  # healthy crest factor (peak / RMS) of the vibration
+    pf_no_load: float = PF_NO_LOAD  # power factor at no load (I = P / (sqrt(3) U pf))
+    pf_full_load: float = PF_FULL_LOAD  # power factor at the running power
+    #: correlation time (s) of the sensor noise of each of NOISE_FIELDS
+    noise_tau_s: tuple[float, ...] = NOISE_TAU_S
 
     def __post_init__(self) -> None:
         if not self.name_zh:
@@ -147,7 +158,9 @@ class MachineType:
 _TYPE_KEYS = ("name", "name_zh", "ideal_cycle_s", "cycle_cv", "scrap_rate", "mtbf_h", "mttr_min",
               "response_min", "setup_min", "changeover_h", "starve_h", "starve_min",
               "microstops_per_h", "microstop_s", "power_kw", "temp_c", "vibration_mm_s",
-              "signals", "faults")
+              "signals", "faults", "power_factor", "noise_tau_s")
+#: Common signals whose noise correlation time a type may set (`noise_tau_s:`), in order.
+NOISE_FIELDS = ("power_kw", "vibration_mm_s", "temp_c")
 
 
 def _by_state(ctx: Ctx, m: Mapping[str, Any], path: str, *, required: tuple[str, ...],
@@ -199,7 +212,7 @@ def _signal(ctx: Ctx, name: str, raw: Any, path: str) -> SignalSpec:
     label_zh = text(ctx, m, "name_zh", path, builtin[2] or label)
     rest = {k: v for k, v in m.items() if k not in ("model", "unit", "name", "name_zh")}
     by_state, ex = _by_state(ctx, rest, path, required=("running",), lo=-math.inf,
-                             extra=("noise", "tau_min", "min", "max"))
+                             extra=("noise", "tau_min", "min", "max", "noise_tau_s"))
     lo, hi = ex.get("min", 0.0), ex.get("max", 100.0)
     if model == "charge" and lo >= hi:
         raise ctx.fail(join(path, "max"), f"must be greater than min ({lo:g})")
@@ -209,9 +222,30 @@ def _signal(ctx: Ctx, name: str, raw: Any, path: str) -> SignalSpec:
     noise = ex.get("noise", 0.01)
     if noise < 0:
         raise ctx.fail(join(path, "noise"), f"must be >= 0, got {noise:g}")
+    noise_tau = ex.get("noise_tau_s", 60.0)
+    if noise_tau < 0:
+        raise ctx.fail(join(path, "noise_tau_s"), f"must be >= 0, got {noise_tau:g}")
     return SignalSpec(name=name, model=model, by_state=by_state, noise=noise,
                       tau_s=tau_min * 60.0, lo=lo, hi=hi, unit=unit, label=label,
-                      label_zh=label_zh)
+                      label_zh=label_zh, noise_tau_s=noise_tau)
+
+
+def _power_factor(ctx: Ctx, raw: Any, path: str) -> tuple[float, float]:
+    """``power_factor: {no_load, full_load}`` (0 < no_load <= full_load <= 1)."""
+    m = as_map(ctx, raw if raw is not None else {}, path)
+    known(ctx, m, path, ("no_load", "full_load"))
+    full = num(ctx, m, "full_load", path, PF_FULL_LOAD, lo=0.0, hi=1.0, lo_open=True)
+    no_load = num(ctx, m, "no_load", path, min(PF_NO_LOAD, full), lo=0.0, hi=full,
+                  lo_open=True)
+    return no_load, full
+
+
+def _noise_taus(ctx: Ctx, raw: Any, path: str) -> tuple[float, ...]:
+    """``noise_tau_s: {power_kw, vibration_mm_s, temp_c}`` (seconds, 0 = white)."""
+    m = as_map(ctx, raw if raw is not None else {}, path)
+    known(ctx, m, path, NOISE_FIELDS)
+    return tuple(num(ctx, m, f, path, d, hi=86400.0)
+                 for f, d in zip(NOISE_FIELDS, NOISE_TAU_S, strict=True))
 
 
 #: Defaults of a wear fault: P-F interval as a fraction of life_h, preventive restore.
@@ -286,6 +320,7 @@ def _machine_type(ctx: Ctx, tid: str, raw: Any, path: str) -> MachineType:
     if len(set(codes)) != len(codes):
         raise ctx.fail(fpath, "fault codes must be unique within a type")
     name = text(ctx, m, "name", path, tid)
+    pf = _power_factor(ctx, m.get("power_factor"), join(path, "power_factor"))
     return MachineType(
         id=tid,
         name=name,
@@ -311,6 +346,9 @@ def _machine_type(ctx: Ctx, tid: str, raw: Any, path: str) -> MachineType:
         vibration_crest=num(ctx, vraw, "crest", vpath, 3.0, lo=1.0),
         signals=signals,
         faults=faults,
+        pf_no_load=pf[0],
+        pf_full_load=pf[1],
+        noise_tau_s=_noise_taus(ctx, m.get("noise_tau_s"), join(path, "noise_tau_s")),
     )
 
 

@@ -16,11 +16,11 @@ same plant, seed and start give the same run. Encoding to messages is separate
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from simulator.ambient import Ambient
 from simulator.business import SalesModel
 from simulator.downtime import (
     R_BREAK,
@@ -44,8 +44,9 @@ from simulator.plant import (
     Plant,
     calendar_status,
 )
+from simulator.sensors import SensorFaults
 from simulator.shifts import LocalClock
-from simulator.signals import TypeSignals
+from simulator.signals import PowerFactor, RedNoise, TypeSignals
 from simulator.support import Support
 from simulator.transitions import FAULT, IDLE, MAINT, OFF, RUNNING, SETUP, transition
 from simulator.wear import Wear
@@ -57,9 +58,6 @@ __all__ = [
 ]
 
 N_STATES = len(MachineState)
-AMBIENT_C = 24.0
-#: Phase-to-phase 400 V, power factor 0.85: I = P / (sqrt(3) * U * pf).
-AMPS_PER_KW = 1000.0 / (math.sqrt(3) * 400.0 * 0.85)
 
 
 #: Vibration relative to running, by state (OFF IDLE RUNNING SETUP FAULT MAINTENANCE).
@@ -129,6 +127,13 @@ class PlantModel:
         self._cal_cache: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int8))
         self.clock = LocalClock(plant.tzinfo)
         self.signals = TypeSignals(self.machines, types, self.dt)
+        # Ambient, power factor, correlated noise, sensor faults (simulator.signals...).
+        self.ambient = Ambient(plant.climate, self.clock)
+        self.pf = PowerFactor(self.power_by_state[:, RUNNING], per("pf_no_load"),
+                              per("pf_full_load"))
+        self.red = RedNoise(np.array([t.noise_tau_s for t in tl])[self.type_idx].T, self.dt)
+        self.sensors = SensorFaults(plant.sensor_faults, self.ids, self.dt, self.dt_ms,
+                                    np.random.default_rng([seed, 5]))
         self.signal_values = self.signals.values
         self.flow = LineFlow(plant, self.index, self.producing)
         self.support = Support(plant, self.index, self.producing,
@@ -162,7 +167,7 @@ class PlantModel:
         self.technician: list[Person | None] = [None] * n
         self.load = rng.uniform(60, 90, n)
         ar = np.arange(n)
-        self.temp_c = AMBIENT_C + self.rise_by_state[ar, self.state] * 0.9
+        self.temp_c = self.ambient.c(self.start_ms) + self.rise_by_state[ar, self.state] * 0.9
         self.progress = rng.uniform(0, 1, n)
         self.signals.start(self.state, rng)
         # Counters: totals start from a plausible, time-derived base so live runs continue
@@ -313,7 +318,7 @@ class PlantModel:
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
         self.support.apply_load(self.load, running, noise[1])
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)
-        target = AMBIENT_C + self.rise_by_state[ar, s] * load_f \
+        target = self.ambient.c(ts) + self.rise_by_state[ar, s] * load_f \
             + np.where(running, self.wear_model.heat_c, 0.0)
         self.temp_c += (target - self.temp_c) * self.temp_alpha
         self.wear_model.advance(run_s, self.load, ts)
@@ -387,17 +392,25 @@ class PlantModel:
         base = self.power_by_state[ar, st]
         idle_kw = self.power_by_state[:, IDLE]
         power = np.where(running, idle_kw + (base - idle_kw) * self.load / 90.0, base)
-        self.power_kw = np.maximum(power * (1 + 0.02 * noise[2]), 0.0)
-        self.current_a = self.power_kw * AMPS_PER_KW
+        red = self.red.step(noise[2:5])  # power, vibration, temperature: AR(1), not white
+        self.power_kw = np.maximum(power * (1 + 0.02 * red[0]), 0.0)
         self.load_pct = np.where(running, self.load, 0.0)
         vib_f = _VIB_BY_STATE[st]
         wear = self.wear_model
         vib = self.vib_base * wear.vib_factor * vib_f
-        self.vibration = np.maximum(vib * (1 + 0.05 * noise[3]), 0.01)
+        self.vibration = np.maximum(vib * (1 + 0.05 * red[1]), 0.01)
         self.vibration_crest = wear.crest(vib_f >= 0.2, wear.rng.standard_normal(self.n))
-        self.temp_out = self.temp_c + 0.15 * noise[4]
+        self.temp_out = self.temp_c + 0.15 * red[2]
         self.power_kw *= wear.friction  # a failing component drags
-        self.current_a *= wear.friction
+        self.current_a = self.pf.current_a(self.power_kw)
         self.signals.read(st, noise[5:8])
         self.area_power_kw = np.bincount(self.area_idx, self.power_kw,
                                          minlength=len(self.area_ids)) + self.base_load_kw
+        self.sensors.apply(self.tick, self.now_ms, self.sensor_values)
+
+    def sensor_values(self) -> dict[str, np.ndarray]:
+        """Every telemetry field as it truly is (NaN where a machine lacks it); what is
+        sent is this with ``self.sensors.overrides`` on top (simulator.sensors)."""
+        return {"temp_c": self.temp_out, "vibration_mm_s": self.vibration,
+                "vibration_crest": self.vibration_crest, "power_kw": self.power_kw,
+                "current_a": self.current_a, "load_pct": self.load_pct, **self.signal_values}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from simulator.ambient import Climate, parse_climate
 from simulator.machine_types import (
     BUILTIN_SIGNALS,
     COMMON_SIGNALS,
@@ -60,6 +61,7 @@ from simulator.plant_layout import (
     check_serves,
     parse_area,
 )
+from simulator.sensors import SensorFaultRates, parse_sensor_faults
 from simulator.shifts import (
     CAL_BREAK,
     CAL_DOWNTIME,
@@ -78,13 +80,44 @@ from simulator.shifts import (
 from telemetry.topics import check_id
 
 __all__ = [
-    "BUILTIN_SIGNALS", "CAL_BREAK", "CAL_DOWNTIME", "CAL_HOLIDAY", "CAL_OFF", "CAL_ON",
+    "BUILTIN_SIGNALS",
+    "CAL_BREAK",
+    "CAL_DOWNTIME",
+    "CAL_HOLIDAY",
+    "CAL_OFF",
+    "CAL_ON",
     "COMMON_SIGNALS",
-    "DATA_DIR", "DEFAULT_BUFFER", "DEFAULT_PLANT", "FLOWS", "MAX_SCALE", "SEVERITIES",
-    "SIGNAL_MODELS", "STATE_KEYS", "TYPE_SIGNALS", "WEEKDAYS", "Area", "Business", "Calendar",
-    "FaultSpec", "Line", "Machine", "MachineType", "Person", "Plant", "PlantError", "Product",
-    "Share", "SignalSpec", "calendar_status", "load_plant", "load_yaml_text", "parse_plant",
-    "parse_types", "scale_plant",
+    "DATA_DIR",
+    "DEFAULT_BUFFER",
+    "DEFAULT_PLANT",
+    "FLOWS",
+    "MAX_SCALE",
+    "SEVERITIES",
+    "SIGNAL_MODELS",
+    "STATE_KEYS",
+    "TYPE_SIGNALS",
+    "WEEKDAYS",
+    "Area",
+    "Business",
+    "Calendar",
+    "Climate",
+    "FaultSpec",
+    "Line",
+    "Machine",
+    "MachineType",
+    "Person",
+    "Plant",
+    "PlantError",
+    "Product",
+    "SensorFaultRates",
+    "Share",
+    "SignalSpec",
+    "calendar_status",
+    "load_plant",
+    "load_yaml_text",
+    "parse_plant",
+    "parse_types",
+    "scale_plant",
 ]
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -105,6 +138,8 @@ class Plant:
     timezone: str = ""  # IANA name or UTC+hh:mm; default: from utc_offset_h
     technicians: tuple[Person, ...] = DEFAULT_TECHNICIANS
     business: Business = field(default_factory=Business)
+    climate: Climate = field(default_factory=Climate)  # workshop air (simulator.ambient)
+    sensor_faults: SensorFaultRates = field(default_factory=SensorFaultRates)
 
     def __post_init__(self) -> None:
         if not self.name_zh:
@@ -146,7 +181,7 @@ class Plant:
 
 _PLANT_KEYS = ("enterprise", "site", "name", "name_zh", "timezone", "utc_offset_h", "types",
                "calendars", "holidays", "areas", "technicians", "business",
-               "sales_orders_per_h")
+               "sales_orders_per_h", "climate", "sensor_faults")
 
 def _types(ctx: Ctx, raw: Any, base_dir: Path | None) -> dict[str, MachineType]:
     if isinstance(raw, str):
@@ -198,7 +233,9 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
                   name_zh=text(ctx, m, "name_zh", "", name), timezone=zone,
                   technicians=parse_technicians(ctx, m.get("technicians")),
                   business=parse_business(ctx, m.get("business"),
-                                          m.get("sales_orders_per_h")))
+                                          m.get("sales_orders_per_h")),
+                  climate=parse_climate(ctx, m.get("climate")),
+                  sensor_faults=parse_sensor_faults(ctx, m.get("sensor_faults")))
     check_made_by(ctx, plant.business, areas)
     return scale_plant(plant, scale) if scale > 1 else plant
 

@@ -79,6 +79,9 @@ class EdgeNode:
 
 
 class SparkplugEncoder(Encoder):
+    #: a sensor dropout is the metric with is_null (Sparkplug B's explicit null value)
+    dropout_as_null = True
+
     def __init__(self, model: PlantModel, shard: Shard | None = None) -> None:
         super().__init__(model, shard)
         plant = model.plant

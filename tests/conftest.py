@@ -7,13 +7,23 @@ Unit tests (tests/unit) need none of this and start nothing.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from stack.services import Influxd, Mosquitto, Service, free_port
+
+# Property tests: no per-example deadline (a shared, loaded machine is not a failure of
+# the code: no timed assertions), and in CI the same examples every run, so a landing
+# never depends on a random draw; locally every run explores new ones.
+settings.register_profile("local", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "local")
+
 
 
 def _start(svc: Service) -> Service:

@@ -77,10 +77,24 @@ def _ident() -> tuple[list[str], str]:
     return ["--enterprise", f"e{uuid.uuid4().hex[:8]}", "--site", site], site
 
 
+def _noisy_sensors_plant(tmp_path: Path) -> list[str]:
+    """The demo plant with sensor faults every few seconds (dropouts: JSON omits the field,
+    Sparkplug sends is_null; both must store the same rows)."""
+    text = (REPO / "simulator" / "data" / "plant.yaml").read_text()
+    head, rest = text.split("sensor_faults:", 1)
+    body = rest.split("\ntechnicians:", 1)[1]
+    plant = tmp_path / "plant.yaml"
+    plant.write_text(head + "sensor_faults: {dropout_per_month: 20000, stuck_per_month: 5000, "
+                     "spike_per_month: 5000, dropout_min: 0.5, stuck_min: 0.5}\ntechnicians:"
+                     + body)
+    return ["--plant", str(plant)]
+
+
 def test_sparkplug_and_json_runs_store_the_same_points(
         mqtt_url: str, influx_url: str, influxd: Any, tmp_path: Path,
         running_collectors: Callable[[CollectorConfig], Collector]) -> None:
     ident, site = _ident()
+    ident += _noisy_sensors_plant(tmp_path)
     want = _expected(ident, "2m")
     dbs = [f"t_{uuid.uuid4().hex[:12]}" for _ in range(2)]
     try:

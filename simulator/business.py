@@ -1,12 +1,16 @@
 """Business streams: sales orders by region and channel, from the plant's business block.
 
-Orders arrive as a Poisson process whose rate follows the local hour of day (a daytime
-peak and an evening peak). Regions and channels are drawn so that, in expectation, each
-region's share of REVENUE is its ``share`` and each channel's share of its kind's
-revenue (export or domestic) is its ``share``: a region is drawn with probability
-proportional to share / mean order amount. Export regions buy through export channels,
-domestic ones through the others. Each order gets a unique millisecond timestamp inside
-its tick, so no two orders of one (region, channel) series ever share a `ts`.
+Orders arrive as a Poisson process whose rate follows what the plant makes (the
+finished-goods stock of :mod:`simulator.stock`: units ordered per second = the stock's
+demand, so sales follow production and slow down when the stock runs low) and the
+local hour of day (a daytime peak and an evening peak); the product of an order is
+drawn in proportion to each product's demand. Regions and channels are drawn so that,
+in expectation, each region's share of REVENUE is its ``share`` and each channel's
+share of its kind's revenue (export or domestic) is its ``share``: a region is drawn
+with probability proportional to share / mean order amount. Export regions buy
+through export channels, domestic ones through the others. Each order gets a unique
+millisecond timestamp inside its tick, so no two orders of one (region, channel) series
+ever share a `ts`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import numpy as np
 if TYPE_CHECKING:
     from simulator.plant import Plant
     from simulator.plant_business import Business
+
+from simulator.stock import FinishedStock
 
 #: Relative order rate by local hour (mean 1.0).
 HOURLY = np.array([0.25, 0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.6, 1.0, 1.4, 1.6, 1.5,
@@ -53,7 +59,6 @@ class SalesMix:
         self.products = [(p.name, p.price) for p in business.products]
         p_share = np.array([p.share for p in business.products])
         p_share = p_share / p_share.sum()
-        self.product_cum = np.cumsum(p_share)[:-1]
         mean_price = float(p_share @ np.array([p.price for p in business.products]))
         self.units = np.array([c.units for c in business.channels], np.int64)
         mean_units = self.units.mean(axis=1)
@@ -80,15 +85,25 @@ class SalesMix:
         r_share = np.array([r.share for r in business.regions])
         w = r_share / kind_amount[self.region_export]
         self.region_cum = np.cumsum(w / w.sum())[:-1]
+        #: Mean units per order (channels' mean units, weighted as they are drawn).
+        region_p = np.diff(np.concatenate([[0.0], self.region_cum, [1.0]]))
+        self.mean_units = 0.0
+        for k in (0, 1):
+            cum, idx = self.channel_cum[k], self.channel_idx[k]
+            if idx.size:
+                chan_p = np.diff(np.concatenate([[0.0], cum, [1.0]]))
+                self.mean_units += float(region_p[self.region_export == k].sum()
+                                         * (chan_p @ mean_units[idx]))
 
 
 class SalesModel:
     def __init__(self, plant: Plant, rng: np.random.Generator) -> None:
-        self.rate_per_s = plant.sales_orders_per_h / 3600.0
         self.rng = rng
         self.seq = 0
         self._day: tuple[int, str] = (-1, "")
         self.mix = SalesMix(plant.business)
+        index = {m.id: i for i, m in enumerate(plant.machines)}
+        self.stock = FinishedStock(plant, index, plant.business.stock_days)
         self.region_amount = np.zeros(len(self.mix.regions))
         self.channel_amount = np.zeros(len(self.mix.channels))
         #: Demo spikes (simulator.effects): order-rate factor, and a region that takes the
@@ -110,11 +125,15 @@ class SalesModel:
         span_ms = ts - prev_ts
         local = prev_ts / 1000 + offset_s
         hour = int(local // 3600 % 24)
-        lam = self.rate_per_s * self.rate_factor * HOURLY[hour] * span_ms / 1000
+        demand = self.stock.demand()
+        units_per_s = float(demand.sum())
+        lam = (units_per_s / max(self.mix.mean_units, 1e-9) * self.rate_factor
+               * HOURLY[hour] * span_ms / 1000)
         rng = self.rng
         n = min(int(rng.poisson(lam)), span_ms)
         if n == 0:
             return []
+        product_cum = np.cumsum(demand / units_per_s)[:-1]
         mix = self.mix
         r = rng.random((6, n))
         # One order per equal slot of the tick: distinct, increasing ms offsets in 1..span.
@@ -127,7 +146,8 @@ class SalesModel:
             if sel.any():
                 pick = np.searchsorted(mix.channel_cum[kind], r[1][sel], side="right")
                 channels[sel] = mix.channel_idx[kind][pick]
-        products = np.searchsorted(mix.product_cum, r[2], side="right")
+        products = np.minimum(np.searchsorted(product_cum, r[2], side="right"),
+                              len(demand) - 1)
         lo, hi = mix.units[channels, 0], mix.units[channels, 1]
         units = lo + np.minimum((r[3] * (hi - lo + 1)).astype(np.int64), hi - lo)
         discount = DISCOUNT_LO + DISCOUNT_SPAN * r[4]
@@ -135,6 +155,7 @@ class SalesModel:
         if day_key != self._day[0]:
             self._day = (day_key, np.datetime64(day_key, "D").astype(str).replace("-", ""))
         day = self._day[1]
+        self.stock.take(products, units)
         out = []
         for j in range(n):
             region, channel = int(regions[j]), int(channels[j])
@@ -152,6 +173,14 @@ class SalesModel:
         """Revenue by region (every region of the plant, zeros included)."""
         return {r: round(float(a), 2) for r, a in zip(self.mix.regions, self.region_amount,
                                                       strict=True)}
+
+    def produced(self, good: np.ndarray, dt: float) -> None:
+        """This tick's good units per machine: the finished output goes to the stock."""
+        self.stock.produce(good, dt)
+
+    def stock_truth(self) -> dict[str, dict[str, float]]:
+        """Finished goods per product: units made, sold (ordered), stock."""
+        return self.stock.truth([name for name, _ in self.mix.products])
 
     def channel_truth(self) -> dict[str, float]:
         return {c: round(float(a), 2) for c, a in zip(self.mix.channels, self.channel_amount,

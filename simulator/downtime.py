@@ -14,10 +14,14 @@ from telemetry.contract import MachineState
 # Reasons (the `reason` field of `state`); a FAULT's reason is its fault code.
 # New reasons are appended, never inserted (dashboards and stored data keep their meaning).
 REASONS = ("", "producing", "starved", "blocked", "changeover", "warm-up", "break",
-           "no shift", "preventive", "repair", "charging", "fault", "micro-stop",
-           "waiting-parts")
+           "no shift", "preventive", "repair", "charging", "fault", "holiday", "standby",
+           "micro-stop", "waiting-parts")
 (R_NONE, R_PRODUCING, R_STARVED, R_BLOCKED, R_CHANGEOVER, R_WARMUP, R_BREAK, R_NOSHIFT,
- R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT, R_MICROSTOP, R_WAITPARTS) = range(len(REASONS))
+ R_PREVENTIVE, R_REPAIR, R_CHARGING, R_FAULT) = range(12)
+R_HOLIDAY = REASONS.index("holiday")  # appended (issue 16): OFF for a holiday
+R_STANDBY = REASONS.index("standby")  # appended (issue 16): support equipment, no demand
+R_MICROSTOP = REASONS.index("micro-stop")  # appended (issue 16): a stop outlasting a tick
+R_WAITPARTS = REASONS.index("waiting-parts")  # appended (issue 16): repair waits for parts
 N_REASONS = len(REASONS)
 _FAULT = int(MachineState.FAULT)
 _MAINT = int(MachineState.MAINTENANCE)

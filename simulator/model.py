@@ -27,6 +27,7 @@ from simulator.cycletime import CycleClock
 from simulator.downtime import (
     R_BREAK,
     R_FAULT,
+    R_HOLIDAY,
     R_NOSHIFT,
     R_PREVENTIVE,
     R_PRODUCING,
@@ -40,6 +41,7 @@ from simulator.microstops import MicroStops
 from simulator.plant import (
     CAL_BREAK,
     CAL_DOWNTIME,
+    CAL_HOLIDAY,
     CAL_ON,
     Person,
     Plant,
@@ -49,6 +51,7 @@ from simulator.sensors import SensorFaults
 from simulator.shift_effects import ShiftEffects
 from simulator.shifts import LocalClock
 from simulator.signals import PowerFactor, RedNoise, TypeSignals
+from simulator.support import Support
 from simulator.transitions import FAULT, IDLE, MAINT, OFF, RUNNING, SETUP, transition
 from simulator.wear import Wear
 from telemetry.contract import MachineState
@@ -102,8 +105,9 @@ class PlantModel:
         self.mttr_s = per("mttr_min", 60)
         self.response_s = per("response_min", 60)
         self.setup_s = per("setup_min", 60)
-        self.changeover_s = per("changeover_h", 3600)
-        self.starve_between_s = per("starve_h", 3600)
+        # Machines that make no parts never change over, starve or block (issue 16).
+        self.changeover_s = np.where(self.producing, per("changeover_h", 3600), np.inf)
+        self.starve_between_s = np.where(self.producing, per("starve_h", 3600), np.inf)
         self.starve_s = per("starve_min", 60)
         #: The generator of the loss features (micro-stops, crew), apart from the model's.
         self.loss_rng = np.random.default_rng([seed, 16])
@@ -140,6 +144,8 @@ class PlantModel:
                                     np.random.default_rng([seed, 5]))
         self.signal_values = self.signals.values
         self.flow = LineFlow(plant, self.index, self.producing)
+        self.support = Support(plant, self.index, self.producing,
+                               self.power_by_state[:, RUNNING])
         self.sales = SalesModel(plant, self.rng)
         self.episodes: list[Episode] = []
         self._open_episode: dict[int, Episode] = {}
@@ -157,8 +163,8 @@ class PlantModel:
             [cal == CAL_ON, cal == CAL_BREAK, cal == CAL_DOWNTIME],
             [RUNNING, IDLE, MAINT], OFF).astype(np.int64)
         self.reason = np.select(
-            [cal == CAL_ON, cal == CAL_BREAK, cal == CAL_DOWNTIME],
-            [R_PRODUCING, R_BREAK, R_PREVENTIVE], R_NOSHIFT).astype(np.int64)
+            [cal == CAL_ON, cal == CAL_BREAK, cal == CAL_DOWNTIME, cal == CAL_HOLIDAY],
+            [R_PRODUCING, R_BREAK, R_PREVENTIVE, R_HOLIDAY], R_NOSHIFT).astype(np.int64)
         self.planned_now = self._planned(cal)
         self.timer = np.zeros(n)
         self.timer_total = np.ones(n)
@@ -246,9 +252,10 @@ class PlantModel:
         if self._cal_cache[0] == minute_key:
             return self._cal_cache[1]
         minute = int(minute_key % 1440)
-        weekday = int((local_s // 86400 + 3) % 7)  # 1970-01-01 was a Thursday
-        per_cal = np.array([calendar_status(c, minute, weekday) for c in self.calendars],
-                           np.int8)
+        day = int(local_s // 86400)
+        weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
+        per_cal = np.array([calendar_status(c, minute, weekday, day)
+                            for c in self.calendars], np.int8)
         status = per_cal[self.cal_idx]
         self._cal_cache = (minute_key, status)
         return status
@@ -324,6 +331,7 @@ class PlantModel:
         self.downtime.add(s, self.reason, self.fault_code, (planned > 0) & ~working, dt)
         # Heat, wear and load evolve over the interval.
         self.load = np.where(running, np.clip(self.load + 2.5 * noise[1], 45, 98), self.load)
+        self.support.apply_load(self.load, running, noise[1])
         load_f = np.where(running, 0.6 + 0.4 * self.load / 100, 1.0)
         target = self.ambient.c(ts) + self.rise_by_state[ar, s] * load_f \
             + np.where(running, self.wear_model.heat_c, 0.0)
@@ -343,6 +351,7 @@ class PlantModel:
         # 3. what sensors read now ----------------------------------------------------------
         self._compute_signals(noise)
         # 4. business streams ---------------------------------------------------------------
+        self.sales.produced(good, dt)
         frame.sales = self.sales.orders(prev_ts, ts, self.clock.offset_s(prev_ts))
         k = self.tick
         frame.state_changed = changed

@@ -36,6 +36,7 @@ from simulator.plant_business import (
     Person,
     Product,
     Share,
+    check_made_by,
     parse_business,
     parse_technicians,
 )
@@ -57,6 +58,7 @@ from simulator.plant_layout import (
     Area,
     Line,
     Machine,
+    check_serves,
     parse_area,
 )
 from simulator.plant_losses import (
@@ -69,12 +71,14 @@ from simulator.sensors import SensorFaultRates, parse_sensor_faults
 from simulator.shifts import (
     CAL_BREAK,
     CAL_DOWNTIME,
+    CAL_HOLIDAY,
     CAL_OFF,
     CAL_ON,
     WEEKDAYS,
     Calendar,
     calendar_status,
     parse_calendar,
+    parse_holidays,
     parse_zone,
     tzinfo_for,
     zone_for_offset,
@@ -85,6 +89,7 @@ __all__ = [
     "BUILTIN_SIGNALS",
     "CAL_BREAK",
     "CAL_DOWNTIME",
+    "CAL_HOLIDAY",
     "CAL_OFF",
     "CAL_ON",
     "COMMON_SIGNALS",
@@ -157,7 +162,8 @@ class Plant:
         return tzinfo_for(self.timezone)
 
     @property
-    def sales_orders_per_h(self) -> float:
+    def sales_orders_per_h(self) -> float | None:
+        """From older plant files; unused: orders follow production (simulator.stock)."""
         return self.business.sales_orders_per_h
 
     @property
@@ -184,8 +190,8 @@ class Plant:
 
 
 _PLANT_KEYS = ("enterprise", "site", "name", "name_zh", "timezone", "utc_offset_h", "types",
-               "calendars", "areas", "technicians", "business", "sales_orders_per_h",
-               "climate", "sensor_faults", "maintenance", "shift_effects")
+               "calendars", "holidays", "areas", "technicians", "business",
+               "sales_orders_per_h", "climate", "sensor_faults", "maintenance", "shift_effects")
 
 def _types(ctx: Ctx, raw: Any, base_dir: Path | None) -> dict[str, MachineType]:
     if isinstance(raw, str):
@@ -218,7 +224,8 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
     types = _types(ctx, m.get("types", "types.yaml"), base_dir)
     cal_raw = as_map(ctx, m.get("calendars", {"always": {"shifts": ["00:00-24:00"]}}),
                      "calendars")
-    calendars = {cid: parse_calendar(ctx, cid, body, join("calendars", cid))
+    holidays = parse_holidays(ctx, m.get("holidays", []), "holidays")
+    calendars = {cid: parse_calendar(ctx, cid, body, join("calendars", cid), holidays)
                  for cid, body in cal_raw.items()}
     if not calendars:
         raise ctx.fail("calendars", "must define at least one calendar")
@@ -229,6 +236,7 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
         if area.id in {a.id for a in areas}:
             raise ctx.fail(join(f"areas[{ai}]", "id"), f"duplicate area id {area.id!r}")
         areas.append(area)
+    check_serves(ctx, areas, types)
     name = text(ctx, m, "name", "", site)
     technicians = parse_technicians(ctx, m.get("technicians"))
     plant = Plant(enterprise=enterprise, site=site, name=name, utc_offset_h=offset,
@@ -241,6 +249,7 @@ def parse_plant(raw: Any, source: str = "<plant>", base_dir: Path | None = None,
                   sensor_faults=parse_sensor_faults(ctx, m.get("sensor_faults")),
                   maintenance=parse_maintenance(ctx, m.get("maintenance"), len(technicians)),
                   shift_effects=parse_shift_effects(ctx, m.get("shift_effects"), calendars))
+    check_made_by(ctx, plant.business, areas)
     return scale_plant(plant, scale) if scale > 1 else plant
 
 
@@ -267,9 +276,16 @@ def scale_plant(plant: Plant, scale: int) -> Plant:
     """Grow a plant N-fold: every line is repeated N times (copies get an ``-sK`` suffix).
 
     Copies keep no floor-plan position (the plan shows the original machines); targets
-    and the sales rate grow with the plant.
+    and the sales rate grow with the plant. A copy's ``serves:`` names the copies of the
+    lines the original serves (areas stay areas).
     """
     areas = []
+    area_ids = {a.id for a in plant.areas}
+
+    def serves(refs: tuple[str, ...] | None, k: int) -> tuple[str, ...] | None:
+        return None if refs is None else tuple(
+            r if r in area_ids else f"{r}-s{k}" for r in refs)
+
     for a in plant.areas:
         lines = list(a.lines)
         for k in range(2, scale + 1):
@@ -277,14 +293,20 @@ def scale_plant(plant: Plant, scale: int) -> Plant:
                 lid = f"{ln.id}-s{k}"
                 lines.append(replace(
                     ln, id=lid, name=f"{ln.name} #{k}", name_zh=f"{ln.name_zh} #{k}",
-                    machines=tuple(replace(m, id=_suffix(m.id, k), line=lid, pos=None)
+                    machines=tuple(replace(m, id=_suffix(m.id, k), line=lid, pos=None,
+                                           serves=serves(m.serves, k))
                                    for m in ln.machines),
-                    output=tuple(_suffix(o, k) for o in ln.output)))
+                    output=tuple(_suffix(o, k) for o in ln.output),
+                    serves=serves(ln.serves, k) or ()))
         areas.append(replace(a, base_load_kw=a.base_load_kw * scale, lines=tuple(lines)))
     b = plant.business
+    products = tuple(replace(p, made_by=(*p.made_by, *(
+        r if r in area_ids else f"{r}-s{k}" for k in range(2, scale + 1) for r in p.made_by
+        if r not in area_ids))) for p in b.products)
     return replace(plant, areas=tuple(areas), business=replace(
-        b, sales_orders_per_h=b.sales_orders_per_h * scale,
-        daily_output_target=b.daily_output_target * scale))
+        b, sales_orders_per_h=None if b.sales_orders_per_h is None
+        else b.sales_orders_per_h * scale,
+        daily_output_target=b.daily_output_target * scale, products=products))
 
 
 def _suffix(mid: str, k: int) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.plant_check import Ctx, as_list, as_map, flag, join, known, num, text
+from simulator.plant_layout import Area, served_lines
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,18 @@ class Product:
     name: str
     name_zh: str
     price: float  # list price in the plant's currency
-    share: float  # of orders, normalised
+    share: float  # of the output of the lines that make it, normalised per line
+    made_by: tuple[str, ...] = ()  # finished line ids (or area/line); () = every one
 
 
 @dataclass(frozen=True)
 class Business:
     currency: str = "CNY"  # ISO 4217
     daily_output_target: float = 1500.0  # finished units per plant-local day
-    sales_orders_per_h: float = 60.0
+    #: Accepted from older plant files, no longer used: orders follow production
+    #: (simulator.stock).
+    sales_orders_per_h: float | None = None
+    stock_days: float = 3.0  # target finished-goods stock, in days of output
     regions: tuple[Share, ...] = ()
     channels: tuple[Share, ...] = ()
     products: tuple[Product, ...] = ()
@@ -86,7 +91,6 @@ DEFAULT_PRODUCTS = (
     Product("Integrated stove S5", "集成灶S5", 6499.0, 0.25),
     Product("Steam-oven integrated stove Z9", "蒸烤一体集成灶Z9", 12999.0, 0.1),
     Product("Range hood H3", "油烟机H3", 2599.0, 0.25),
-    Product("Gas hob G2", "燃气灶G2", 1899.0, 0.1),
 )
 DEFAULT_TECHNICIANS = (
     Person("Zhang Wei", "张伟"), Person("Wang Fang", "王芳"), Person("Li Qiang", "李强"),
@@ -115,14 +119,14 @@ def parse_business(ctx: Ctx, raw: Any, top_orders_per_h: Any) -> Business:
     """The ``business:`` block; a top-level ``sales_orders_per_h`` is still accepted."""
     m = as_map(ctx, raw if raw is not None else {}, "business")
     known(ctx, m, "business", ("currency", "daily_output_target", "sales_orders_per_h",
-                               "regions", "channels", "products"))
+                               "stock_days", "regions", "channels", "products"))
     if top_orders_per_h is not None and m.get("sales_orders_per_h") is not None:
         raise ctx.fail("sales_orders_per_h", "give it at the top level or in business:, "
                        "not both")
-    rate = num(ctx, m if top_orders_per_h is None else {"sales_orders_per_h":
-                                                         top_orders_per_h},
-               "sales_orders_per_h", "" if top_orders_per_h is not None else "business",
-               60.0)
+    given = m if top_orders_per_h is None else {"sales_orders_per_h": top_orders_per_h}
+    rate = (num(ctx, given, "sales_orders_per_h",
+                "" if top_orders_per_h is not None else "business", lo=0.0, lo_open=True)
+            if given.get("sales_orders_per_h") is not None else None)
     currency = text(ctx, m, "currency", "business", "CNY")
     if not _CURRENCY.match(currency):
         raise ctx.fail(join("business", "currency"),
@@ -132,6 +136,8 @@ def parse_business(ctx: Ctx, raw: Any, top_orders_per_h: Any) -> Business:
         daily_output_target=num(ctx, m, "daily_output_target", "business", 1500.0, lo=0.0,
                                 lo_open=True),
         sales_orders_per_h=rate,
+        stock_days=num(ctx, m, "stock_days", "business", 3.0, lo=0.0, lo_open=True,
+                       hi=365.0),
         regions=_shares(ctx, m.get("regions"), "business.regions", DEFAULT_REGIONS,
                         with_map=True),
         channels=_shares(ctx, m.get("channels"), "business.channels", DEFAULT_CHANNELS,
@@ -186,12 +192,38 @@ def _products(ctx: Ctx, raw: Any) -> tuple[Product, ...]:
     for i, item in enumerate(as_list(ctx, raw, "business.products")):
         p = f"business.products[{i}]"
         m = as_map(ctx, item, p)
-        known(ctx, m, p, ("name", "name_zh", "price", "share"))
+        known(ctx, m, p, ("name", "name_zh", "price", "share", "made_by"))
         name = _label(ctx, m, "name", p)
+        if name in {x.name for x in out}:
+            raise ctx.fail(join(p, "name"), f"duplicate product {name!r}")
+        made_by: tuple[str, ...] = ()
+        if m.get("made_by") is not None:
+            mpath = join(p, "made_by")
+            refs: list[Any] = as_list(ctx, m["made_by"], mpath)
+            for k, ref in enumerate(refs):
+                if not isinstance(ref, str) or not ref.strip():
+                    raise ctx.fail(f"{mpath}[{k}]", f"must be a line id, got {ref!r}"[:120])
+            made_by = tuple(r.strip() for r in refs)
         out.append(Product(name, _label(ctx, m, "name_zh", p, name),
                            num(ctx, m, "price", p, lo=0.0, lo_open=True),
-                           num(ctx, m, "share", p, 1.0, lo=0.0, lo_open=True)))
+                           num(ctx, m, "share", p, 1.0, lo=0.0, lo_open=True), made_by))
     return tuple(out)
+
+
+def check_made_by(ctx: Ctx, business: Business, areas: list[Area]) -> None:
+    """Every ``made_by`` entry names lines that make finished goods (an output and not
+    ``finished: false``)."""
+    for i, product in enumerate(business.products):
+        for k, ref in enumerate(product.made_by):
+            path = f"business.products[{i}].made_by[{k}]"
+            try:
+                lines = served_lines(areas, ref)
+            except ValueError as exc:
+                raise ctx.fail(path, str(exc)) from None
+            bad = [ln.id for ln in lines if not (ln.finished and ln.output)]
+            if bad:
+                raise ctx.fail(path, f"line {bad[0]!r} makes no finished goods (it has no "
+                               "output machine or says finished: false)")
 
 
 def _check_export_pairs(ctx: Ctx, business: Business) -> None:

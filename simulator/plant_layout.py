@@ -32,6 +32,7 @@ class Machine:
     type: str
     pos: tuple[float, float] | None = None
     buffer: int | None = None  # parts in the buffer after it (serial lines); None: the line's
+    serves: tuple[str, ...] | None = None  # support equipment: area/line ids; None: the line's
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Line:
     daily_target: float | None = None
     output: tuple[str, ...] = ()
     finished: bool = True  # False: makes parts for other lines, not in plant totals
+    serves: tuple[str, ...] = ()  # its support machines serve these areas/lines
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -78,7 +80,7 @@ class Area:
 
 _AREA_KEYS = ("id", "name", "name_zh", "calendar", "base_load_kw", "lines")
 _LINE_KEYS = ("id", "name", "name_zh", "flow", "buffer", "daily_target", "output",
-              "finished", "machines")
+              "finished", "serves", "machines")
 
 
 def _pos(ctx: Ctx, raw: Any, path: str) -> tuple[float, float]:
@@ -99,7 +101,7 @@ def _count(ctx: Ctx, m: Mapping[str, Any], key: str, path: str, lo: int, hi: int
 def _machines(ctx: Ctx, raw: Any, path: str, area: str, line: str,
               types: Mapping[str, MachineType]) -> list[Machine]:
     m = as_map(ctx, raw, path)
-    known(ctx, m, path, ("id", "type", "pos", "count", "pos_step", "buffer"))
+    known(ctx, m, path, ("id", "type", "pos", "count", "pos_step", "buffer", "serves"))
     mid = ident(ctx, m, "id", path, "machine")
     tid = text(ctx, m, "type", path)
     if tid not in types:
@@ -107,8 +109,12 @@ def _machines(ctx: Ctx, raw: Any, path: str, area: str, line: str,
         raise ctx.fail(join(path, "type"), f"unknown machine type {tid!r} (known: {names})")
     pos = _pos(ctx, m["pos"], join(path, "pos")) if m.get("pos") is not None else None
     buf = _count(ctx, m, "buffer", path, 1, MAX_BUFFER) if m.get("buffer") is not None else None
+    serves = _serves(ctx, m, path)
+    if serves is not None and types[tid].producing:
+        raise ctx.fail(join(path, "serves"), "only machines that make no parts "
+                       "(ideal_cycle_s 0) serve others")
     if "count" not in m:
-        return [Machine(mid, area, line, tid, pos, buf)]
+        return [Machine(mid, area, line, tid, pos, buf, serves)]
     count = _count(ctx, m, "count", path, 1, 999)
     step = (_pos(ctx, m["pos_step"], join(path, "pos_step"))
             if m.get("pos_step") is not None else (1.0, 0.0))
@@ -120,7 +126,7 @@ def _machines(ctx: Ctx, raw: Any, path: str, area: str, line: str,
             check_id("machine", name)
         except ValueError as exc:
             raise ctx.fail(join(path, "id"), f"{exc} (after numbering)") from exc
-        out.append(Machine(name, area, line, tid, p, buf))
+        out.append(Machine(name, area, line, tid, p, buf, serves))
     return out
 
 
@@ -165,7 +171,8 @@ def _line(ctx: Ctx, raw: Any, lp: str, aid: str, types: Mapping[str, MachineType
                 buffer=(_count(ctx, lm, "buffer", lp, 1, MAX_BUFFER)
                         if lm.get("buffer") is not None else DEFAULT_BUFFER),
                 daily_target=None if target == -1.0 else target, output=output,
-                finished=flag(ctx, lm, "finished", lp, True))
+                finished=flag(ctx, lm, "finished", lp, True),
+                serves=_serves(ctx, lm, lp) or ())
 
 
 def parse_area(ctx: Ctx, raw: Any, ap: str, calendars: Mapping[str, Calendar],
@@ -189,3 +196,54 @@ def parse_area(ctx: Ctx, raw: Any, ap: str, calendars: Mapping[str, Calendar],
     return Area(aid, name, cal, num(ctx, am, "base_load_kw", ap, 0.0), tuple(lines),
                 name_zh=text(ctx, am, "name_zh", ap, name))
 
+
+
+# -- support equipment (`serves:`) ---------------------------------------------------------
+def _serves(ctx: Ctx, m: Mapping[str, Any], path: str) -> tuple[str, ...] | None:
+    if m.get("serves") is None:
+        return None
+    spath = join(path, "serves")
+    out = []
+    for i, v in enumerate(as_list(ctx, m["serves"], spath)):
+        if not isinstance(v, str) or not v.strip():
+            raise ctx.fail(f"{spath}[{i}]", f"must be an area or line id, got {show(v)}")
+        out.append(v.strip())
+    return tuple(out)
+
+
+def served_lines(areas: tuple[Area, ...] | list[Area], ref: str) -> list[Line]:
+    """The lines a ``serves:`` entry names: an area id (all its lines), a line id (every
+    line with it) or ``area/line``. Raises ValueError saying what is wrong."""
+    if "/" in ref:
+        aid, _, lid = ref.partition("/")
+        found = [ln for a in areas if a.id == aid for ln in a.lines if ln.id == lid]
+    else:
+        by_area = [ln for a in areas if a.id == ref for ln in a.lines]
+        by_line = [ln for a in areas for ln in a.lines if ln.id == ref]
+        if by_area and by_line:
+            raise ValueError(f"{ref!r} is both an area and a line id: write area/line "
+                             "for the line")
+        found = by_area or by_line
+    if not found:
+        raise ValueError(f"{ref!r} is no area id, line id or area/line of this plant")
+    return found
+
+
+def check_serves(ctx: Ctx, areas: list[Area], types: Mapping[str, MachineType]) -> None:
+    """Every ``serves:`` entry names lines with at least one machine that makes parts."""
+    for ai, area in enumerate(areas):
+        for li, line in enumerate(area.lines):
+            lp = f"areas[{ai}].lines[{li}]"
+            refs = [(f"{lp}.serves", line.serves)] + [
+                (f"{lp}.machines[id {m.id}].serves", m.serves)
+                for m in line.machines if m.serves is not None]
+            for path, group in refs:
+                for k, ref in enumerate(group):
+                    try:
+                        lines = served_lines(areas, ref)
+                    except ValueError as exc:
+                        raise ctx.fail(f"{path}[{k}]", str(exc)) from None
+                    if not any(types[m.type].producing for ln in lines
+                               for m in ln.machines):
+                        raise ctx.fail(f"{path}[{k}]", f"{ref!r} has no machine that makes "
+                                       "parts to serve")

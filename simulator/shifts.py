@@ -1,7 +1,10 @@
-"""Shift calendars and the plant's time zone.
+"""Shift calendars (week and holidays included) and the plant's time zone.
 
 Calendars are in site-local minutes of the day; the plant's ``timezone`` (an IANA name,
 summer time included) or ``utc_offset_h`` (a fixed offset) turns UTC into local time.
+A calendar works its shifts on its ``days`` (weekdays; default every day) except on its
+holidays (the plant's ``holidays:`` list unless the calendar gives its own). A shift
+that passes midnight belongs to the day it starts on.
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ class Calendar:
     breaks: tuple[tuple[int, int], ...] = ()
     downtime: tuple[tuple[int, int, int], ...] = ()  # (weekday, start_min, end_min)
     shift_starts: tuple[int, ...] = field(default=())
+    days: frozenset[int] = frozenset(range(7))  # weekdays worked, 0 = Monday
+    holidays: frozenset[int] = frozenset()  # local dates off, as days since 1970-01-01
 
 
 def _window(ctx: Ctx, raw: Any, path: str) -> tuple[int, int]:
@@ -130,9 +135,61 @@ def _window(ctx: Ctx, raw: Any, path: str) -> tuple[int, int]:
     return start % 1440, end if end <= 1440 else end % 1440
 
 
-def parse_calendar(ctx: Ctx, cid: str, raw: Any, path: str) -> Calendar:
+_EPOCH = dt.date(1970, 1, 1)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+#: At most this many days in one holiday range.
+MAX_HOLIDAY_SPAN = 366
+
+
+def _date(ctx: Ctx, raw: Any, path: str) -> dt.date:
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        return raw  # YAML reads an unquoted 2026-10-01 as a date
+    if isinstance(raw, str) and _DATE.match(raw.strip()):
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise ctx.fail(path, f"must be a date like 2026-10-01 or a range like "
+                   f"2026-10-01..2026-10-07, got {show(raw)}")
+
+
+def parse_holidays(ctx: Ctx, raw: Any, path: str) -> frozenset[int]:
+    """A ``holidays:`` list: ISO dates and ``first..last`` ranges (inclusive) -> days
+    since 1970-01-01."""
+    out: set[int] = set()
+    for i, item in enumerate(as_list(ctx, raw, path, nonempty=False)):
+        p = f"{path}[{i}]"
+        if isinstance(item, str) and ".." in item:
+            a, _, b = item.partition("..")
+            first, last = _date(ctx, a, p), _date(ctx, b, p)
+            span = (last - first).days + 1
+            if not 1 <= span <= MAX_HOLIDAY_SPAN:
+                raise ctx.fail(p, f"range {item!r} must run forward and span at most "
+                               f"{MAX_HOLIDAY_SPAN} days")
+        else:
+            first = _date(ctx, item, p)
+            span = 1
+        start = (first - _EPOCH).days
+        out.update(range(start, start + span))
+    return frozenset(out)
+
+
+def _days(ctx: Ctx, raw: Any, path: str) -> frozenset[int]:
+    days: set[int] = set()
+    for i, d in enumerate(as_list(ctx, raw, path)):
+        day = d.lower()[:3] if isinstance(d, str) else None
+        if day not in WEEKDAYS:
+            raise ctx.fail(f"{path}[{i}]", f"must be a weekday ({', '.join(WEEKDAYS)}), "
+                           f"got {show(d)}")
+        days.add(WEEKDAYS.index(day))
+    return frozenset(days)
+
+
+def parse_calendar(ctx: Ctx, cid: str, raw: Any, path: str,
+                   holidays: frozenset[int] = frozenset()) -> Calendar:
+    """One ``calendars.<id>`` entry; ``holidays``: the plant's, unless it gives its own."""
     m = as_map(ctx, raw, path)
-    known(ctx, m, path, ("shifts", "breaks", "planned_downtime"))
+    known(ctx, m, path, ("shifts", "breaks", "planned_downtime", "days", "holidays"))
     shifts = tuple(_window(ctx, w, f"{path}.shifts[{i}]")
                    for i, w in enumerate(as_list(ctx, m.get("shifts"), join(path, "shifts"))))
     breaks = tuple(_window(ctx, w, f"{path}.breaks[{i}]")
@@ -149,8 +206,13 @@ def parse_calendar(ctx: Ctx, cid: str, raw: Any, path: str) -> Calendar:
             raise ctx.fail(join(p, "day"), f"must be a weekday ({', '.join(WEEKDAYS)})")
         s, e = _window(ctx, dm.get("window"), join(p, "window"))
         downtime.append((WEEKDAYS.index(day), s, e))
+    days = (_days(ctx, m["days"], join(path, "days")) if m.get("days") is not None
+            else frozenset(range(7)))
+    if m.get("holidays") is not None:
+        holidays = parse_holidays(ctx, m["holidays"], join(path, "holidays"))
     return Calendar(id=cid, shifts=shifts, breaks=breaks, downtime=tuple(downtime),
-                    shift_starts=tuple(sorted({s for s, _ in shifts})))
+                    shift_starts=tuple(sorted({s for s, _ in shifts})), days=days,
+                    holidays=holidays)
 
 
 def _in_window(minute: int, w: tuple[int, int]) -> bool:
@@ -158,21 +220,35 @@ def _in_window(minute: int, w: tuple[int, int]) -> bool:
     return s <= minute < e if s < e else (minute >= s or minute < e)
 
 
-# Calendar status codes (per machine per tick).
-CAL_OFF, CAL_ON, CAL_BREAK, CAL_DOWNTIME = 0, 1, 2, 3
+# Calendar status codes (per machine per tick). CAL_HOLIDAY: a shift's time on a holiday.
+CAL_OFF, CAL_ON, CAL_BREAK, CAL_DOWNTIME, CAL_HOLIDAY = 0, 1, 2, 3, 4
 
 
-def calendar_status(cal: Calendar, local_minute: int, weekday: int) -> int:
-    """Status of a calendar at a site-local minute of day and weekday (0 = Monday)."""
-    for day, s, e in cal.downtime:
+def calendar_status(cal: Calendar, local_minute: int, weekday: int,
+                    day: int | None = None) -> int:
+    """Status of a calendar at a site-local minute of day and weekday (0 = Monday);
+    ``day`` (local days since 1970-01-01) checks holidays, None skips them."""
+    for wd, s, e in cal.downtime:
         # A window past midnight belongs to the day it starts on.
-        if s < e and day == weekday and s <= local_minute < e:
+        if s < e and wd == weekday and s <= local_minute < e:
             return CAL_DOWNTIME
-        if s > e and ((day == weekday and local_minute >= s)
-                      or ((day + 1) % 7 == weekday and local_minute < e)):
+        if s > e and ((wd == weekday and local_minute >= s)
+                      or ((wd + 1) % 7 == weekday and local_minute < e)):
             return CAL_DOWNTIME
-    if not any(_in_window(local_minute, w) for w in cal.shifts):
-        return CAL_OFF
+    status = CAL_OFF
+    for w in cal.shifts:
+        if not _in_window(local_minute, w):
+            continue
+        back = 1 if w[0] > w[1] and local_minute < w[1] else 0  # started yesterday
+        if (weekday - back) % 7 not in cal.days:
+            continue
+        if day is not None and day - back in cal.holidays:
+            status = CAL_HOLIDAY
+            continue
+        status = CAL_ON
+        break
+    if status != CAL_ON:
+        return status
     if any(_in_window(local_minute, w) for w in cal.breaks):
         return CAL_BREAK
     return CAL_ON

@@ -21,6 +21,7 @@ from simulator.downtime import (
     R_CHANGEOVER,
     R_CHARGING,
     R_FAULT,
+    R_HOLIDAY,
     R_MICROSTOP,
     R_NOSHIFT,
     R_PREVENTIVE,
@@ -33,7 +34,7 @@ from simulator.downtime import (
 )
 from simulator.faults import zh_if
 from simulator.frames import AlarmEvent, Episode, Frame, WorkOrderEvent
-from simulator.shifts import CAL_BREAK, CAL_DOWNTIME, CAL_OFF, CAL_ON
+from simulator.shifts import CAL_BREAK, CAL_DOWNTIME, CAL_HOLIDAY, CAL_OFF, CAL_ON
 from telemetry.contract import MachineState
 
 if TYPE_CHECKING:
@@ -67,8 +68,9 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
     back = rep_end & ~to_parts
     free = ~(is_f | is_rep | is_parts) | back
     on = free & (cal == CAL_ON)
-    new[free & (cal == CAL_OFF)] = OFF
-    new_reason[free & (cal == CAL_OFF)] = R_NOSHIFT
+    off = free & ((cal == CAL_OFF) | (cal == CAL_HOLIDAY))
+    new[off] = OFF
+    new_reason[off] = np.where(cal[off] == CAL_HOLIDAY, R_HOLIDAY, R_NOSHIFT)
     new[free & (cal == CAL_BREAK)] = IDLE
     new_reason[free & (cal == CAL_BREAK)] = R_BREAK
     new[free & (cal == CAL_DOWNTIME)] = MAINT
@@ -142,6 +144,7 @@ def transition(m: PlantModel, ts: int, frame: Frame) -> None:
                         ts, "wear" if by_wear[j] else "random", frame, new, new_reason)
     apply_commands(m, ts, frame, new, new_reason, s, on)
     m.flow.gate(new, new_reason, m.timer, R_STARVED, R_BLOCKED)
+    m.support.dispatch(new, new_reason, m.timer, ts)
     m.state, m.reason = new, new_reason
     m.planned_now = m._planned(cal)
 
@@ -199,7 +202,9 @@ def apply_commands(m: PlantModel, ts: int, frame: Frame, new: np.ndarray,
                 end_fault(m, i, ts, frame)
                 new[i], new_reason[i], m.timer[i] = SETUP, R_WARMUP, m.dt
         elif action == "starve":
-            if on[i] and not busy:
+            if not m.producing[i]:
+                log.warning("machine %s makes no parts; starve command ignored", m.ids[i])
+            elif on[i] and not busy:
                 new[i] = IDLE
                 new_reason[i] = R_STARVED
                 m.timer[i] = max(float(params.get("duration_s", 600)), m.dt)

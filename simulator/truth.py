@@ -33,6 +33,7 @@ def ground_truth(model: PlantModel) -> dict[str, Any]:
             model.ids, model.truth_good.tolist(), producing.tolist(), strict=True) if p},
         "sales": model.sales.truth(),
         "sales_channels": model.sales.channel_truth(),
+        "finished_goods": model.sales.stock_truth(),
         "energy_kwh": {a: round(float(v), 3)
                        for a, v in zip(model.area_ids, model.truth_kwh, strict=True)},
         "faults": [e.as_dict() for e in model.episodes],

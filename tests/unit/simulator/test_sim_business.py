@@ -20,7 +20,9 @@ def _orders(plant_path: Path | None, n: int = 100_000):  # type: ignore[no-untyp
     """About n orders placed 10:00-11:00 local (a high hour)."""
     plant = load_plant(plant_path)
     model = SalesModel(plant, np.random.default_rng(4))
-    model.rate_per_s = n / 3600 / 1.6  # HOURLY at 10:00 is about 1.6x the mean
+    model.stock.stock[:] = 1e15  # a stock that never runs low: a steady order rate
+    orders_per_s = model.stock.demand().sum() / model.mix.mean_units
+    model.rate_factor = n / 3600 / 1.6 / orders_per_s  # HOURLY at 10:00 is about 1.6x
     start = 1_767_571_200_000 + 10 * HOUR_MS  # 10:00 UTC, offset 0
     return plant, model, model.orders(start, start + HOUR_MS, 0)
 

@@ -43,7 +43,8 @@ def test_undefined_ratios_are_absent_not_zero() -> None:
 def test_truth_of_a_never_planned_line_has_no_ratios() -> None:
     """A window in which the assembly lines (two shifts, 07:00-23:00) are off shift."""
     plant = load_plant()
-    model = PlantModel(plant, 3, MONDAY_0800_LOCAL_MS - 6 * 3600_000,  # 02:00 local
+    # Tuesday 02:00 local (Monday 00:00-06:00 belongs to Sunday's night shift, not worked)
+    model = PlantModel(plant, 3, MONDAY_0800_LOCAL_MS + 18 * 3600_000,
                        Intervals.from_seconds(10, 60, 300))
     for _ in range(2 * 360):  # until 04:00
         model.step()

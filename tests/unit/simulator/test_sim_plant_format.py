@@ -49,11 +49,12 @@ def test_second_plant_parses_with_its_own_identity_zone_and_signals() -> None:
     assert [p.name for p in plant.technicians] == ["Claire Martin", "Karim Haddad"]
     assert plant.technicians[0].name_zh == "Claire Martin"
     b = plant.business
-    assert (b.currency, b.daily_output_target, b.sales_orders_per_h) == ("EUR", 40000, 12)
+    assert (b.currency, b.daily_output_target, b.stock_days) == ("EUR", 40000, 5)
     assert [(r.name, r.share, r.map, r.export) for r in b.regions] == [
         ("France", 0.7, None, False), ("Benelux", 0.2, None, False),
         ("Export", 0.1, None, True)]
-    assert plant.sales_orders_per_h == 12
+    assert plant.sales_orders_per_h is None  # orders follow production
+    assert [p.made_by for p in b.products] == [("bottling",), ("bottling",)]
 
 
 def test_second_plant_lines_flow_buffers_and_outputs() -> None:
@@ -110,7 +111,8 @@ def test_defaults_when_the_new_keys_are_absent() -> None:
     assert plant.timezone == "Etc/GMT-8" and plant.utc_offset_h == 8
     assert dt.datetime(2026, 7, 1, tzinfo=plant.tzinfo).utcoffset() == dt.timedelta(hours=8)
     assert plant.name_zh == plant.name == "sz"
-    assert plant.business.currency == "CNY" and plant.business.sales_orders_per_h == 60
+    assert plant.business.currency == "CNY" and plant.business.sales_orders_per_h is None
+    assert plant.business.stock_days == 3.0
     assert plant.business.regions[0].name == "East China"
     (ln,) = [ln for _, ln in plant.lines]
     assert (ln.name, ln.flow, ln.buffer, ln.output) == ("l1", "serial", DEFAULT_BUFFER,

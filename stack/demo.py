@@ -8,7 +8,8 @@ line naming the key, before anything starts; ``check`` only validates it):
    in its run directory, in which case it is used and left running;
 2. a backfill of the last day (``factory-sim backfill``) on the first start, or of the
    gap since the newest data on later starts;
-3. the collector and the real-time simulator as child processes;
+3. the collector, the real-time simulator and predictive maintenance (``factory-pdm run``)
+   as child processes;
 4. Grafana, provisioned with the same files as the compose stack, if a ``grafana`` or
    ``grafana-server`` binary is on PATH;
 5. a live terminal overview (:mod:`stack.overview`) refreshing every few seconds.
@@ -340,7 +341,13 @@ class Demo:
             "--labels-out", str(self.run_dir / "story-labels.json")],
             env={"FACTORY_CONTROL_TOKEN": director.token})
         self.controls = Controls(director)
-        self.say(f"simulator (real time) and collector running; logs in {self.run_dir / 'logs'}")
+        # Predictive maintenance (docs/pdm.md): reads the telemetry back (the backfill's
+        # history first, as its baseline) and fills the wall's expected-failures panels.
+        self.spawn("pdm", [
+            *_tool("factory-pdm"), "run", *self.opts.plant_args, "--influx-url",
+            ep.influx_url, "--influx-db", self.opts.db])
+        self.say("simulator (real time), collector and predictive maintenance running; "
+                 f"logs in {self.run_dir / 'logs'}")
         self.say(f"presenter: {director.presenter_url} (token in "
                  f"{self.run_dir / 'director.token'})")
 
@@ -537,7 +544,8 @@ default_home_dashboard_path = {dashboards_dir / 'en' / 'plant-overview.json'}
     # -- lifecycle ------------------------------------------------------------------------
     def shutdown(self) -> None:
         stopped = []
-        for name, timeout_s in (("simulator", 15.0), ("grafana", 15.0), ("collector", 45.0)):
+        for name, timeout_s in (("simulator", 15.0), ("grafana", 15.0), ("collector", 45.0),
+                                ("pdm", 15.0)):
             child = self.children.get(name)
             if child is None:
                 continue

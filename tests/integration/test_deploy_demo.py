@@ -95,7 +95,7 @@ def test_headless_demo_shows_live_figures_and_runs_once(tmp_path: Path,
                 stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
         try:
             state = wait_for(lambda: (s := read_json(tmp_path / "demo.json")) and
-                             {"collector", "simulator"} <= set(s.get("children", {})) and s,
+                             {"collector", "simulator", "pdm"} <= set(s.get("children", {})) and s,
                              "the demo to start its children")
             children = state["children"]
             # A second demo in the same run directory says so and starts nothing.
@@ -113,7 +113,11 @@ def test_headless_demo_shows_live_figures_and_runs_once(tmp_path: Path,
         # Exactly what it started is gone; the stack it found is still up.
         assert not any(alive(c) for c in children.values())
         assert port_open(ports["mqtt"]) and port_open(ports["influx"])
-        assert "demo stopped: simulator, collector" in text
+        assert "demo stopped: simulator, collector, pdm" in text
+        # Predictive maintenance read the backfill back and stopped cleanly on SIGTERM.
+        pdm_log = (tmp_path / "logs" / "pdm.log").read_text()
+        assert "read back" in pdm_log and "stopped after" in pdm_log, pdm_log
+        assert "Traceback" not in pdm_log
         assert "the local stack" not in text.split("demo stopped:")[-1]
 
         shown = frames(tmp_path)
@@ -192,7 +196,7 @@ def test_demo_down_stops_exactly_what_the_demo_started(tmp_path: Path,
             stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
         state = wait_for(lambda: (s := read_json(tmp_path / "demo.json")) and
-                         {"collector", "simulator"} <= set(s.get("children", {})) and s,
+                         {"collector", "simulator", "pdm"} <= set(s.get("children", {})) and s,
                          "the demo to start its children")
         assert state["stack"]["started_by_demo"] is True
         stack_state = read_json(tmp_path / "stack" / "stack.json")
@@ -230,7 +234,7 @@ def test_demo_down_cleans_up_after_a_killed_demo(tmp_path: Path,
          "--for", "10m"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     try:
         state = wait_for(lambda: (s := read_json(tmp_path / "demo.json")) and
-                         {"collector", "simulator"} <= set(s.get("children", {})) and s,
+                         {"collector", "simulator", "pdm"} <= set(s.get("children", {})) and s,
                          "the demo to start its children")
         os.kill(demo.pid, signal.SIGKILL)
         demo.wait(30)
@@ -240,6 +244,7 @@ def test_demo_down_cleans_up_after_a_killed_demo(tmp_path: Path,
                              timeout=180, cwd=ROOT)
         assert res.returncode == 0
         assert "stopped collector" in res.stdout and "stopped simulator" in res.stdout
+        assert "stopped pdm" in res.stdout
         assert not any(alive(c) for c in children)
         assert not port_open(ports["mqtt"]) and not port_open(ports["influx"])
     finally:
@@ -285,7 +290,7 @@ def test_interactive_demo_quits_on_q_and_stops_everything(tmp_path: Path,
     try:
         state = wait_for(lambda: (read_some() or True) and
                          (s := read_json(tmp_path / "demo.json")) and
-                         {"collector", "simulator"} <= set(s.get("children", {})) and s,
+                         {"collector", "simulator", "pdm"} <= set(s.get("children", {})) and s,
                          "the demo to start its children")
         wait_for(lambda: read_some() is not None and b"quits" in screen and
                  b"running" in screen, "the live overview on the terminal")
@@ -335,7 +340,7 @@ def test_another_plant_runs_end_to_end(tmp_path: Path, ports: dict[str, int]) ->
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert f"{plant.name} · live overview" in res.stdout
     assert "Moulding hall equipment status" in res.stdout
-    assert "demo stopped: simulator, collector, the local stack" in res.stdout
+    assert "demo stopped: simulator, collector, pdm, the local stack" in res.stdout
     last = frames(tmp_path)[-1]
     assert last["live"]
     assert last["machines_total"] == len(plant.machines) == 5

@@ -52,7 +52,7 @@ class DetectorConfig:
     w_crest: float = 0.15
     threshold: float = 0.5
     hysteresis: float = 0.1  # an alert ends when the score falls below threshold - this
-    horizon_h: float = 144.0  # "failure expected within horizon_h hours" when alerting
+    horizon_h: float = 192.0  # "failure expected within horizon_h hours" when alerting
     rebase_h: float = 2.0  # how often the baseline quantile is recomputed (running hours)
 
     def __post_init__(self) -> None:

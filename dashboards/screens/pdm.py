@@ -3,7 +3,7 @@ maintenance screen, a count on the home wall) and its live scorecard.
 
 The issue calls the table "failures expected in the next 8 h"; its titles name no horizon
 because the horizon is the detector's own setting (``factory-pdm --horizon-h``), and each
-row says its own ("Expected within 144 h")."""
+row says its own ("Expected within 192 h")."""
 
 from __future__ import annotations
 

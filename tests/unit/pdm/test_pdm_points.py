@@ -37,7 +37,7 @@ def test_prediction_points_carry_the_evidence_only_when_scored() -> None:
     assert first.startswith(f"prediction,area=hardware,enterprise=hearth,line=cutting,"
                             f"machine={m0},mode={s.modes.modes[0]},site=shengzhou ")
     assert "alert=0i" in first and "vib_ratio=1.0" in first and "crest_ratio=1.0" in first
-    assert "horizon_h=144.0" in first and first.endswith(" 900000")
+    assert "horizon_h=192.0" in first and first.endswith(" 900000")
     assert 'reason="normal (score 0.00): ' in first
     assert "vib_ratio" not in other and 'reason="warming up: 0.0 of 0.1' in other
 
